@@ -1,0 +1,7 @@
+// `npm run cli -- <command> ...`: bundle src/cli/main.ts for Node and run it.
+import { pathToFileURL } from 'node:url';
+import { bundleNode } from './bundle-node.mjs';
+
+const out = await bundleNode('src/cli/main.ts', 'node_modules/.cache/korean-vicuna/cli.mjs');
+const { main } = await import(pathToFileURL(out).href);
+process.exitCode = await main(process.argv.slice(2));
