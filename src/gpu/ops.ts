@@ -1,0 +1,224 @@
+/**
+ * One factory per kernel: each builds, at load, the pipeline and bind groups for one use of the
+ * kernel and returns a Dispatch that only records commands. The forward pass (model/llama.ts)
+ * and the kernel tests both go through these, so the tests exercise exactly what runs.
+ *
+ * Dimension legend: T = tokens in the chunk (Step.n_tokens), D = hidden size, V = vocab.
+ */
+import { grid } from './buffers';
+import type { PipelineCache } from './pipelines';
+import type { WeightFormat } from './shaders';
+
+export interface OpContext {
+  device: GPUDevice;
+  pipelines: PipelineCache;
+  maxWorkgroups: number;
+}
+
+/** Records one kernel's work for a chunk of `nTokens` rows. Creates no GPU object. */
+export interface Dispatch {
+  label: string;
+  encode(pass: GPUComputePassEncoder, nTokens: number): void;
+}
+
+/** A weight matrix on the GPU: (rows, cols) in `format`, with its group-1 bind group. */
+export interface WeightMatrix {
+  format: WeightFormat;
+  rows: number;
+  cols: number;
+  /** [weight] for f32/f16; [codes, scales] for q4. */
+  buffers: GPUBuffer[];
+  bindGroup: GPUBindGroup;
+}
+
+export function weightBindGroup(ctx: OpContext, format: WeightFormat, buffers: GPUBuffer[], label: string): GPUBindGroup {
+  return ctx.device.createBindGroup({
+    label,
+    layout: ctx.pipelines.weightLayouts[format],
+    entries: buffers.map((buffer, binding) => ({ binding, resource: { buffer } })),
+  });
+}
+
+function bindGroup(ctx: OpContext, layout: GPUBindGroupLayout, label: string, buffers: (GPUBuffer | null)[]): GPUBindGroup {
+  return ctx.device.createBindGroup({
+    label,
+    layout,
+    entries: buffers.flatMap((buffer, binding) => (buffer ? [{ binding, resource: { buffer } }] : [])),
+  });
+}
+
+function record(
+  pass: GPUComputePassEncoder,
+  pipeline: GPUComputePipeline,
+  groups: GPUBindGroup[],
+  x: number,
+  y = 1,
+  z = 1,
+): void {
+  pass.setPipeline(pipeline);
+  groups.forEach((group, index) => pass.setBindGroup(index, group));
+  pass.dispatchWorkgroups(x, y, z);
+}
+
+const WG = 256;
+
+export async function embeddingOp(
+  ctx: OpContext,
+  a: { label: string; step: GPUBuffer; ids: GPUBuffer; table: WeightMatrix; x: GPUBuffer },
+): Promise<Dispatch> {
+  const kernel = await ctx.pipelines.get({
+    kernel: 'embedding.wgsl',
+    weights: a.table.format,
+    bindings: ['uniform', 'read', 'storage'],
+    constants: { IN_DIM: a.table.cols, WG },
+  });
+  const group = bindGroup(ctx, kernel.layout, a.label, [a.step, a.ids, a.x]);
+  return {
+    label: a.label,
+    encode(pass, nTokens) {
+      const [gx, gy] = grid(Math.ceil((nTokens * a.table.cols) / 8 / WG), ctx.maxWorkgroups);
+      record(pass, kernel.pipeline, [group, a.table.bindGroup], gx, gy);
+    },
+  };
+}
+
+export async function rmsnormOp(
+  ctx: OpContext,
+  a: { label: string; step: GPUBuffer; x: GPUBuffer; gain: GPUBuffer; y: GPUBuffer; dim: number; eps: number; lastRowOnly?: boolean },
+): Promise<Dispatch> {
+  const kernel = await ctx.pipelines.get({
+    kernel: 'rmsnorm.wgsl',
+    bindings: ['uniform', 'read', 'read', 'storage'],
+    constants: { DIM: a.dim, EPS: a.eps, WG, LAST_ROW_ONLY: a.lastRowOnly ?? false },
+  });
+  const group = bindGroup(ctx, kernel.layout, a.label, [a.step, a.x, a.gain, a.y]);
+  return {
+    label: a.label,
+    encode(pass, nTokens) {
+      record(pass, kernel.pipeline, [group], a.lastRowOnly ? 1 : nTokens);
+    },
+  };
+}
+
+/**
+ * y = x W^T (+ y when accumulate): the GEMV kernel for one row, the tiled matmul for more.
+ * x: (T, cols) f32, y: (T, rows) f32.
+ */
+export async function linearOp(
+  ctx: OpContext,
+  a: { label: string; step: GPUBuffer; x: GPUBuffer; weight: WeightMatrix; y: GPUBuffer; accumulate?: boolean },
+): Promise<Dispatch> {
+  const { rows, cols, format } = a.weight;
+  const accumulate = a.accumulate ?? false;
+  const gemvRows = 4;
+  const [gemv, matmul] = await Promise.all([
+    ctx.pipelines.get({
+      kernel: 'gemv.wgsl',
+      weights: format,
+      bindings: ['read', 'storage'],
+      constants: { IN_DIM: cols, OUT_DIM: rows, WG, ROWS: gemvRows, ACCUMULATE: accumulate },
+    }),
+    ctx.pipelines.get({
+      kernel: 'matmul.wgsl',
+      weights: format,
+      bindings: ['uniform', 'read', 'storage'],
+      constants: { IN_DIM: cols, OUT_DIM: rows, ACCUMULATE: accumulate },
+    }),
+  ]);
+  const gemvGroup = bindGroup(ctx, gemv.layout, `${a.label} gemv`, [a.x, a.y]);
+  const matmulGroup = bindGroup(ctx, matmul.layout, `${a.label} matmul`, [a.step, a.x, a.y]);
+  return {
+    label: a.label,
+    encode(pass, nTokens) {
+      if (nTokens === 1) {
+        const [gx, gy] = grid(Math.ceil(rows / gemvRows), ctx.maxWorkgroups);
+        record(pass, gemv.pipeline, [gemvGroup, a.weight.bindGroup], gx, gy);
+      } else {
+        record(pass, matmul.pipeline, [matmulGroup, a.weight.bindGroup], Math.ceil(rows / 64), Math.ceil(nTokens / 64));
+      }
+    },
+  };
+}
+
+export interface AttentionShape {
+  nHeads: number;
+  nKvHeads: number;
+  headDim: number;
+}
+
+/** RoPE on q and k, k and v appended to the cache at rows pos0 .. pos0 + T. */
+export async function ropeKvOp(
+  ctx: OpContext,
+  a: AttentionShape & { label: string; step: GPUBuffer; qkv: GPUBuffer; rope: GPUBuffer; q: GPUBuffer; kCache: GPUBuffer; vCache: GPUBuffer },
+): Promise<Dispatch> {
+  const kernel = await ctx.pipelines.get({
+    kernel: 'rope_kv.wgsl',
+    bindings: ['uniform', 'read', 'read', 'storage', 'storage', 'storage'],
+    constants: { N_HEADS: a.nHeads, N_KV_HEADS: a.nKvHeads, HEAD_DIM: a.headDim, WG },
+  });
+  const group = bindGroup(ctx, kernel.layout, a.label, [a.step, a.qkv, a.rope, a.q, a.kCache, a.vCache]);
+  const slotsPerToken = ((a.nHeads + 2 * a.nKvHeads) * a.headDim) / 2;
+  return {
+    label: a.label,
+    encode(pass, nTokens) {
+      const [gx, gy] = grid(Math.ceil((nTokens * slotsPerToken) / WG), ctx.maxWorkgroups);
+      record(pass, kernel.pipeline, [group], gx, gy);
+    },
+  };
+}
+
+export async function attentionOp(
+  ctx: OpContext,
+  a: AttentionShape & { label: string; step: GPUBuffer; q: GPUBuffer; kCache: GPUBuffer; vCache: GPUBuffer; out: GPUBuffer },
+): Promise<Dispatch> {
+  const kernel = await ctx.pipelines.get({
+    kernel: 'attention.wgsl',
+    bindings: ['uniform', 'read', 'read', 'read', 'storage'],
+    constants: { N_HEADS: a.nHeads, N_KV_HEADS: a.nKvHeads, HEAD_DIM: a.headDim, WG: 64 },
+  });
+  const group = bindGroup(ctx, kernel.layout, a.label, [a.step, a.q, a.kCache, a.vCache, a.out]);
+  return {
+    label: a.label,
+    encode(pass, nTokens) {
+      record(pass, kernel.pipeline, [group], a.nHeads, nTokens);
+    },
+  };
+}
+
+export async function swigluOp(
+  ctx: OpContext,
+  a: { label: string; step: GPUBuffer; gateUp: GPUBuffer; h: GPUBuffer; inter: number },
+): Promise<Dispatch> {
+  const kernel = await ctx.pipelines.get({
+    kernel: 'swiglu.wgsl',
+    bindings: ['uniform', 'read', 'storage'],
+    constants: { INTER: a.inter, WG },
+  });
+  const group = bindGroup(ctx, kernel.layout, a.label, [a.step, a.gateUp, a.h]);
+  return {
+    label: a.label,
+    encode(pass, nTokens) {
+      const [gx, gy] = grid(Math.ceil((nTokens * a.inter) / WG), ctx.maxWorkgroups);
+      record(pass, kernel.pipeline, [group], gx, gy);
+    },
+  };
+}
+
+/** Picks the next token from logits row 0 into ids[0]; see sample.wgsl. */
+export async function sampleOp(
+  ctx: OpContext,
+  a: { label: string; step: GPUBuffer; logits: GPUBuffer; seen: GPUBuffer; work: GPUBuffer; ids: GPUBuffer; vocab: number },
+): Promise<Dispatch> {
+  const kernel = await ctx.pipelines.get({
+    kernel: 'sample.wgsl',
+    bindings: ['uniform', 'read', 'storage', 'storage', 'storage'],
+    constants: { VOCAB: a.vocab, WG },
+  });
+  const group = bindGroup(ctx, kernel.layout, a.label, [a.step, a.logits, a.seen, a.work, a.ids]);
+  return {
+    label: a.label,
+    encode(pass) {
+      record(pass, kernel.pipeline, [group], 1);
+    },
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * WGSL sources and their composition. A pipeline's module is common.wgsl, then optional
+ * accessors (a weight format, the raw source reader), then one kernel; compile messages are
+ * mapped back to `file.wgsl:line` (see `compileShader` in pipelines.ts).
+ */
+import common from '../../shaders/common.wgsl?raw';
+import weightsF32 from '../../shaders/weights_f32.wgsl?raw';
+import weightsF16 from '../../shaders/weights_f16.wgsl?raw';
+import weightsQ4 from '../../shaders/weights_q4.wgsl?raw';
+import source from '../../shaders/source.wgsl?raw';
+import embedding from '../../shaders/embedding.wgsl?raw';
+import rmsnorm from '../../shaders/rmsnorm.wgsl?raw';
+import ropeKv from '../../shaders/rope_kv.wgsl?raw';
+import attention from '../../shaders/attention.wgsl?raw';
+import gemv from '../../shaders/gemv.wgsl?raw';
+import matmul from '../../shaders/matmul.wgsl?raw';
+import swiglu from '../../shaders/swiglu.wgsl?raw';
+import sample from '../../shaders/sample.wgsl?raw';
+import convertF32 from '../../shaders/convert_f32.wgsl?raw';
+import convertF16 from '../../shaders/convert_f16.wgsl?raw';
+import quantizeQ4 from '../../shaders/quantize_q4.wgsl?raw';
+
+export const SHADER_FILES = {
+  'common.wgsl': common,
+  'weights_f32.wgsl': weightsF32,
+  'weights_f16.wgsl': weightsF16,
+  'weights_q4.wgsl': weightsQ4,
+  'source.wgsl': source,
+  'embedding.wgsl': embedding,
+  'rmsnorm.wgsl': rmsnorm,
+  'rope_kv.wgsl': ropeKv,
+  'attention.wgsl': attention,
+  'gemv.wgsl': gemv,
+  'matmul.wgsl': matmul,
+  'swiglu.wgsl': swiglu,
+  'sample.wgsl': sample,
+  'convert_f32.wgsl': convertF32,
+  'convert_f16.wgsl': convertF16,
+  'quantize_q4.wgsl': quantizeQ4,
+} as const;
+
+export type ShaderFile = keyof typeof SHADER_FILES;
+
+/** How the engine stores a weight matrix on the GPU. */
+export type WeightFormat = 'f32' | 'f16' | 'q4';
+
+export const WEIGHT_ACCESSOR: Record<WeightFormat, ShaderFile> = {
+  f32: 'weights_f32.wgsl',
+  f16: 'weights_f16.wgsl',
+  q4: 'weights_q4.wgsl',
+};
+
+/** SRC_DTYPE codes of source.wgsl. */
+export const SOURCE_DTYPE_CODE = { F32: 0, F16: 1, BF16: 2 } as const;
+
+export interface ComposedShader {
+  code: string;
+  /** Maps a 1-based line of `code` to the file and line it came from. */
+  locate(line: number): { file: ShaderFile; line: number };
+}
+
+export function composeShader(files: ShaderFile[]): ComposedShader {
+  const starts: { file: ShaderFile; start: number }[] = [];
+  let line = 1;
+  const parts: string[] = [];
+  for (const file of ['common.wgsl' as const, ...files]) {
+    const text = SHADER_FILES[file].endsWith('\n') ? SHADER_FILES[file] : `${SHADER_FILES[file]}\n`;
+    starts.push({ file, start: line });
+    parts.push(text);
+    line += text.split('\n').length - 1;
+  }
+  return {
+    code: parts.join(''),
+    locate(at: number) {
+      let found = starts[0];
+      for (const entry of starts) if (entry.start <= at) found = entry;
+      return { file: found.file, line: at - found.start + 1 };
+    },
+  };
+}

@@ -1,0 +1,104 @@
+/**
+ * Test helpers (tests only): one real WebGPU device per test file (Dawn in Node; SwiftShader
+ * where there is no GPU), seeded random inputs, float64 comparisons.
+ * A missing adapter throws: in CI that is a failure, never a skip.
+ */
+import { createGpuContext, type GpuContext } from './device';
+import { requestNodeAdapter } from './node-gpu';
+import { PipelineCache } from './pipelines';
+import { STEP_BYTES, UNIFORM, createBuffer, createBufferWith, encodeStep, readBuffer, type StepParams } from './buffers';
+import type { OpContext } from './ops';
+
+export interface TestGpu extends OpContext {
+  gpu: GpuContext;
+}
+
+let shared: Promise<TestGpu> | undefined;
+
+export function testGpu(): Promise<TestGpu> {
+  shared ??= (async () => {
+    const adapter = await requestNodeAdapter();
+    const gpu = await createGpuContext(adapter, 'test');
+    return { gpu, device: gpu.device, pipelines: new PipelineCache(gpu.device), maxWorkgroups: gpu.limits.maxComputeWorkgroupsPerDimension };
+  })();
+  return shared;
+}
+
+/** Deterministic uniform [0, 1) generator (mulberry32). */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** `count` standard normal values times `scale` (Box-Muller), as float32. */
+export function randomNormal(random: () => number, count: number, scale = 1): Float32Array {
+  const out = new Float32Array(count);
+  for (let i = 0; i < count; i += 2) {
+    const r = Math.sqrt(-2 * Math.log(1 - random()));
+    const theta = 2 * Math.PI * random();
+    out[i] = r * Math.cos(theta) * scale;
+    if (i + 1 < count) out[i + 1] = r * Math.sin(theta) * scale;
+  }
+  return out;
+}
+
+export function gpuBuffer(t: TestGpu, label: string, data: Float32Array | Uint32Array): GPUBuffer {
+  return createBufferWith(t.device, label, data);
+}
+
+export function emptyBuffer(t: TestGpu, label: string, bytes: number): GPUBuffer {
+  return createBuffer(t.device, label, bytes);
+}
+
+export function stepBuffer(t: TestGpu, step: StepParams): GPUBuffer {
+  return createBufferWith(t.device, 'step', new Uint8Array(encodeStep(step)), UNIFORM);
+}
+
+export function writeStep(t: TestGpu, buffer: GPUBuffer, step: StepParams): void {
+  t.device.queue.writeBuffer(buffer, 0, encodeStep(step), 0, STEP_BYTES);
+}
+
+export async function readF32(t: TestGpu, buffer: GPUBuffer, count?: number): Promise<Float32Array> {
+  const data = new Float32Array(await readBuffer(t.device, buffer));
+  t.gpu.throwIfFailed();
+  return count === undefined ? data : data.slice(0, count);
+}
+
+export async function readU32(t: TestGpu, buffer: GPUBuffer, count?: number): Promise<Uint32Array> {
+  const data = new Uint32Array(await readBuffer(t.device, buffer));
+  t.gpu.throwIfFailed();
+  return count === undefined ? data : data.slice(0, count);
+}
+
+/** Runs dispatches in one compute pass and submits. */
+export function run(t: TestGpu, nTokens: number, ...dispatches: { encode(pass: GPUComputePassEncoder, n: number): void }[]): void {
+  const encoder = t.device.createCommandEncoder({ label: 'test' });
+  const pass = encoder.beginComputePass({ label: 'test' });
+  for (const dispatch of dispatches) dispatch.encode(pass, nTokens);
+  pass.end();
+  t.device.queue.submit([encoder.finish()]);
+}
+
+/** max |a - b| / max |b| over the whole array: error relative to the reference's scale. */
+export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  if (actual.length !== expected.length) throw new Error(`length ${actual.length} != ${expected.length}`);
+  let maxDiff = 0;
+  let maxRef = 0;
+  for (let i = 0; i < expected.length; i++) {
+    const diff = Math.abs(actual[i] - expected[i]);
+    if (!(diff <= maxDiff)) maxDiff = Number.isNaN(diff) ? Infinity : diff;
+    maxRef = Math.max(maxRef, Math.abs(expected[i]));
+  }
+  return maxDiff / maxRef;
+}
+
+/** Poison value for outputs, so a kernel that skips an element cannot pass. */
+export function poisoned(count: number): Float32Array {
+  return new Float32Array(count).fill(Number.NaN);
+}
