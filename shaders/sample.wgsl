@@ -58,15 +58,15 @@ fn reduce_sum(tid: u32, value: f32) -> f32 {
   return total;
 }
 
-// The largest key t with weight(keys >= t, keys >= floor) >= target, where an element weighs
+// The largest key t with weight(keys >= t, keys >= floor) >= goal, where an element weighs
 // 1 (by_mass false) or exp(work - max_logit).
-fn radix_select(tid: u32, n: u32, by_mass: bool, target: f32, floor: u32, max_logit: f32) -> u32 {
+fn radix_select(tid: u32, n: u32, by_mass: bool, goal: f32, floor: u32, max_logit: f32) -> u32 {
   var prefix = 0u;
   var above = 0.0;
   for (var round = 0u; round < 8u; round++) {
     let shift = 28u - 4u * round;
     let high_mask = select(~((1u << (shift + 4u)) - 1u), 0u, round == 0u);
-    var local: array<f32, DIGITS>;
+    var local = array<f32, DIGITS>(); // explicitly zeroed every round
     for (var i = tid; i < n; i += WG) {
       let key = order_key(work[i]);
       if (key >= floor && (key & high_mask) == prefix) {
@@ -86,10 +86,10 @@ fn radix_select(tid: u32, n: u32, by_mass: bool, target: f32, floor: u32, max_lo
       workgroupBarrier();
     }
     if (tid == 0u) {
-      var digit = 0u; // if rounding leaves target unreached, keep the whole bucket range
+      var digit = 0u; // if rounding leaves goal unreached, keep the whole bucket range
       for (var d = DIGITS; d > 0u; d--) {
         let weight = histogram[(d - 1u) * WG];
-        if (above + weight >= target) {
+        if (above + weight >= goal) {
           digit = d - 1u;
           break;
         }

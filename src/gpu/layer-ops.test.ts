@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { attentionRef, rmsnormRef, ropeRef, siluRef } from '../model/reference';
+import { ropeTable } from '../model/rope';
+import { attentionOp, rmsnormOp, ropeKvOp, swigluOp } from './ops';
+import { gpuBuffer, poisoned, randomNormal, readF32, relativeError, run, seededRandom, stepBuffer, testGpu } from './testing';
+
+describe('rmsnorm', () => {
+  // One f32 sum of squares over DIM terms and a hardware inverseSqrt (WGSL: 2 ulp): ~1e-6.
+  const TOLERANCE = 1e-5;
+  it.each([
+    [3, 200, 1e-6, false],
+    [5, 1000, 1e-5, false],
+    [4, 72, 1e-6, true],
+  ])('T=%i DIM=%i eps=%f lastRowOnly=%s', async (t, dim, eps, lastRowOnly) => {
+    const g = await testGpu();
+    const random = seededRandom(dim);
+    const x = randomNormal(random, t * dim, 3);
+    const gain = randomNormal(random, dim);
+    const y = gpuBuffer(g, 'y', poisoned((lastRowOnly ? 1 : t) * dim));
+    const op = await rmsnormOp(g, {
+      label: 'norm', step: stepBuffer(g, { nTokens: t, pos0: 0 }), x: gpuBuffer(g, 'x', x), gain: gpuBuffer(g, 'gain', gain), y, dim, eps, lastRowOnly,
+    });
+    run(g, t, op);
+    let expected = rmsnormRef(Float64Array.from(x), Float64Array.from(gain), t, dim, eps);
+    if (lastRowOnly) expected = expected.slice((t - 1) * dim);
+    expect(relativeError(await readF32(g, y), expected)).toBeLessThan(TOLERANCE);
+  });
+});
+
+describe('swiglu', () => {
+  it('h = silu(gate) * up at odd sizes, large |gate| included', async () => {
+    const g = await testGpu();
+    const [t, inter] = [3, 333];
+    const gateUp = randomNormal(seededRandom(5), t * 2 * inter, 4);
+    gateUp[0] = -200; // exp(200) overflows f32: the kernel must still give -0, not NaN
+    gateUp[1] = 200;
+    const h = gpuBuffer(g, 'h', poisoned(t * inter));
+    const op = await swigluOp(g, { label: 'swiglu', step: stepBuffer(g, { nTokens: t, pos0: 0 }), gateUp: gpuBuffer(g, 'gate_up', gateUp), h, inter });
+    run(g, t, op);
+    const expected = new Float64Array(t * inter);
+    for (let i = 0; i < t; i++) {
+      for (let j = 0; j < inter; j++) expected[i * inter + j] = siluRef(gateUp[i * 2 * inter + j]) * gateUp[i * 2 * inter + inter + j];
+    }
+    // exp and a division in f32: a few ulp per element.
+    expect(relativeError(await readF32(g, h), expected)).toBeLessThan(1e-6);
+  });
+});
+
+describe('rope_kv + attention', () => {
+  // Scores are f32 dot products over HEAD_DIM terms and the softmax an online f32 one over
+  // <= 140 keys; RoPE uses the f32-rounded float64 table. Together ~1e-6 relative.
+  const TOLERANCE = 1e-5;
+  it.each([
+    // nHeads, nKvHeads, headDim, pos0, T
+    [4, 4, 32, 0, 5], // MHA prefill from an empty cache
+    [6, 2, 20, 0, 67], // GQA prefill spanning two key tiles
+    [6, 2, 20, 70, 1], // GQA decode after a 70-token context
+    [3, 1, 160, 3, 9], // multi-query, head dim > workgroup: 3 dims per thread
+  ])('H=%i Hkv=%i hd=%i pos0=%i T=%i', async (nHeads, nKvHeads, headDim, pos0, t) => {
+    const g = await testGpu();
+    const random = seededRandom(nHeads * 1000 + pos0 * 10 + t);
+    const maxSeq = pos0 + t + 3;
+    const qDim = nHeads * headDim;
+    const kvDim = nKvHeads * headDim;
+    const theta = 10000;
+    const qkv = randomNormal(random, t * (qDim + 2 * kvDim));
+    // Rows before pos0 hold an earlier context; rows after the chunk are poison that must stay unread.
+    const kCache = poisoned(maxSeq * kvDim);
+    const vCache = poisoned(maxSeq * kvDim);
+    kCache.set(randomNormal(random, pos0 * kvDim));
+    vCache.set(randomNormal(random, pos0 * kvDim));
+    const step = stepBuffer(g, { nTokens: t, pos0 });
+    const kBuffer = gpuBuffer(g, 'k cache', kCache);
+    const vBuffer = gpuBuffer(g, 'v cache', vCache);
+    const q = gpuBuffer(g, 'q', poisoned(t * qDim));
+    const out = gpuBuffer(g, 'out', poisoned(t * qDim));
+    const shape = { nHeads, nKvHeads, headDim };
+    const rope = gpuBuffer(g, 'rope', ropeTable(headDim, maxSeq, theta));
+    const ropeKv = await ropeKvOp(g, { label: 'rope', ...shape, step, qkv: gpuBuffer(g, 'qkv', qkv), rope, q, kCache: kBuffer, vCache: vBuffer });
+    const attention = await attentionOp(g, { label: 'attention', ...shape, step, q, kCache: kBuffer, vCache: vBuffer, out });
+    run(g, t, ropeKv, attention);
+
+    const qRef = new Float64Array(t * qDim);
+    const kRef = Float64Array.from(kCache.subarray(0, (pos0 + t) * kvDim));
+    const vRef = Float64Array.from(vCache.subarray(0, (pos0 + t) * kvDim));
+    for (let i = 0; i < t; i++) {
+      const row = i * (qDim + 2 * kvDim);
+      qRef.set(qkv.subarray(row, row + qDim), i * qDim);
+      kRef.set(qkv.subarray(row + qDim, row + qDim + kvDim), (pos0 + i) * kvDim);
+      vRef.set(qkv.subarray(row + qDim + kvDim, row + qDim + 2 * kvDim), (pos0 + i) * kvDim);
+      for (let h = 0; h < nHeads; h++) ropeRef(qRef, i * qDim + h * headDim, headDim, pos0 + i, theta);
+      for (let h = 0; h < nKvHeads; h++) ropeRef(kRef, (pos0 + i) * kvDim + h * headDim, headDim, pos0 + i, theta);
+    }
+    expect(relativeError(await readF32(g, q), qRef)).toBeLessThan(TOLERANCE);
+    const kGpu = await readF32(g, kBuffer, (pos0 + t) * kvDim);
+    expect(relativeError(kGpu, kRef)).toBeLessThan(TOLERANCE);
+    expect(relativeError(await readF32(g, vBuffer, (pos0 + t) * kvDim), vRef)).toBe(0);
+    const expected = attentionRef(qRef, kRef, vRef, t, pos0, nHeads, nKvHeads, headDim);
+    expect(relativeError(await readF32(g, out), expected)).toBeLessThan(TOLERANCE);
+  });
+});
