@@ -1,0 +1,72 @@
+/**
+ * Helpers for the loader's tests (imported by *.test.ts only): seeded tensors, a source that
+ * records what was read, and an assertion for `bad-model` errors.
+ */
+
+import { expect } from 'vitest';
+import { EngineError } from '../errors';
+import { f32ToBf16Bits, f32ToF16Bits } from './dtype';
+import type { TensorToEncode } from './formats/safetensors';
+import { SOURCE_DTYPE_BYTES, type FileSource, type SourceDtype } from './types';
+
+/** mulberry32: small, seeded, good enough for test data. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  };
+}
+
+/** A tensor of seeded values in [-1, 1) (never all zeros), encoded little-endian in `dtype`. */
+export function randomTensor(name: string, dtype: SourceDtype, shape: number[], seed: number): TensorToEncode {
+  const random = seededRandom(seed);
+  const count = shape.reduce((a, b) => a * b, 1);
+  const data = new Uint8Array(count * SOURCE_DTYPE_BYTES[dtype]);
+  const view = new DataView(data.buffer);
+  for (let i = 0; i < count; i++) {
+    const value = random() * 2 - 1;
+    if (dtype === 'F32') view.setFloat32(i * 4, value, true);
+    else view.setUint16(i * 2, dtype === 'F16' ? f32ToF16Bits(value) : f32ToBf16Bits(value), true);
+  }
+  return { name, dtype, shape, data };
+}
+
+/** Wraps a source and records every read, to check that headers are read in small pieces. */
+export class RecordingSource implements FileSource {
+  readonly reads: { file: string; offset: number; length: number }[] = [];
+  constructor(private readonly inner: FileSource) {}
+  get description(): string {
+    return this.inner.description;
+  }
+  get bytesRead(): number {
+    return this.reads.reduce((total, read) => total + read.length, 0);
+  }
+  size(file: string, signal?: AbortSignal) {
+    return this.inner.size(file, signal);
+  }
+  read(file: string, offset: number, length: number, signal?: AbortSignal) {
+    this.reads.push({ file, offset, length });
+    return this.inner.read(file, offset, length, signal);
+  }
+  readText(file: string, signal?: AbortSignal) {
+    return this.inner.readText(file, signal);
+  }
+}
+
+/** Runs `action` and asserts it failed with EngineError('bad-model') whose message matches. */
+export async function expectBadModel(action: () => unknown, message: RegExp): Promise<EngineError> {
+  let failure: unknown = undefined;
+  try {
+    await action();
+  } catch (error) {
+    failure = error;
+  }
+  expect(failure, 'expected a bad-model error').toBeInstanceOf(EngineError);
+  expect((failure as EngineError).code).toBe('bad-model');
+  expect((failure as EngineError).message).toMatch(message);
+  return failure as EngineError;
+}
