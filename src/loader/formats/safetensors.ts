@@ -102,7 +102,8 @@ function parseEntry(file: string, name: string, entry: unknown, dataStart: numbe
   const byteLength = count === null ? null : count * elementSize;
   if (byteLength === null || !Number.isSafeInteger(byteLength) || end - begin !== byteLength) {
     throw badModel(
-      `${where}: shape [${shape.join(', ')}] of ${dtype} needs ${byteLength ?? 'too many'} bytes but data_offsets [${begin}, ${end}] span ${end - begin}`,
+      `${where}: shape [${shape.join(', ')}] of ${dtype} needs ${byteLength ?? 'too many'} bytes ` +
+        `but data_offsets [${begin}, ${end}] span ${end - begin}`,
       { file, tensor: name },
     );
   }
