@@ -1,11 +1,12 @@
 /**
  * sentencepiece's `tokenizer.model`: a protobuf `ModelProto` (sentencepiece_model.proto), read by
- * a minimal hand-written wire-format reader. Only the fields a LLaMA BPE tokenizer needs are
- * kept; every other field is skipped by its wire type. `validateModel` holds the load-time checks
+ * the minimal wire-format reader in protobuf-reader.ts. Only the fields a LLaMA BPE tokenizer
+ * needs are kept; every other field is skipped by its wire type. `validateModel` holds the load-time checks
  * (those of sentencepiece's model_interface.cc, plus what this engine does not implement), and is
  * shared with the tokenizer.json path so both end in the same validated form.
  */
 import { EngineError } from '../errors';
+import { ProtoReader, WIRE_FIXED32, WIRE_LENGTH_DELIMITED, WIRE_VARINT } from './protobuf-reader';
 
 /** ModelProto.SentencePiece.Type, in its enum order (NORMAL = 1 ... BYTE = 6). */
 export type PieceType = 'normal' | 'unknown' | 'control' | 'user-defined' | 'unused' | 'byte';
@@ -47,113 +48,11 @@ function badModel(message: string): EngineError {
   return new EngineError('bad-model', `tokenizer.model: ${message}`);
 }
 
-const WIRE_VARINT = 0;
-const WIRE_FIXED64 = 1;
-const WIRE_LENGTH_DELIMITED = 2;
-const WIRE_FIXED32 = 5;
-
-/** Reads one protobuf message in bytes [position, end). Every read checks bounds, so any input ends. */
-class ProtoReader {
-  private position: number;
-  private readonly view: DataView;
-  // ignoreBOM: piece 30143 of LLaMA is U+FEFF itself, which a default TextDecoder would drop.
-  private static readonly utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
-  constructor(
-    private readonly bytes: Uint8Array,
-    start: number,
-    private readonly end: number,
-    private readonly what: string,
-  ) {
-    this.position = start;
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  }
-
-  get done(): boolean {
-    return this.position >= this.end;
-  }
-
-  /** A varint's low 32 bits (unsigned) and its whole value (exact below 2^53, where lengths live). */
-  private varint(): { low: number; whole: number } {
-    let whole = 0;
-    let low = 0;
-    for (let index = 0; ; index++) {
-      if (this.position >= this.end) throw badModel(`${this.what} ends inside a varint.`);
-      if (index === 10) throw badModel(`${this.what} has a varint longer than 10 bytes.`);
-      const byte = this.bytes[this.position++];
-      const part = (byte & 0x7f) * 2 ** (7 * index);
-      whole += part;
-      if (index < 5) low += part; // bytes past the fifth only carry bits 35 and up
-      if ((byte & 0x80) === 0) return { low: low % 2 ** 32, whole };
-    }
-  }
-
-  /** int32 and enum fields: negative values are sign-extended to 64 bits on the wire. */
-  int32(): number {
-    return this.varint().low | 0;
-  }
-
-  bool(): boolean {
-    return this.varint().whole !== 0;
-  }
-
-  float(): number {
-    if (this.end - this.position < 4) throw badModel(`${this.what} ends inside a float.`);
-    const value = this.view.getFloat32(this.position, true);
-    this.position += 4;
-    return value;
-  }
-
-  /** Returns the [start, end) of a length-delimited field and steps past it. */
-  span(): [number, number] {
-    const length = this.varint().whole;
-    if (length > this.end - this.position) {
-      throw badModel(`${this.what} has a field of ${length} bytes where only ${this.end - this.position} remain.`);
-    }
-    const start = this.position;
-    this.position += length;
-    return [start, this.position];
-  }
-
-  string(): string {
-    const [start, end] = this.span();
-    try {
-      return ProtoReader.utf8.decode(this.bytes.subarray(start, end));
-    } catch (error) {
-      throw new EngineError('bad-model', `tokenizer.model: ${this.what} has a string that is not UTF-8.`, undefined, { cause: error });
-    }
-  }
-
-  message(what: string): ProtoReader {
-    const [start, end] = this.span();
-    return new ProtoReader(this.bytes, start, end, what);
-  }
-
-  tag(): { field: number; wireType: number } {
-    const tag = this.varint().whole;
-    const field = Math.floor(tag / 8);
-    if (field === 0) throw badModel(`${this.what} has a field numbered 0; the file is not a sentencepiece model.`);
-    return { field, wireType: tag % 8 };
-  }
-
-  /** Fails where a known field arrives with another wire type than its declared one. */
-  expect(wireType: number, actual: number, field: string): void {
-    if (wireType !== actual) throw badModel(`${this.what}.${field} has wire type ${actual}, expected ${wireType}.`);
-  }
-
-  skip(wireType: number): void {
-    if (wireType === WIRE_VARINT) this.varint();
-    else if (wireType === WIRE_LENGTH_DELIMITED) this.span();
-    else if (wireType === WIRE_FIXED64 || wireType === WIRE_FIXED32) {
-      const size = wireType === WIRE_FIXED64 ? 8 : 4;
-      if (this.end - this.position < size) throw badModel(`${this.what} ends inside a fixed-size field.`);
-      this.position += size;
-    } else {
-      // 3 and 4 are proto2 groups, which no sentencepiece message uses; 6 and 7 do not exist.
-      throw badModel(`${this.what} has wire type ${wireType}; the file is not a sentencepiece model.`);
-    }
-  }
-}
+// Field numbers of sentencepiece_model.proto.
+const MODEL = { pieces: 1, trainerSpec: 2, normalizerSpec: 3, denormalizerSpec: 5 };
+const PIECE = { piece: 1, score: 2, type: 3 };
+const TRAINER = { modelType: 3, treatWhitespaceAsSuffix: 24, byteFallback: 35, unkId: 40, bosId: 41, eosId: 42, padId: 43, unkSurface: 44 };
+const NORMALIZER = { name: 1, precompiledCharsmap: 2, addDummyPrefix: 3, removeExtraWhitespaces: 4, escapeWhitespaces: 5 };
 
 function readPiece(reader: ProtoReader, id: number): SentencePiece {
   let piece: string | undefined;
@@ -161,13 +60,13 @@ function readPiece(reader: ProtoReader, id: number): SentencePiece {
   let typeNumber = 1; // NORMAL is the proto default
   while (!reader.done) {
     const { field, wireType } = reader.tag();
-    if (field === 1) {
+    if (field === PIECE.piece) {
       reader.expect(WIRE_LENGTH_DELIMITED, wireType, 'piece');
       piece = reader.string();
-    } else if (field === 2) {
+    } else if (field === PIECE.score) {
       reader.expect(WIRE_FIXED32, wireType, 'score');
       score = reader.float();
-    } else if (field === 3) {
+    } else if (field === PIECE.type) {
       reader.expect(WIRE_VARINT, wireType, 'type');
       typeNumber = reader.int32();
     } else reader.skip(wireType);
@@ -178,81 +77,105 @@ function readPiece(reader: ProtoReader, id: number): SentencePiece {
   return { piece, score, type };
 }
 
+interface TrainerSettings {
+  modelType: number;
+  treatWhitespaceAsSuffix: boolean;
+  byteFallback: boolean;
+  unkId: number;
+  bosId: number;
+  eosId: number;
+  padId: number;
+  unkSurface: string;
+}
+
+function readTrainerSpec(reader: ProtoReader, trainer: TrainerSettings): void {
+  while (!reader.done) {
+    const { field, wireType } = reader.tag();
+    if (field === TRAINER.unkSurface) {
+      reader.expect(WIRE_LENGTH_DELIMITED, wireType, 'unk_surface');
+      trainer.unkSurface = reader.string();
+    } else if (field === TRAINER.modelType || (field >= TRAINER.unkId && field <= TRAINER.padId)) {
+      reader.expect(WIRE_VARINT, wireType, `field ${field}`);
+      const value = reader.int32();
+      if (field === TRAINER.modelType) trainer.modelType = value;
+      else if (field === TRAINER.unkId) trainer.unkId = value;
+      else if (field === TRAINER.bosId) trainer.bosId = value;
+      else if (field === TRAINER.eosId) trainer.eosId = value;
+      else trainer.padId = value;
+    } else if (field === TRAINER.byteFallback || field === TRAINER.treatWhitespaceAsSuffix) {
+      reader.expect(WIRE_VARINT, wireType, `field ${field}`);
+      if (field === TRAINER.byteFallback) trainer.byteFallback = reader.bool();
+      else trainer.treatWhitespaceAsSuffix = reader.bool();
+    } else reader.skip(wireType);
+  }
+}
+
+/** Reads a NormalizerSpec; returns whether it carries compiled rules (a precompiled_charsmap). */
+function readNormalizerSpec(reader: ProtoReader, normalizer: NormalizerSettings): boolean {
+  let hasRules = false;
+  while (!reader.done) {
+    const { field, wireType } = reader.tag();
+    if (field === NORMALIZER.name) {
+      reader.expect(WIRE_LENGTH_DELIMITED, wireType, 'name');
+      normalizer.name = reader.string();
+    } else if (field === NORMALIZER.precompiledCharsmap) {
+      reader.expect(WIRE_LENGTH_DELIMITED, wireType, 'precompiled_charsmap');
+      const [start, end] = reader.span();
+      hasRules ||= end > start;
+    } else if (field >= NORMALIZER.addDummyPrefix && field <= NORMALIZER.escapeWhitespaces) {
+      reader.expect(WIRE_VARINT, wireType, `field ${field}`);
+      const value = reader.bool();
+      if (field === NORMALIZER.addDummyPrefix) normalizer.addDummyPrefix = value;
+      else if (field === NORMALIZER.removeExtraWhitespaces) normalizer.removeExtraWhitespaces = value;
+      else normalizer.escapeWhitespaces = value;
+    } else reader.skip(wireType);
+  }
+  return hasRules;
+}
+
 /** Parses and validates a sentencepiece `tokenizer.model`. Throws EngineError('bad-model'). */
 export function parseSentencePieceModel(bytes: Uint8Array): SentencePieceModel {
   const pieces: SentencePiece[] = [];
-  let modelType = 1; // TrainerSpec.model_type defaults to UNIGRAM
-  let byteFallback = false;
-  let treatWhitespaceAsSuffix = false;
-  let [unkId, bosId, eosId, padId] = [0, 1, 2, -1]; // TrainerSpec defaults
-  let unkSurface = ' \u2047 ';
+  // The proto defaults, for fields a file leaves out.
+  const trainer: TrainerSettings = {
+    modelType: 1, // UNIGRAM
+    treatWhitespaceAsSuffix: false,
+    byteFallback: false,
+    unkId: 0,
+    bosId: 1,
+    eosId: 2,
+    padId: -1,
+    unkSurface: ' \u2047 ',
+  };
   const normalizer: NormalizerSettings = { name: '', addDummyPrefix: true, removeExtraWhitespaces: true, escapeWhitespaces: true };
-  let hasCharacterMap = false;
+  let hasNormalizerRules = false;
   let hasDenormalizer = false;
 
-  const model = new ProtoReader(bytes, 0, bytes.length, 'ModelProto');
+  const model = new ProtoReader(bytes, 0, bytes.length, 'ModelProto', badModel);
   while (!model.done) {
     const { field, wireType } = model.tag();
-    if (field === 1 || field === 2 || field === 3 || field === 5) model.expect(WIRE_LENGTH_DELIMITED, wireType, `field ${field}`);
-    if (field === 1) {
-      pieces.push(readPiece(model.message(`pieces[${pieces.length}]`), pieces.length));
-    } else if (field === 2) {
-      const trainer = model.message('TrainerSpec');
-      while (!trainer.done) {
-        const { field: number, wireType: type } = trainer.tag();
-        if (number === 44) {
-          trainer.expect(WIRE_LENGTH_DELIMITED, type, 'unk_surface');
-          unkSurface = trainer.string();
-          continue;
-        }
-        if (![3, 24, 35, 40, 41, 42, 43].includes(number)) {
-          trainer.skip(type);
-          continue;
-        }
-        trainer.expect(WIRE_VARINT, type, `field ${number}`);
-        if (number === 3) modelType = trainer.int32();
-        else if (number === 24) treatWhitespaceAsSuffix = trainer.bool();
-        else if (number === 35) byteFallback = trainer.bool();
-        else if (number === 40) unkId = trainer.int32();
-        else if (number === 41) bosId = trainer.int32();
-        else if (number === 42) eosId = trainer.int32();
-        else padId = trainer.int32();
-      }
-    } else if (field === 3 || field === 5) {
-      const spec = model.message(field === 3 ? 'NormalizerSpec' : 'denormalizer_spec');
-      while (!spec.done) {
-        const { field: number, wireType: type } = spec.tag();
-        if (number === 1 && field === 3) {
-          spec.expect(WIRE_LENGTH_DELIMITED, type, 'name');
-          normalizer.name = spec.string();
-        } else if (number === 2) {
-          spec.expect(WIRE_LENGTH_DELIMITED, type, 'precompiled_charsmap');
-          const [start, end] = spec.span();
-          if (end > start) {
-            if (field === 3) hasCharacterMap = true;
-            else hasDenormalizer = true;
-          }
-        } else if (field === 3 && number >= 3 && number <= 5) {
-          spec.expect(WIRE_VARINT, type, `field ${number}`);
-          const value = spec.bool();
-          if (number === 3) normalizer.addDummyPrefix = value;
-          else if (number === 4) normalizer.removeExtraWhitespaces = value;
-          else normalizer.escapeWhitespaces = value;
-        } else spec.skip(type);
-      }
-    } else model.skip(wireType);
+    if (!Object.values(MODEL).includes(field)) {
+      model.skip(wireType);
+      continue;
+    }
+    model.expect(WIRE_LENGTH_DELIMITED, wireType, `field ${field}`);
+    if (field === MODEL.pieces) pieces.push(readPiece(model.message(`pieces[${pieces.length}]`), pieces.length));
+    else if (field === MODEL.trainerSpec) readTrainerSpec(model.message('TrainerSpec'), trainer);
+    else if (field === MODEL.normalizerSpec) hasNormalizerRules = readNormalizerSpec(model.message('NormalizerSpec'), normalizer);
+    else hasDenormalizer = readNormalizerSpec(model.message('denormalizer_spec'), { ...normalizer });
   }
 
   if (pieces.length === 0) throw badModel('it has no pieces; the file is not a sentencepiece model.');
-  if (modelType !== BPE_MODEL_TYPE) {
-    throw badModel(`model type is ${modelType}, not BPE (2); LLaMA tokenizers are BPE and this engine implements only BPE.`);
+  if (trainer.modelType !== BPE_MODEL_TYPE) {
+    throw badModel(`model type is ${trainer.modelType}, not BPE (2); LLaMA tokenizers are BPE and this engine implements only BPE.`);
   }
-  if (treatWhitespaceAsSuffix) throw badModel('treat_whitespace_as_suffix is set; LLaMA does not use it and it is not implemented.');
+  if (trainer.treatWhitespaceAsSuffix) throw badModel('treat_whitespace_as_suffix is set; LLaMA does not use it and it is not implemented.');
   if (hasDenormalizer) throw badModel('the model has a denormalizer, which is not implemented (LLaMA has none).');
-  if (hasCharacterMap || (normalizer.name !== 'identity' && normalizer.name !== '')) {
+  if (hasNormalizerRules || (normalizer.name !== 'identity' && normalizer.name !== '')) {
     throw badModel(`normalizer "${normalizer.name}" is not implemented; only LLaMA's "identity" is.`);
   }
   normalizer.name = 'identity';
+  const { byteFallback, unkId, bosId, eosId, padId, unkSurface } = trainer;
   return validateModel({ pieces, byteFallback, unkId, bosId, eosId, padId, unkSurface, normalizer }, badModel);
 }
 
