@@ -8,7 +8,7 @@
  * ever returns half a character.
  */
 import type { LlamaTokenizer } from './llama-tokenizer';
-import { byteOfPiece } from './sentencepiece-model';
+import { byteOfPiece, type PieceType } from './sentencepiece-model';
 import { decodeUtf8 } from './utf8';
 
 const SPACE_SYMBOL = '\u2581';
@@ -53,7 +53,7 @@ export class StreamingDecoder {
   }
 
   /** sentencepiece's DecodeSentencePiece for one non-byte piece. */
-  private surface(piece: string, type: string): string {
+  private surface(piece: string, type: PieceType): string {
     const { model } = this.tokenizer;
     this.strippedDummyPrefix = false;
     if (type === 'control') return '';
