@@ -1,27 +1,27 @@
 // gemv.wgsl: matrix-vector product for decode, y = W x (+ y when ACCUMULATE).
 // One token, so every weight is read exactly once: the kernel is bound by memory bandwidth.
 //
-// Composed with a weight accessor (weights_f32 / weights_f16 / weights_q4) providing weight8().
+// Composed with a weight accessor (weights_f32 / weights_f16 / weights_q4) providing weight8()
+// and a row reducer (reduce_subgroup.wgsl where the device has subgroups, else
+// reduce_workgroup.wgsl) providing reduce_rows().
 // Bindings (group 0):
 //   0 x: (IN_DIM) f32
 //   1 y: (OUT_DIM) f32; read too when ACCUMULATE (the fused residual add)
 // Group 1: the weight matrix (OUT_DIM, IN_DIM), see the accessor.
 // Dispatch: ceil(OUT_DIM / ROWS) workgroups, flattened over x and y (flat_workgroup).
-// Each workgroup computes ROWS rows; its WG threads stride along the row in chunks of 8 and the
-// partial sums are reduced in workgroup memory.
+// Each workgroup computes ROWS rows: its WG threads stride along the rows in chunks of 8, then
+// the ROWS partial sums are reduced across the workgroup.
 // Tunables: WG (power of two), ROWS (<= MAX_ROWS).
 
 override IN_DIM: u32;       // multiple of 8
 override OUT_DIM: u32;
-override WG: u32 = 256;
+override WG: u32 = 64;
 override ROWS: u32 = 4;
 override ACCUMULATE: bool = false;
 const MAX_ROWS: u32 = 8u;
 
 @group(0) @binding(0) var<storage, read> x: array<vec4<f32>>;      // (IN_DIM / 4)
 @group(0) @binding(1) var<storage, read_write> y: array<f32>;      // (OUT_DIM)
-
-var<workgroup> partial: array<f32, WG * ROWS>;
 
 @compute @workgroup_size(WG)
 fn main(
@@ -40,21 +40,10 @@ fn main(
       acc[r] += dot(w.lo, xa) + dot(w.hi, xb);
     }
   }
-  for (var r = 0u; r < ROWS; r++) {
-    partial[r * WG + tid] = acc[r];
-  }
-  workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
-    if (tid < stride) {
-      for (var r = 0u; r < ROWS; r++) {
-        partial[r * WG + tid] += partial[r * WG + tid + stride];
-      }
-    }
-    workgroupBarrier();
-  }
-  if (tid < ROWS && row0 + tid < OUT_DIM) {
-    let row = row0 + tid;
-    var value = partial[tid * WG];
+  let sum = reduce_rows(acc, tid);
+  let row = row0 + tid;
+  if (tid < ROWS && row < OUT_DIM) {
+    var value = sum;
     if (ACCUMULATE) {
       value += y[row];
     }

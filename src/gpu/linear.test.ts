@@ -37,8 +37,15 @@ describe.each<[WeightFormat, number]>([
   ['q4', 160],
 ])('linear %s, K=%i', (format, cols) => {
   const rows = 131;
-  it.each([1, 5, 70])('M=%i tokens, plain and accumulating', async (m) => {
-    const t = await testGpu();
+  // M=1 is the decode GEMV (reduced with subgroups here, and with the portable workgroup
+  // reduction); M>1 the tiled matmul.
+  it.each([
+    [1, true],
+    [1, false],
+    [5, true],
+    [70, true],
+  ])('M=%i tokens (subgroups %s), plain and accumulating', async (m, subgroups) => {
+    const t = { ...(await testGpu()), subgroups };
     const random = seededRandom(1000 * m + cols);
     const w = randomNormal(random, rows * cols, 0.5);
     const x = randomNormal(random, m * cols);

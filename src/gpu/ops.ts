@@ -13,6 +13,8 @@ export interface OpContext {
   device: GPUDevice;
   pipelines: PipelineCache;
   maxWorkgroups: number;
+  /** Reduce with subgroup operations (the device has the `subgroups` feature). */
+  subgroups: boolean;
 }
 
 /** Records one kernel's work for a chunk of `nTokens` rows. Creates no GPU object. */
@@ -110,13 +112,17 @@ export async function linearOp(
 ): Promise<Dispatch> {
   const { rows, cols, format } = a.weight;
   const accumulate = a.accumulate ?? false;
-  const gemvRows = 4;
+  // A row of K = cols / 8 chunks keeps at most K threads busy: short rows get a smaller
+  // workgroup holding more rows (tiny test models), long rows 64 threads x 4 rows.
+  const gemvWg = Math.min(64, Math.max(16, 2 ** Math.floor(Math.log2(cols / 8))));
+  const gemvRows = gemvWg < 64 ? 8 : 4;
   const [gemv, matmul] = await Promise.all([
     ctx.pipelines.get({
       kernel: 'gemv.wgsl',
+      accessors: [ctx.subgroups ? 'reduce_subgroup.wgsl' : 'reduce_workgroup.wgsl'],
       weights: format,
       bindings: ['read', 'storage'],
-      constants: { IN_DIM: cols, OUT_DIM: rows, WG, ROWS: gemvRows, ACCUMULATE: accumulate },
+      constants: { IN_DIM: cols, OUT_DIM: rows, WG: gemvWg, ROWS: gemvRows, ACCUMULATE: accumulate },
     }),
     ctx.pipelines.get({
       kernel: 'matmul.wgsl',

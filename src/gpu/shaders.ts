@@ -13,6 +13,8 @@ import rmsnorm from '../../shaders/rmsnorm.wgsl?raw';
 import ropeKv from '../../shaders/rope_kv.wgsl?raw';
 import attention from '../../shaders/attention.wgsl?raw';
 import gemv from '../../shaders/gemv.wgsl?raw';
+import reduceWorkgroup from '../../shaders/reduce_workgroup.wgsl?raw';
+import reduceSubgroup from '../../shaders/reduce_subgroup.wgsl?raw';
 import matmul from '../../shaders/matmul.wgsl?raw';
 import swiglu from '../../shaders/swiglu.wgsl?raw';
 import sample from '../../shaders/sample.wgsl?raw';
@@ -31,6 +33,8 @@ export const SHADER_FILES = {
   'rope_kv.wgsl': ropeKv,
   'attention.wgsl': attention,
   'gemv.wgsl': gemv,
+  'reduce_workgroup.wgsl': reduceWorkgroup,
+  'reduce_subgroup.wgsl': reduceSubgroup,
   'matmul.wgsl': matmul,
   'swiglu.wgsl': swiglu,
   'sample.wgsl': sample,
@@ -61,10 +65,20 @@ export interface ComposedShader {
 
 export function composeShader(files: ShaderFile[]): ComposedShader {
   const starts: { file: ShaderFile; start: number }[] = [];
-  let line = 1;
-  const parts: string[] = [];
-  for (const file of ['common.wgsl' as const, ...files]) {
-    const text = SHADER_FILES[file].endsWith('\n') ? SHADER_FILES[file] : `${SHADER_FILES[file]}\n`;
+  // WGSL wants `enable` directives before any declaration: hoist them, keeping line numbers by
+  // leaving the original lines blank.
+  const directives = new Set<string>();
+  const texts = (['common.wgsl', ...files] as ShaderFile[]).map((file) => {
+    const text = SHADER_FILES[file].replace(/^enable [^;]+;/gm, (line) => {
+      directives.add(line);
+      return '';
+    });
+    return { file, text: text.endsWith('\n') ? text : `${text}\n` };
+  });
+  const header = directives.size > 0 ? `${[...directives].join(' ')}\n` : '';
+  let line = header ? 2 : 1;
+  const parts: string[] = [header];
+  for (const { file, text } of texts) {
     starts.push({ file, start: line });
     parts.push(text);
     line += text.split('\n').length - 1;

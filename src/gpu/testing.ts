@@ -3,24 +3,15 @@
  * where there is no GPU), seeded random inputs, float64 comparisons.
  * A missing adapter throws: in CI that is a failure, never a skip.
  */
-import { createGpuContext, type GpuContext } from './device';
 import { requestNodeAdapter } from './node-gpu';
-import { PipelineCache } from './pipelines';
+import { createGpu, type Gpu } from './runtime';
 import { STEP_BYTES, UNIFORM, createBuffer, createBufferWith, encodeStep, readBuffer, type StepParams } from './buffers';
-import type { OpContext } from './ops';
+export type TestGpu = Gpu;
 
-export interface TestGpu extends OpContext {
-  gpu: GpuContext;
-}
+let shared: Promise<Gpu> | undefined;
 
-let shared: Promise<TestGpu> | undefined;
-
-export function testGpu(): Promise<TestGpu> {
-  shared ??= (async () => {
-    const adapter = await requestNodeAdapter();
-    const gpu = await createGpuContext(adapter, 'test');
-    return { gpu, device: gpu.device, pipelines: new PipelineCache(gpu.device), maxWorkgroups: gpu.limits.maxComputeWorkgroupsPerDimension };
-  })();
+export function testGpu(): Promise<Gpu> {
+  shared ??= requestNodeAdapter().then((adapter) => createGpu(adapter, 'test'));
   return shared;
 }
 
@@ -66,13 +57,13 @@ export function writeStep(t: TestGpu, buffer: GPUBuffer, step: StepParams): void
 
 export async function readF32(t: TestGpu, buffer: GPUBuffer, count?: number): Promise<Float32Array> {
   const data = new Float32Array(await readBuffer(t.device, buffer));
-  t.gpu.throwIfFailed();
+  t.context.throwIfFailed();
   return count === undefined ? data : data.slice(0, count);
 }
 
 export async function readU32(t: TestGpu, buffer: GPUBuffer, count?: number): Promise<Uint32Array> {
   const data = new Uint32Array(await readBuffer(t.device, buffer));
-  t.gpu.throwIfFailed();
+  t.context.throwIfFailed();
   return count === undefined ? data : data.slice(0, count);
 }
 

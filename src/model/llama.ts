@@ -1,0 +1,318 @@
+/**
+ * The LLaMA forward pass on WebGPU. Everything is allocated in `load`: buffers, pipelines,
+ * bind groups, the KV cache. A step then writes the Step uniform, records one compute pass and
+ * submits once; decoding reads back a single token id chosen on the GPU.
+ *
+ * Read `encodeForward` against transformers' modeling_llama.py (LlamaModel.forward,
+ * LlamaDecoderLayer.forward): it is the same sequence of operations.
+ *
+ * Legend: T = tokens in this chunk (<= maxChunk), S = context length, D = hidden size,
+ * I = intermediate size, V = vocab, qDim = heads * headDim, kvDim = kv heads * headDim.
+ */
+import { EngineError } from '../errors';
+import { STEP_BYTES, UNIFORM, USAGE, createBuffer, createBufferWith, encodeStep, readBuffer } from '../gpu/buffers';
+import {
+  attentionOp,
+  embeddingOp,
+  linearOp,
+  rmsnormOp,
+  ropeKvOp,
+  sampleOp,
+  swigluOp,
+  type Dispatch,
+} from '../gpu/ops';
+import type { Gpu } from '../gpu/runtime';
+import type { FileSource, TensorRecord } from '../loader/types';
+import type { LlamaConfig } from './config';
+import { uploadWeights, type GpuWeights, type LoadProgress } from './load-weights';
+import { checkPlanFits, planMemory, type MemoryPlan, type RunShape } from './memory-plan';
+import { ropeTable } from './rope';
+import { layerKey, lmHeadKey, matchTensors, weightLayout, type ModelDtype } from './weights';
+
+export interface SamplingParams {
+  /** 0 = greedy. */
+  temperature: number;
+  /** 0 = off. */
+  topK: number;
+  /** 1 = off. */
+  topP: number;
+  /** 1 = off. */
+  repetitionPenalty: number;
+  seed: number;
+}
+
+export const GREEDY: SamplingParams = { temperature: 0, topK: 0, topP: 1, repetitionPenalty: 1, seed: 0 };
+
+export interface LoadOptions extends Partial<RunShape> {
+  dtype: ModelDtype;
+  /** Ids at or above this are never sampled (the tokenizer's vocab may be smaller than V). */
+  vocabLimit?: number;
+  onProgress?: (progress: LoadProgress) => void;
+  signal?: AbortSignal;
+}
+
+interface Layer {
+  attnNorm: Dispatch;
+  qkv: Dispatch;
+  ropeKv: Dispatch;
+  attention: Dispatch;
+  o: Dispatch;
+  ffnNorm: Dispatch;
+  gateUp: Dispatch;
+  swiglu: Dispatch;
+  down: Dispatch;
+}
+
+export class LlamaModel {
+  private readonly stepData = new ArrayBuffer(STEP_BYTES);
+  private disposed = false;
+
+  private constructor(
+    readonly gpu: Gpu,
+    readonly config: LlamaConfig,
+    readonly dtype: ModelDtype,
+    readonly shape: RunShape,
+    readonly plan: MemoryPlan,
+    private readonly vocabLimit: number,
+    private readonly weights: GpuWeights,
+    private readonly buffers: Record<'step' | 'ids' | 'logits' | 'seen' | 'readback', GPUBuffer>,
+    private readonly owned: GPUBuffer[],
+    private readonly embed: Dispatch,
+    private readonly layers: Layer[],
+    private readonly finalNormAll: Dispatch,
+    private readonly finalNormLast: Dispatch,
+    private readonly lmHead: Dispatch,
+    private readonly sample: Dispatch,
+  ) {}
+
+  static async load(gpu: Gpu, config: LlamaConfig, tensors: TensorRecord[], source: FileSource, options: LoadOptions): Promise<LlamaModel> {
+    const { device } = gpu;
+    const shape: RunShape = {
+      contextLength: Math.min(options.contextLength ?? config.maxPositions, config.maxPositions),
+      maxChunk: options.maxChunk ?? 256,
+      logitsRows: options.logitsRows ?? 1,
+    };
+    if (options.dtype === 'q4') {
+      const dims = { hidden_size: config.hiddenSize, intermediate_size: config.intermediateSize, 'heads * head_dim': config.numHeads * config.headDim };
+      for (const [name, value] of Object.entries(dims)) {
+        if (value % 32 !== 0) throw new EngineError('unsupported', `q4 needs ${name} (${value}) to be a multiple of 32; load this model as f16`);
+      }
+    }
+    const layout = weightLayout(config, options.dtype, tensors.some((t) => t.name === 'lm_head.weight'));
+    const matched = matchTensors(layout, tensors);
+    const plan = planMemory(config, layout, shape);
+    checkPlanFits(plan, gpu.context.limits);
+
+    const { hiddenSize: d, intermediateSize: inter, numHeads, numKvHeads, headDim, vocabSize: v } = config;
+    const qDim = numHeads * headDim;
+    const kvDim = numKvHeads * headDim;
+    const c = shape.maxChunk;
+    const owned: GPUBuffer[] = [];
+    const make = (label: string, bytes: number, usage?: number) => {
+      const buffer = createBuffer(device, label, bytes, usage);
+      owned.push(buffer);
+      return buffer;
+    };
+    device.pushErrorScope('out-of-memory');
+    const step = make('step', STEP_BYTES, UNIFORM); // Step uniform
+    const ids = make('ids', c * 4); // (T) u32 token ids; ids[0] receives each sampled token
+    const x = make('x', c * d * 4); // (T, D) f32 residual stream
+    const xn = make('xn', c * d * 4); // (T, D) f32 normed input of the next matmul
+    const qkv = make('qkv', c * (qDim + 2 * kvDim) * 4); // (T, qDim + 2 kvDim) f32
+    const q = make('q', c * qDim * 4); // (T, qDim) f32 rotated queries
+    const attn = make('attn', c * qDim * 4); // (T, qDim) f32 attention output
+    const gateUp = make('gate_up', c * 2 * inter * 4); // (T, 2I) f32
+    const h = make('h', c * inter * 4); // (T, I) f32
+    const logits = make('logits', shape.logitsRows * v * 4); // (logitsRows, V) f32
+    const work = make('sampler work', v * 4); // (V) f32
+    const seen = make('seen', Math.ceil(v / 32) * 4); // (ceil(V / 32)) u32 bitset
+    const readback = make('readback', 4, USAGE.MAP_READ | USAGE.COPY_DST); // (1) u32
+    const kCaches = Array.from({ length: config.numLayers }, (_, l) => make(`k cache ${l}`, shape.contextLength * kvDim * 4)); // (S, kvDim) f32
+    const vCaches = Array.from({ length: config.numLayers }, (_, l) => make(`v cache ${l}`, shape.contextLength * kvDim * 4)); // (S, kvDim) f32
+    const rope = createBufferWith(device, 'rope', ropeTable(headDim, shape.contextLength, config.ropeTheta, config.ropeScaling)); // (S, headDim / 2) vec2 f32
+    owned.push(rope);
+    const oom = await device.popErrorScope();
+    if (oom) {
+      owned.forEach((buffer) => buffer.destroy());
+      throw new EngineError('out-of-memory', `Not enough GPU memory for the KV cache and activations (${oom.message})`);
+    }
+
+    let weights: GpuWeights | undefined;
+    try {
+      weights = await uploadWeights(gpu, layout, matched, source, options);
+      const matrix = (key: string) => weights!.matrices.get(key)!;
+      const vector = (key: string) => weights!.vectors.get(key)!;
+      const eps = config.rmsNormEps;
+      const heads = { nHeads: numHeads, nKvHeads: numKvHeads, headDim };
+      const layers = await Promise.all(
+        Array.from({ length: config.numLayers }, async (_, l): Promise<Layer> => {
+          const label = (name: string) => `layer ${l} ${name}`;
+          const [attnNorm, qkvOp, ropeKv, attention, o, ffnNorm, gateUpOp, swiglu, down] = await Promise.all([
+            rmsnormOp(gpu, { label: label('attn norm'), step, x, gain: vector(layerKey(l, 'attn_norm')), y: xn, dim: d, eps }),
+            linearOp(gpu, { label: label('qkv'), step, x: xn, weight: matrix(layerKey(l, 'qkv')), y: qkv }),
+            ropeKvOp(gpu, { label: label('rope'), ...heads, step, qkv, rope, q, kCache: kCaches[l], vCache: vCaches[l] }),
+            attentionOp(gpu, { label: label('attention'), ...heads, step, q, kCache: kCaches[l], vCache: vCaches[l], out: attn }),
+            linearOp(gpu, { label: label('o'), step, x: attn, weight: matrix(layerKey(l, 'o')), y: x, accumulate: true }),
+            rmsnormOp(gpu, { label: label('ffn norm'), step, x, gain: vector(layerKey(l, 'ffn_norm')), y: xn, dim: d, eps }),
+            linearOp(gpu, { label: label('gate_up'), step, x: xn, weight: matrix(layerKey(l, 'gate_up')), y: gateUp }),
+            swigluOp(gpu, { label: label('swiglu'), step, gateUp, h, inter }),
+            linearOp(gpu, { label: label('down'), step, x: h, weight: matrix(layerKey(l, 'down')), y: x, accumulate: true }),
+          ]);
+          return { attnNorm, qkv: qkvOp, ropeKv, attention, o, ffnNorm, gateUp: gateUpOp, swiglu, down };
+        }),
+      );
+      const [embed, finalNormAll, finalNormLast, lmHead, sample] = await Promise.all([
+        embeddingOp(gpu, { label: 'embed', step, ids, table: matrix('embed'), x }),
+        rmsnormOp(gpu, { label: 'final norm', step, x, gain: vector('norm'), y: xn, dim: d, eps }),
+        rmsnormOp(gpu, { label: 'final norm (last row)', step, x, gain: vector('norm'), y: xn, dim: d, eps, lastRowOnly: true }),
+        linearOp(gpu, { label: 'lm_head', step, x: xn, weight: matrix(lmHeadKey(layout)), y: logits }),
+        sampleOp(gpu, { label: 'sample', step, logits, seen, work, ids, vocab: v }),
+      ]);
+      gpu.context.throwIfFailed();
+      const vocabLimit = Math.min(options.vocabLimit ?? v, v);
+      const buffers = { step, ids, logits, seen, readback };
+      return new LlamaModel(gpu, config, options.dtype, shape, plan, vocabLimit, weights, buffers, owned, embed, layers, finalNormAll, finalNormLast, lmHead, sample);
+    } catch (error) {
+      weights?.destroy();
+      owned.forEach((buffer) => buffer.destroy());
+      throw error;
+    }
+  }
+
+  /** One forward pass over a chunk of T tokens at positions pos0 .. pos0 + T - 1. */
+  private encodeForward(pass: GPUComputePassEncoder, n: number): void {
+    this.embed.encode(pass, n); // x = embed_tokens[ids]
+    for (const layer of this.layers) {
+      layer.attnNorm.encode(pass, n); // xn = input_layernorm(x)
+      layer.qkv.encode(pass, n); // q, k, v = xn Wq^T, xn Wk^T, xn Wv^T
+      layer.ropeKv.encode(pass, n); // q, k = rope(q), rope(k); cache[pos] = k, v
+      layer.attention.encode(pass, n); // attn = softmax(q k^T / sqrt(hd) + causal mask) v
+      layer.o.encode(pass, n); // x = x + attn Wo^T
+      layer.ffnNorm.encode(pass, n); // xn = post_attention_layernorm(x)
+      layer.gateUp.encode(pass, n); // gate, up = xn Wgate^T, xn Wup^T
+      layer.swiglu.encode(pass, n); // h = silu(gate) * up
+      layer.down.encode(pass, n); // x = x + h Wdown^T
+    }
+  }
+
+  private writeStep(nTokens: number, pos0: number, sampling: SamplingParams = GREEDY): void {
+    this.checkUsable();
+    encodeStep({ nTokens, pos0, ...sampling, vocabLimit: this.vocabLimit }, this.stepData);
+    this.gpu.device.queue.writeBuffer(this.buffers.step, 0, this.stepData);
+  }
+
+  private checkPositions(pos0: number, count: number): void {
+    if (pos0 + count > this.shape.contextLength) {
+      throw new EngineError('context-full', `The context holds ${this.shape.contextLength} tokens; ${pos0 + count} were asked for.`, {
+        contextLength: this.shape.contextLength,
+      });
+    }
+  }
+
+  private checkTokens(tokens: ArrayLike<number>): void {
+    for (let i = 0; i < tokens.length; i++) {
+      const id = tokens[i];
+      if (!Number.isInteger(id) || id < 0 || id >= this.config.vocabSize) {
+        throw new EngineError('bad-input', `Token id ${id} is outside the vocabulary (0 .. ${this.config.vocabSize - 1})`);
+      }
+    }
+  }
+
+  /** Marks the ids the repetition penalty should see (the whole context so far). */
+  setSeenTokens(tokens: ArrayLike<number>): void {
+    this.checkUsable();
+    const bits = new Uint32Array(Math.ceil(this.config.vocabSize / 32));
+    for (let i = 0; i < tokens.length; i++) bits[tokens[i] >> 5] |= 1 << (tokens[i] & 31);
+    this.gpu.device.queue.writeBuffer(this.buffers.seen, 0, bits);
+  }
+
+  /**
+   * Runs `tokens` at positions pos0 .. (filling the KV cache), then samples the next token.
+   * Returns its id.
+   */
+  async prefill(tokens: ArrayLike<number>, pos0: number, sampling: SamplingParams = GREEDY): Promise<number> {
+    if (tokens.length === 0) throw new EngineError('bad-input', 'Nothing to prefill: the prompt is empty');
+    this.checkTokens(tokens);
+    this.checkPositions(pos0, tokens.length);
+    for (let start = 0; start < tokens.length; start += this.shape.maxChunk) {
+      const chunk = Array.prototype.slice.call(tokens, start, start + this.shape.maxChunk) as number[];
+      const last = start + chunk.length === tokens.length;
+      this.writeStep(chunk.length, pos0 + start, sampling);
+      this.gpu.device.queue.writeBuffer(this.buffers.ids, 0, Uint32Array.from(chunk));
+      this.submit(chunk.length, last ? 'sample' : 'none');
+    }
+    return this.readToken();
+  }
+
+  /** Feeds the last sampled token (already in ids[0]) at `position` and samples the next. */
+  async decode(position: number, sampling: SamplingParams = GREEDY): Promise<number> {
+    this.checkPositions(position, 1);
+    this.writeStep(1, position, sampling);
+    this.submit(1, 'sample');
+    return this.readToken();
+  }
+
+  /** Feeds an explicit token (e.g. a forced one) at `position` and samples the next. */
+  async decodeToken(token: number, position: number, sampling: SamplingParams = GREEDY): Promise<number> {
+    return this.prefill([token], position, sampling);
+  }
+
+  /** Logits (T, V) of every position of `tokens` starting at pos0 (needs logitsRows = maxChunk). */
+  async logits(tokens: ArrayLike<number>, pos0 = 0): Promise<Float32Array> {
+    if (this.shape.logitsRows < Math.min(tokens.length, this.shape.maxChunk)) {
+      throw new EngineError('bad-input', 'This model was loaded without all-position logits (logitsRows)');
+    }
+    this.checkTokens(tokens);
+    this.checkPositions(pos0, tokens.length);
+    const v = this.config.vocabSize;
+    const out = new Float32Array(tokens.length * v);
+    for (let start = 0; start < tokens.length; start += this.shape.maxChunk) {
+      const chunk = Array.prototype.slice.call(tokens, start, start + this.shape.maxChunk) as number[];
+      this.writeStep(chunk.length, pos0 + start);
+      this.gpu.device.queue.writeBuffer(this.buffers.ids, 0, Uint32Array.from(chunk));
+      this.submit(chunk.length, 'logits');
+      const rows = await readBuffer(this.gpu.device, this.buffers.logits, 0, chunk.length * v * 4);
+      out.set(new Float32Array(rows), start * v);
+    }
+    this.gpu.context.throwIfFailed();
+    return out;
+  }
+
+  private submit(n: number, output: 'sample' | 'logits' | 'none'): void {
+    const encoder = this.gpu.device.createCommandEncoder({ label: 'forward' });
+    const pass = encoder.beginComputePass({ label: 'forward' });
+    this.encodeForward(pass, n);
+    if (output === 'sample') {
+      this.finalNormLast.encode(pass, n); // xn[0] = norm(x[T - 1])
+      this.lmHead.encode(pass, 1); // logits[0] = xn[0] W_lm^T
+      this.sample.encode(pass, 1); // ids[0] = sample(logits[0])
+    } else if (output === 'logits') {
+      this.finalNormAll.encode(pass, n);
+      this.lmHead.encode(pass, n);
+    }
+    pass.end();
+    if (output === 'sample') encoder.copyBufferToBuffer(this.buffers.ids, 0, this.buffers.readback, 0, 4);
+    this.gpu.device.queue.submit([encoder.finish()]);
+  }
+
+  private async readToken(): Promise<number> {
+    const { readback } = this.buffers;
+    await readback.mapAsync(GPUMapMode.READ);
+    const id = new Uint32Array(readback.getMappedRange())[0];
+    readback.unmap();
+    this.gpu.context.throwIfFailed();
+    return id;
+  }
+
+  private checkUsable(): void {
+    if (this.disposed) throw new EngineError('internal', 'This model was unloaded');
+  }
+
+  /** Frees every GPU buffer of this model. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.weights.destroy();
+    this.owned.forEach((buffer) => buffer.destroy());
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * Streams a checkpoint's tensors onto the GPU: each tensor is read in row chunks (bounded
+ * host memory whatever the shard size) and converted or quantised on the GPU by the Uploader.
+ * On any failure every buffer made so far is destroyed: nothing half-loaded survives.
+ */
+import { EngineError } from '../errors';
+import type { WeightMatrix } from '../gpu/ops';
+import type { Gpu } from '../gpu/runtime';
+import { SOURCE_DTYPE_BYTES, type FileSource, type TensorRecord } from '../loader/types';
+import { Uploader } from './upload';
+import type { Placement, WeightLayout } from './weights';
+
+export interface LoadProgress {
+  /** Checkpoint bytes read and uploaded so far, of `totalBytes`. */
+  doneBytes: number;
+  totalBytes: number;
+  tensor: string;
+}
+
+export interface GpuWeights {
+  matrices: Map<string, WeightMatrix>;
+  vectors: Map<string, GPUBuffer>;
+  destroy(): void;
+}
+
+export async function uploadWeights(
+  gpu: Gpu,
+  layout: WeightLayout,
+  matched: { record: TensorRecord; placements: Placement[] }[],
+  source: FileSource,
+  options: { onProgress?: (progress: LoadProgress) => void; signal?: AbortSignal } = {},
+): Promise<GpuWeights> {
+  const { device } = gpu;
+  const uploader = new Uploader(gpu);
+  const matrices = new Map<string, WeightMatrix>();
+  const vectors = new Map<string, GPUBuffer>();
+  const destroy = () => {
+    for (const matrix of matrices.values()) matrix.buffers.forEach((buffer) => buffer.destroy());
+    for (const buffer of vectors.values()) buffer.destroy();
+  };
+  try {
+    device.pushErrorScope('out-of-memory');
+    for (const m of layout.matrices) matrices.set(m.key, uploader.createMatrix(m.key, m.format, m.rows, m.cols));
+    for (const v of layout.vectors) vectors.set(v.key, uploader.createVector(v.key, v.length));
+    const oom = await device.popErrorScope();
+    if (oom) throw new EngineError('out-of-memory', `Not enough GPU memory for the weights: ${oom.message}`);
+
+    const ordered = [...matched].sort((a, b) => a.record.file.localeCompare(b.record.file) || a.record.offset - b.record.offset);
+    const totalBytes = ordered.reduce((sum, m) => sum + m.record.byteLength, 0);
+    let doneBytes = 0;
+    for (const { record, placements } of ordered) {
+      const { name, dtype, shape } = record;
+      const cols = shape.length === 2 ? shape[1] : shape[0];
+      const rows = shape.length === 2 ? shape[0] : 1;
+      const rowBytes = cols * SOURCE_DTYPE_BYTES[dtype];
+      const chunkRows = uploader.rowsPerChunk(cols, dtype);
+      for (let row = 0; row < rows; row += chunkRows) {
+        options.signal?.throwIfAborted();
+        const count = Math.min(chunkRows, rows - row);
+        const bytes = await source.read(record.file, record.offset + row * rowBytes, count * rowBytes, options.signal);
+        for (const placement of placements) {
+          if (placement.kind === 'matrix') {
+            await uploader.writeRows(matrices.get(placement.key)!, placement.rowOffset + row, count, dtype, bytes);
+          } else {
+            await uploader.writeElements(vectors.get(placement.key)!, 'f32', 0, dtype, bytes);
+          }
+        }
+        doneBytes += bytes.byteLength;
+        options.onProgress?.({ doneBytes, totalBytes, tensor: name });
+      }
+    }
+    await uploader.finish();
+    gpu.context.throwIfFailed();
+    return { matrices, vectors, destroy };
+  } catch (error) {
+    await uploader.finish().catch(() => undefined); // the original error is the one to report
+    destroy();
+    throw error;
+  }
+}
