@@ -23,6 +23,11 @@ export function matrixBytes(format: WeightFormat, rows: number, cols: number): n
   return rows * (cols / 2) + rows * Math.ceil(cols / 64) * 4;
 }
 
+/** Loader bytes are never backed by a SharedArrayBuffer; this tells TypeScript so. */
+function asBufferSource(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  return bytes as Uint8Array<ArrayBuffer>;
+}
+
 export class Uploader {
   private readonly staging: GPUBuffer;
   private readonly params: GPUBuffer;
@@ -78,7 +83,7 @@ export class Uploader {
     const count = bytes.byteLength / SOURCE_DTYPE_BYTES[dtype];
     if ((format === 'f32' && dtype === 'F32') || (format === 'f16' && dtype === 'F16')) {
       // Same type: a plain copy (offsets stay 4-byte aligned: f16 tensors have even row lengths).
-      this.ctx.device.queue.writeBuffer(destination, offset * (format === 'f32' ? 4 : 2), bytes);
+      this.ctx.device.queue.writeBuffer(destination, offset * (format === 'f32' ? 4 : 2), asBufferSource(bytes));
       await this.throttle(bytes.byteLength);
       return;
     }
@@ -103,7 +108,7 @@ export class Uploader {
       bindings: ['uniform', 'read', 'storage', ...(destinations.length > 1 ? (['storage'] as const) : [])],
       constants: { SRC_DTYPE: SOURCE_DTYPE_CODE[dtype], WG, ...constants },
     });
-    device.queue.writeBuffer(this.staging, 0, bytes);
+    device.queue.writeBuffer(this.staging, 0, asBufferSource(bytes));
     device.queue.writeBuffer(this.params, 0, new Uint32Array(params));
     const group = device.createBindGroup({
       label: `upload ${destinations[0].label}`,
