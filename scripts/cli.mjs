@@ -4,4 +4,6 @@ import { bundleNode } from './bundle-node.mjs';
 
 const out = await bundleNode('src/cli/main.ts', 'node_modules/.cache/korean-vicuna/cli.mjs');
 const { main } = await import(pathToFileURL(out).href);
-process.exitCode = await main(process.argv.slice(2));
+const code = await main(process.argv.slice(2));
+// Dawn keeps the process alive while its instance lives: exit explicitly once stdout drains.
+process.stdout.write('', () => process.exit(code));

@@ -1,0 +1,120 @@
+/**
+ * The generation loop over one model's KV cache: prefill the prompt (reusing the longest prefix
+ * already in the cache from the previous turn), then decode one token per submit, streaming
+ * text that never splits a UTF-8 character or shows part of a stop string.
+ */
+import { EngineError } from '../errors';
+import type { LlamaModel, SamplingParams } from '../model/llama';
+import type { LlamaTokenizer } from '../tokenizer/llama-tokenizer';
+import { StreamingDecoder } from '../tokenizer/streaming-decoder';
+import { StopStringFilter } from './stop-strings';
+
+export type FinishReason = 'eos' | 'stop-string' | 'length' | 'context-full' | 'cancelled';
+
+export interface GenerateOptions {
+  maxNewTokens: number;
+  sampling: SamplingParams;
+  stopIds: number[];
+  stopStrings?: string[];
+  signal?: AbortSignal;
+  /** Called with each newly visible piece of text. */
+  onText?: (text: string) => void;
+}
+
+export interface GenerationResult {
+  /** Ids sampled, the stop id included when there was one. */
+  ids: number[];
+  text: string;
+  finishReason: FinishReason;
+  promptTokens: number;
+  /** Prompt tokens actually run (the rest came from the cache). */
+  prefilledTokens: number;
+  prefillMs: number;
+  decodeMs: number;
+  /** Tokens produced by decode steps (all but the first). */
+  decodedTokens: number;
+}
+
+export class ChatSession {
+  /** Tokens whose keys and values are in the model's KV cache, in order. */
+  private cached: number[] = [];
+
+  constructor(
+    readonly model: LlamaModel,
+    readonly tokenizer: LlamaTokenizer,
+  ) {}
+
+  get contextLength(): number {
+    return this.model.shape.contextLength;
+  }
+
+  /** Forget the cache (a new conversation). */
+  reset(): void {
+    this.cached = [];
+  }
+
+  async generate(prompt: number[], options: GenerateOptions): Promise<GenerationResult> {
+    const limit = this.contextLength;
+    if (prompt.length >= limit) {
+      throw new EngineError('context-full', `The prompt is ${prompt.length} tokens; the context holds ${limit}.`, { promptTokens: prompt.length, contextLength: limit });
+    }
+    // Reuse the cached prefix; at least one prompt token must run to produce logits.
+    let reuse = 0;
+    while (reuse < this.cached.length && reuse < prompt.length - 1 && this.cached[reuse] === prompt[reuse]) reuse++;
+    this.cached = prompt.slice(0, reuse);
+
+    const decoder = new StreamingDecoder(this.tokenizer);
+    const stops = new StopStringFilter(options.stopStrings ?? []);
+    const stopIds = new Set(options.stopIds);
+    const ids: number[] = [];
+    let text = '';
+    const emit = (piece: string) => {
+      if (!piece) return;
+      text += piece;
+      options.onText?.(piece);
+    };
+
+    this.model.setSeenTokens(prompt);
+    const prefillStart = performance.now();
+    let token = await this.model.prefill(prompt.slice(reuse), reuse, options.sampling);
+    this.cached = [...prompt];
+    const prefillMs = performance.now() - prefillStart;
+    const decodeStart = performance.now();
+    let finishReason: FinishReason = 'length';
+    for (;;) {
+      ids.push(token);
+      if (stopIds.has(token)) {
+        finishReason = 'eos';
+        break;
+      }
+      emit(stops.push(decoder.push(token)));
+      if (stops.stopped) {
+        finishReason = 'stop-string';
+        break;
+      }
+      if (ids.length >= options.maxNewTokens) break;
+      if (this.cached.length + 1 > limit) {
+        finishReason = 'context-full';
+        break;
+      }
+      if (options.signal?.aborted) {
+        finishReason = 'cancelled';
+        break;
+      }
+      const position = this.cached.length;
+      token = await this.model.decode(position, options.sampling);
+      this.cached.push(ids[ids.length - 1]);
+    }
+    if (finishReason !== 'stop-string') emit(stops.push(decoder.flush()) + stops.flush());
+    return {
+      ids,
+      text,
+      finishReason,
+      promptTokens: prompt.length,
+      prefilledTokens: prompt.length - reuse,
+      prefillMs,
+      decodeMs: performance.now() - decodeStart,
+      decodedTokens: ids.length - 1,
+    };
+  }
+}

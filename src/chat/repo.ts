@@ -1,0 +1,99 @@
+/**
+ * Opens a LLaMA repo from any FileSource (local folder, hub, cache): config, tokenizer, chat
+ * template, stop ids and the weight index, all read and validated before any GPU work.
+ */
+import { EngineError } from '../errors';
+import type { FileSource, TensorRecord } from '../loader/types';
+import { discoverWeights, type WeightsFormat } from '../loader/weights-index';
+import { parseConfig, type LlamaConfig } from '../model/config';
+import { LlamaTokenizer } from '../tokenizer/llama-tokenizer';
+import { repoFormat, vicunaFormat, type PromptFormat } from './template';
+
+export interface RepoFiles {
+  config: LlamaConfig;
+  configText: string;
+  tokenizer: LlamaTokenizer;
+  /** The repo's own chat template, when tokenizer_config.json has one. */
+  chatTemplate?: string;
+  /** Ids that end generation: the tokenizer's EOS plus generation_config.json's. */
+  stopIds: number[];
+  tokenizerFiles: Map<string, string | Uint8Array>;
+}
+
+export interface Repo extends RepoFiles {
+  weightsFormat: WeightsFormat;
+  tensors: TensorRecord[];
+}
+
+type Json = Record<string, unknown>;
+
+function parseJson(text: string, file: string): Json {
+  try {
+    const value = JSON.parse(text) as unknown;
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value as Json;
+  } catch (error) {
+    throw new EngineError('bad-model', `${file} is not valid JSON: ${(error as Error).message}`);
+  }
+  throw new EngineError('bad-model', `${file} is not a JSON object`);
+}
+
+/** A special token in tokenizer_config.json: a string or an AddedToken object. */
+function tokenContent(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'object' && value !== null && typeof (value as Json).content === 'string') return (value as Json).content as string;
+  return undefined;
+}
+
+/** config.json, tokenizer and generation settings: everything but the weights. */
+export async function readRepoFiles(source: FileSource, signal?: AbortSignal): Promise<RepoFiles> {
+  const configText = await source.readText('config.json', signal);
+  if (configText === null) throw new EngineError('bad-model', `${source.description} has no config.json: is this a model repo?`);
+  const config = parseConfig(configText);
+  const tokenizerFiles = new Map<string, string | Uint8Array>();
+
+  const tokenizerConfigText = await source.readText('tokenizer_config.json', signal);
+  const tokenizerConfig = tokenizerConfigText === null ? {} : parseJson(tokenizerConfigText, 'tokenizer_config.json');
+  if (tokenizerConfigText !== null) tokenizerFiles.set('tokenizer_config.json', tokenizerConfigText);
+
+  let tokenizer: LlamaTokenizer;
+  const modelSize = await source.size('tokenizer.model', signal);
+  if (modelSize !== null) {
+    if (modelSize > 64 << 20) throw new EngineError('bad-model', `tokenizer.model is ${modelSize} bytes: too large to be a sentencepiece model`);
+    const bytes = await source.read('tokenizer.model', 0, modelSize, signal);
+    tokenizer = LlamaTokenizer.fromSentencePiece(bytes);
+    tokenizerFiles.set('tokenizer.model', bytes);
+  } else {
+    const json = await source.readText('tokenizer.json', signal);
+    if (json === null) throw new EngineError('bad-model', `${source.description} has neither tokenizer.model nor tokenizer.json`);
+    tokenizer = LlamaTokenizer.fromTokenizerJson(json, {
+      bosToken: tokenContent(tokenizerConfig.bos_token),
+      eosToken: tokenContent(tokenizerConfig.eos_token),
+    });
+    tokenizerFiles.set('tokenizer.json', json);
+  }
+
+  const stopIds = new Set<number>([tokenizer.eosId]);
+  const generationText = await source.readText('generation_config.json', signal);
+  if (generationText !== null) {
+    tokenizerFiles.set('generation_config.json', generationText);
+    const eos = parseJson(generationText, 'generation_config.json').eos_token_id;
+    for (const id of Array.isArray(eos) ? eos : [eos]) if (Number.isInteger(id) && id >= 0 && id < config.vocabSize) stopIds.add(id as number);
+  }
+  if (tokenizer.vocabSize > config.vocabSize) {
+    throw new EngineError('bad-model', `The tokenizer has ${tokenizer.vocabSize} tokens but the model only ${config.vocabSize}`);
+  }
+  const chatTemplate = typeof tokenizerConfig.chat_template === 'string' ? tokenizerConfig.chat_template : undefined;
+  return { config, configText, tokenizer, chatTemplate, stopIds: [...stopIds], tokenizerFiles };
+}
+
+export async function openRepo(source: FileSource, signal?: AbortSignal): Promise<Repo> {
+  const files = await readRepoFiles(source, signal);
+  const { format, tensors } = await discoverWeights(source, signal);
+  return { ...files, weightsFormat: format, tensors };
+}
+
+/** The prompt format a repo asks for: its own chat template, else Vicuna v1.1. */
+export function defaultPromptFormat(repo: RepoFiles, systemPrompt?: string): PromptFormat {
+  const specialTokens = { bos: repo.tokenizer.idToPiece(repo.tokenizer.bosId), eos: repo.tokenizer.idToPiece(repo.tokenizer.eosId) };
+  return repo.chatTemplate ? repoFormat(repo.chatTemplate, specialTokens) : vicunaFormat(specialTokens, systemPrompt);
+}

@@ -1,0 +1,127 @@
+/**
+ * The CLI as a user runs it (`node scripts/cli.mjs ...`, what `npm run -s cli --` calls), on tiny
+ * random repos written to disk in hub layout, against the float64 reference.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { vicunaFormat } from '../chat/template';
+import { referenceLogits, type ReferenceConfig, type ReferenceWeights } from '../model/reference';
+import { REPO_ROOT, llamaTokenizerModel, writeTinyModel } from '../model/tiny-model-node';
+import { LlamaTokenizer } from '../tokenizer/llama-tokenizer';
+
+function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'scripts/cli.mjs'), ...args], { cwd: REPO_ROOT });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => (stdout += chunk));
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+function greedyReference(config: ReferenceConfig, weights: ReferenceWeights, prompt: number[], steps: number): number[] {
+  const ids = [...prompt];
+  for (let i = 0; i < steps; i++) {
+    const logits = referenceLogits(config, weights, ids).subarray((ids.length - 1) * config.vocabSize);
+    let best = 0;
+    for (let v = 1; v < config.vocabSize; v++) if (logits[v] > logits[best]) best = v;
+    ids.push(best);
+    if (best === 2) break;
+  }
+  return ids.slice(prompt.length);
+}
+
+let dir: string;
+let tokenizer: LlamaTokenizer;
+const spec = { hiddenSize: 64, intermediateSize: 160, numLayers: 2, numHeads: 4, numKvHeads: 2, format: 'safetensors', shards: 2, seed: 21 } as const;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'cli-test-'));
+  tokenizer = LlamaTokenizer.fromSentencePiece(await llamaTokenizerModel());
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+describe('cli', () => {
+  it('tokenize prints the ids with BOS first', async () => {
+    const model = path.join(dir, 'tokenize');
+    await writeTinyModel(model, { ...spec, dtype: 'F16' });
+    const text = '신라의 삼국 통일 Hello  world\n';
+    const { code, stdout } = await cli(['tokenize', '--model', model, '--text', text]);
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toEqual({ ids: [1, ...tokenizer.encode(text)] });
+  });
+
+  it('logits --text writes every position as float32 within 1e-4 of float64', async () => {
+    const folder = path.join(dir, 'logits');
+    const model = await writeTinyModel(folder, { ...spec, dtype: 'BF16' });
+    const out = path.join(dir, 'logits.bin');
+    const text = '피보나치 수열 파이썬 코드';
+    const { code, stdout, stderr } = await cli(['logits', '--model', folder, '--text', text, '--out', out]);
+    expect(code, stderr).toBe(0);
+    const tokens = [1, ...tokenizer.encode(text)];
+    expect(JSON.parse(stdout)).toEqual({ tokens: tokens.length, vocab: 32000 });
+    const bytes = await readFile(out);
+    const logits = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+    const expected = referenceLogits(model.config, model.weights, tokens);
+    let diff = 0;
+    let scale = 0;
+    expected.forEach((value, i) => {
+      diff = Math.max(diff, Math.abs(value - logits[i]));
+      scale = Math.max(scale, Math.abs(value));
+    });
+    expect(logits.length).toBe(expected.length);
+    expect(diff / scale).toBeLessThan(1e-4);
+  });
+
+  it('generate --json: greedy ids equal the reference, raw and vicuna templates, torch shards too', async () => {
+    const folder = path.join(dir, 'generate');
+    const model = await writeTinyModel(folder, { ...spec, dtype: 'F16', format: 'torch' });
+    const prompt = '삼국 통일 이후 신라';
+    const raw = await cli(['generate', '--model', folder, '--prompt', prompt, '--template', 'raw', '--max-new-tokens', '6', '--dtype', 'f32', '--json']);
+    expect(raw.code, raw.stderr).toBe(0);
+    const rawResult = JSON.parse(raw.stdout) as { ids: number[]; text: string };
+    expect(rawResult.ids).toEqual(greedyReference(model.config, model.weights, [1, ...tokenizer.encode(prompt)], 6));
+    expect(rawResult.text).toBe(tokenizer.decode(rawResult.ids.filter((id) => id !== 2)));
+
+    const vicuna = await cli(['generate', '--model', folder, '--prompt', prompt, '--max-new-tokens', '4', '--dtype', 'f32', '--json', '--system', '시스템']);
+    expect(vicuna.code, vicuna.stderr).toBe(0);
+    const text = vicunaFormat({ bos: '<s>', eos: '</s>' }).render([{ role: 'system', content: '시스템' }, { role: 'user', content: prompt }], { addGenerationPrompt: true });
+    expect(text).toBe(`시스템 USER: ${prompt} ASSISTANT:`);
+    const expectedIds = greedyReference(model.config, model.weights, tokenizer.encodeChat(text, { addBos: true }), 4);
+    expect((JSON.parse(vicuna.stdout) as { ids: number[] }).ids).toEqual(expectedIds);
+  });
+
+  it('fails with a typed error and exit code on bad input', async () => {
+    const missing = await cli(['generate', '--model', path.join(dir, 'nope'), '--prompt', 'x']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/error \[not-found\]/);
+
+    const usage = await cli(['generate', '--model', dir]);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toMatch(/--prompt is required/);
+
+    const badFlag = await cli(['generate', '--model', dir, '--prompt', 'x', '--temperature', 'hot']);
+    expect(badFlag.code).toBe(2);
+    expect(badFlag.stderr).toMatch(/--temperature must be/);
+
+    const folder = path.join(dir, 'broken');
+    await writeTinyModel(folder, { ...spec, dtype: 'F16', shards: 1 });
+    const config = JSON.parse(await readFile(path.join(folder, 'config.json'), 'utf8'));
+    await writeFile(path.join(folder, 'config.json'), JSON.stringify({ ...config, num_hidden_layers: 1e9 }));
+    const absurd = await cli(['generate', '--model', folder, '--prompt', 'x']);
+    expect(absurd.code).toBe(1);
+    expect(absurd.stderr).toMatch(/error \[bad-model\]: config.json: "num_hidden_layers" must be an integer/);
+
+    await writeFile(path.join(folder, 'config.json'), JSON.stringify(config));
+    const weights = await readFile(path.join(folder, 'model.safetensors'));
+    await writeFile(path.join(folder, 'model.safetensors'), weights.subarray(0, weights.length - 100));
+    const truncated = await cli(['logits', '--model', folder, '--tokens', '1,2', '--out', path.join(dir, 'x.bin')]);
+    expect(truncated.code).toBe(1);
+    expect(truncated.stderr).toMatch(/error \[bad-model\]/);
+  });
+});
