@@ -93,6 +93,7 @@ export function parseConfig(text: string): LlamaConfig {
   const hiddenSize = integer(json, 'hidden_size', 8, 1 << 16);
   const numHeads = integer(json, 'num_attention_heads', 1, 1024);
   const numKvHeads = integer(json, 'num_key_value_heads', 1, 1024, numHeads);
+  if (json.head_dim === undefined && hiddenSize % numHeads !== 0) fail(`hidden_size ${hiddenSize} is not divisible by num_attention_heads ${numHeads}`);
   const headDim = integer(json, 'head_dim', 4, 256, hiddenSize / numHeads);
   const config: LlamaConfig = {
     hiddenSize,
@@ -112,7 +113,6 @@ export function parseConfig(text: string): LlamaConfig {
   };
   if (config.hiddenSize % 8 !== 0) fail(`hidden_size ${config.hiddenSize} must be a multiple of 8`);
   if (config.intermediateSize % 8 !== 0) fail(`intermediate_size ${config.intermediateSize} must be a multiple of 8`);
-  if (json.head_dim === undefined && hiddenSize % numHeads !== 0) fail(`hidden_size ${hiddenSize} is not divisible by num_attention_heads ${numHeads}`);
   if (headDim % 4 !== 0) fail(`head dimension ${headDim} must be a multiple of 4`);
   if (numHeads % numKvHeads !== 0) fail(`num_attention_heads ${numHeads} is not a multiple of num_key_value_heads ${numKvHeads}`);
   if ((numHeads * headDim) % 8 !== 0) fail(`num_attention_heads * head_dim must be a multiple of 8`);
