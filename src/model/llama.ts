@@ -22,6 +22,7 @@ import {
   type Dispatch,
 } from '../gpu/ops';
 import type { Gpu } from '../gpu/runtime';
+import type { WeightFormat } from '../gpu/shaders';
 import type { FileSource, TensorRecord } from '../loader/types';
 import type { LlamaConfig } from './config';
 import { uploadWeights, type GpuWeights, type LoadProgress } from './load-weights';
@@ -45,6 +46,8 @@ export const GREEDY: SamplingParams = { temperature: 0, topK: 0, topP: 1, repeti
 
 export interface LoadOptions extends Partial<RunShape> {
   dtype: ModelDtype;
+  /** Overrides the lm_head's storage (for measurements; the default is justified in weights.ts). */
+  lmHeadFormat?: WeightFormat;
   /** Ids at or above this are never sampled (the tokenizer's vocab may be smaller than V). */
   vocabLimit?: number;
   onProgress?: (progress: LoadProgress) => void;
@@ -98,7 +101,7 @@ export class LlamaModel {
         if (value % 32 !== 0) throw new EngineError('unsupported', `q4 needs ${name} (${value}) to be a multiple of 32; load this model as f16`);
       }
     }
-    const layout = weightLayout(config, options.dtype, tensors.some((t) => t.name === 'lm_head.weight'));
+    const layout = weightLayout(config, options.dtype, tensors.some((t) => t.name === 'lm_head.weight'), options.lmHeadFormat);
     const matched = matchTensors(layout, tensors);
     const plan = planMemory(config, layout, shape);
     checkPlanFits(plan, gpu.context.limits);

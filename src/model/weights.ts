@@ -40,7 +40,7 @@ export function layerKey(layer: number, name: 'qkv' | 'o' | 'gate_up' | 'down' |
   return `layers.${layer}.${name}`;
 }
 
-export function weightLayout(config: LlamaConfig, dtype: ModelDtype, hasLmHead: boolean): WeightLayout {
+export function weightLayout(config: LlamaConfig, dtype: ModelDtype, hasLmHead: boolean, lmHeadFormat?: WeightFormat): WeightLayout {
   const { hiddenSize: d, intermediateSize: inter, numHeads, numKvHeads, headDim, vocabSize: v } = config;
   const qDim = numHeads * headDim;
   const kvDim = numKvHeads * headDim;
@@ -48,7 +48,7 @@ export function weightLayout(config: LlamaConfig, dtype: ModelDtype, hasLmHead: 
   // q4 keeps the embedding table (and a tied lm_head) in f16: it is read one row per token, so
   // its size costs memory, not speed, and 4 bits there shifts every input.
   const tableFormat: WeightFormat = dtype === 'f32' ? 'f32' : 'f16';
-  const headFormat: WeightFormat = dtype === 'f32' ? 'f32' : 'f16';
+  const headFormat: WeightFormat = lmHeadFormat ?? (dtype === 'f32' ? 'f32' : 'f16');
 
   const matrices: MatrixSpec[] = [];
   const vectors: { key: string; length: number }[] = [];

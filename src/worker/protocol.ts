@@ -1,0 +1,109 @@
+/**
+ * The typed message protocol between the UI thread and the engine worker. Everything crossing
+ * is structured-clone data: errors travel as ErrorData, never as thrown objects.
+ * Each request carries a requestId; every event answers one (progress and tokens stream, then
+ * exactly one `done`, `loaded`, `ok` or `error`).
+ */
+import type { ChatSettings } from '../chat/engine';
+import type { FinishReason } from '../chat/generate';
+import type { ChatMessage } from '../chat/template';
+import type { ErrorData } from '../errors';
+import type { ModelDtype } from '../model/weights';
+
+/** Where a model comes from: a hub repo (default endpoint https://huggingface.co). */
+export interface ModelSpec {
+  repo: string;
+  revision?: string;
+  endpoint?: string;
+  token?: string;
+}
+
+export interface LoadRequest {
+  /** Which loaded model this is (one per tab; Compare uses two). */
+  slot: string;
+  spec: ModelSpec;
+  dtype: ModelDtype;
+  contextLength?: number;
+}
+
+export type WorkerRequest =
+  | ({ type: 'load'; requestId: number } & LoadRequest)
+  | { type: 'generate'; requestId: number; slot: string; messages: ChatMessage[]; settings: ChatSettings }
+  /** Stops the generation or load with id `target`. */
+  | { type: 'stop'; requestId: number; target: number }
+  | { type: 'unload'; requestId: number; slot: string }
+  | { type: 'reset'; requestId: number; slot: string }
+  | { type: 'cache-list'; requestId: number }
+  | { type: 'cache-delete'; requestId: number; id: string }
+  | { type: 'probe'; requestId: number };
+
+export type LoadPhase = 'connect' | 'download' | 'cache-read' | 'cache-write' | 'compile';
+
+export interface LoadProgressEvent {
+  phase: LoadPhase;
+  /** File being read, when the phase has one. */
+  file?: string;
+  doneBytes: number;
+  totalBytes: number;
+  bytesPerSecond?: number;
+  etaSeconds?: number;
+}
+
+export interface LoadedInfo {
+  slot: string;
+  repo: string;
+  dtype: ModelDtype;
+  contextLength: number;
+  fromCache: boolean;
+  /** GPU bytes this model holds (weights, KV cache, activations). */
+  gpuBytes: number;
+  /** Slots unloaded to make room (the GPU could not hold both). */
+  evicted: string[];
+  loadMs: number;
+}
+
+export interface GenerationStats {
+  promptTokens: number;
+  prefilledTokens: number;
+  newTokens: number;
+  prefillTokensPerSecond: number;
+  decodeTokensPerSecond: number;
+  contextLength: number;
+  droppedTurns: number;
+}
+
+export interface GenerationDone {
+  ids: number[];
+  text: string;
+  finishReason: FinishReason;
+  stats: GenerationStats;
+}
+
+export interface CachedModel {
+  id: string;
+  repo: string;
+  revision: string;
+  dtype: string;
+  bytes: number;
+  createdAt: string;
+}
+
+export interface AdapterProbe {
+  description: string;
+  isFallback: boolean;
+  hasShaderF16: boolean;
+  maxBufferBytes: number;
+  storage?: { usedBytes: number; quotaBytes?: number; persisted?: boolean };
+}
+
+export type WorkerEvent =
+  | { type: 'progress'; requestId: number; progress: LoadProgressEvent }
+  | { type: 'loaded'; requestId: number; info: LoadedInfo }
+  | { type: 'token'; requestId: number; text: string }
+  | { type: 'done'; requestId: number; result: GenerationDone }
+  | { type: 'cache-list'; requestId: number; models: CachedModel[] }
+  | { type: 'probe'; requestId: number; adapter: AdapterProbe }
+  | { type: 'ok'; requestId: number }
+  | { type: 'error'; requestId: number; error: ErrorData }
+  /** Not an answer: the GPU device was lost; every slot must be loaded again. */
+  | { type: 'device-lost'; message: string };
