@@ -4,8 +4,9 @@
  */
 import { EngineError } from '../errors';
 import type { Gpu } from '../gpu/runtime';
-import type { FileSource, TensorRecord } from '../loader/types';
+import type { FileSource } from '../loader/types';
 import { LlamaModel, type LoadOptions, type SamplingParams } from '../model/llama';
+import { checkpointWeights, type WeightSource } from '../model/load-weights';
 import { ChatSession, type GenerationResult } from './generate';
 import { defaultPromptFormat, openRepo, type RepoFiles } from './repo';
 import { RAW_FORMAT, vicunaFormat, type ChatMessage, type PromptFormat } from './template';
@@ -35,12 +36,12 @@ export class ChatEngine {
 
   static async load(gpu: Gpu, source: FileSource, options: LoadOptions): Promise<ChatEngine> {
     const repo = await openRepo(source, options.signal);
-    return ChatEngine.fromRepo(gpu, repo, repo.tensors, source, options);
+    return ChatEngine.fromRepo(gpu, repo, checkpointWeights(repo.tensors, source), options);
   }
 
-  /** Loads weights from `weights` (the hub, a folder or the cache) for already-read repo files. */
-  static async fromRepo(gpu: Gpu, repo: RepoFiles, tensors: TensorRecord[], weights: FileSource, options: LoadOptions): Promise<ChatEngine> {
-    const model = await LlamaModel.load(gpu, repo.config, tensors, weights, { vocabLimit: repo.tokenizer.vocabSize, ...options });
+  /** Loads weights (from a checkpoint or the cache) for already-read repo files. */
+  static async fromRepo(gpu: Gpu, repo: RepoFiles, weights: WeightSource, options: LoadOptions): Promise<ChatEngine> {
+    const model = await LlamaModel.load(gpu, repo.config, weights, { vocabLimit: repo.tokenizer.vocabSize, ...options });
     return new ChatEngine(repo, model);
   }
 

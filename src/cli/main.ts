@@ -10,6 +10,7 @@
 import { writeFile } from 'node:fs/promises';
 import { ChatEngine } from '../chat/engine';
 import { openRepo, readRepoFiles } from '../chat/repo';
+import { checkpointWeights } from '../model/load-weights';
 import { EngineError, toErrorData } from '../errors';
 import { requestNodeAdapter } from '../gpu/node-gpu';
 import { createGpu, type Gpu } from '../gpu/runtime';
@@ -59,7 +60,7 @@ async function logits(argv: string[]): Promise<void> {
   const tokens = typeof flags.tokens === 'string' ? tokenListFlag(flags.tokens) : repo.tokenizer.encode(requireString(flags, 'text'), { addBos: true });
   const maxChunk = Math.min(tokens.length, 256);
   const gpu = await openGpu();
-  const engine = await ChatEngine.fromRepo(gpu, repo, repo.tensors, source, { dtype, maxChunk, logitsRows: maxChunk, contextLength: tokens.length, onProgress: progressPrinter() });
+  const engine = await ChatEngine.fromRepo(gpu, repo, checkpointWeights(repo.tensors, source), { dtype, maxChunk, logitsRows: maxChunk, contextLength: tokens.length, onProgress: progressPrinter() });
   try {
     const values = await engine.model.logits(tokens);
     await writeFile(out, new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
@@ -103,7 +104,7 @@ async function generate(argv: string[]): Promise<void> {
   const source = await openModelSource(flags);
   const repo = await openRepo(source);
   const gpu = await openGpu();
-  const engine = await ChatEngine.fromRepo(gpu, repo, repo.tensors, source, { dtype, contextLength, onProgress: progressPrinter() });
+  const engine = await ChatEngine.fromRepo(gpu, repo, checkpointWeights(repo.tensors, source), { dtype, contextLength, onProgress: progressPrinter() });
   try {
     const json = flags.json === true;
     const result = await engine.chat([{ role: 'user', content: prompt }], settings, {

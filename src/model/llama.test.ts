@@ -4,6 +4,7 @@ import { MemorySource } from '../loader/sources/memory-source';
 import { discoverWeights } from '../loader/weights-index';
 import { parseConfig } from './config';
 import { GREEDY, LlamaModel, type LoadOptions } from './llama';
+import { checkpointWeights } from './load-weights';
 import { referenceLogits } from './reference';
 import { buildTinyModel, type TinyModel, type TinyModelSpec } from './tiny-model';
 
@@ -11,7 +12,7 @@ async function load(model: TinyModel, options: LoadOptions): Promise<LlamaModel>
   const source = new MemorySource(model.files);
   const config = parseConfig(new TextDecoder().decode(model.files.get('config.json')));
   const { tensors } = await discoverWeights(source);
-  return LlamaModel.load(await testGpu(), config, tensors, source, options);
+  return LlamaModel.load(await testGpu(), config, checkpointWeights(tensors, source), options);
 }
 
 /** Largest |gpu - ref| of a row over the row's largest |ref|, maximised over rows. */

@@ -23,12 +23,11 @@ import {
 } from '../gpu/ops';
 import type { Gpu } from '../gpu/runtime';
 import type { WeightFormat } from '../gpu/shaders';
-import type { FileSource, TensorRecord } from '../loader/types';
 import type { LlamaConfig } from './config';
-import { uploadWeights, type GpuWeights, type LoadProgress } from './load-weights';
+import type { GpuWeights, LoadProgress, WeightSource } from './load-weights';
 import { checkPlanFits, planMemory, type MemoryPlan, type RunShape } from './memory-plan';
 import { ropeTable } from './rope';
-import { layerKey, lmHeadKey, matchTensors, weightLayout, type ModelDtype } from './weights';
+import { layerKey, lmHeadKey, weightLayout, type ModelDtype, type WeightLayout } from './weights';
 
 export interface SamplingParams {
   /** 0 = greedy. */
@@ -77,7 +76,8 @@ export class LlamaModel {
     readonly shape: RunShape,
     readonly plan: MemoryPlan,
     private readonly vocabLimit: number,
-    private readonly weights: GpuWeights,
+    readonly layout: WeightLayout,
+    readonly weights: GpuWeights,
     private readonly buffers: Record<'step' | 'ids' | 'logits' | 'seen' | 'readback', GPUBuffer>,
     private readonly owned: GPUBuffer[],
     private readonly embed: Dispatch,
@@ -88,7 +88,7 @@ export class LlamaModel {
     private readonly sample: Dispatch,
   ) {}
 
-  static async load(gpu: Gpu, config: LlamaConfig, tensors: TensorRecord[], source: FileSource, options: LoadOptions): Promise<LlamaModel> {
+  static async load(gpu: Gpu, config: LlamaConfig, weightSource: WeightSource, options: LoadOptions): Promise<LlamaModel> {
     const { device } = gpu;
     const shape: RunShape = {
       contextLength: Math.min(options.contextLength ?? config.maxPositions, config.maxPositions),
@@ -101,8 +101,8 @@ export class LlamaModel {
         if (value % 32 !== 0) throw new EngineError('unsupported', `q4 needs ${name} (${value}) to be a multiple of 32; load this model as f16`);
       }
     }
-    const layout = weightLayout(config, options.dtype, tensors.some((t) => t.name === 'lm_head.weight'), options.lmHeadFormat);
-    const matched = matchTensors(layout, tensors);
+    const layout = weightLayout(config, options.dtype, weightSource.hasLmHead, options.lmHeadFormat);
+    weightSource.check(layout);
     const plan = planMemory(config, layout, shape);
     checkPlanFits(plan, gpu.context.limits);
 
@@ -142,7 +142,7 @@ export class LlamaModel {
 
     let weights: GpuWeights | undefined;
     try {
-      weights = await uploadWeights(gpu, layout, matched, source, options);
+      weights = await weightSource.upload(gpu, layout, options);
       const matrix = (key: string) => weights!.matrices.get(key)!;
       const vector = (key: string) => weights!.vectors.get(key)!;
       const eps = config.rmsNormEps;
@@ -174,7 +174,7 @@ export class LlamaModel {
       gpu.context.throwIfFailed();
       const vocabLimit = Math.min(options.vocabLimit ?? v, v);
       const buffers = { step, ids, logits, seen, readback };
-      return new LlamaModel(gpu, config, options.dtype, shape, plan, vocabLimit, weights, buffers, owned, embed, layers, finalNormAll, finalNormLast, lmHead, sample);
+      return new LlamaModel(gpu, config, options.dtype, shape, plan, vocabLimit, layout, weights, buffers, owned, embed, layers, finalNormAll, finalNormLast, lmHead, sample);
     } catch (error) {
       weights?.destroy();
       owned.forEach((buffer) => buffer.destroy());

@@ -8,7 +8,7 @@ import type { WeightMatrix } from '../gpu/ops';
 import type { Gpu } from '../gpu/runtime';
 import { SOURCE_DTYPE_BYTES, type FileSource, type TensorRecord } from '../loader/types';
 import { Uploader } from './upload';
-import type { Placement, WeightLayout } from './weights';
+import { matchTensors, type Placement, type WeightLayout } from './weights';
 
 export interface LoadProgress {
   /** Checkpoint bytes read and uploaded so far, of `totalBytes`. */
@@ -23,12 +23,40 @@ export interface GpuWeights {
   destroy(): void;
 }
 
+export interface UploadOptions {
+  onProgress?: (progress: LoadProgress) => void;
+  signal?: AbortSignal;
+}
+
+/** Where a model's weights come from: a checkpoint (converted on the GPU) or the cache. */
+export interface WeightSource {
+  /** The checkpoint has its own lm_head (else it is tied to the embedding). */
+  hasLmHead: boolean;
+  /** Throws `bad-model` if these weights cannot fill `layout`; runs before any allocation. */
+  check(layout: WeightLayout): void;
+  upload(gpu: Gpu, layout: WeightLayout, options: UploadOptions): Promise<GpuWeights>;
+}
+
+/** Hub-format tensors (safetensors or torch), converted or quantised on the GPU. */
+export function checkpointWeights(tensors: TensorRecord[], source: FileSource): WeightSource {
+  let matched: { record: TensorRecord; placements: Placement[] }[] | undefined;
+  return {
+    hasLmHead: tensors.some((t) => t.name === 'lm_head.weight'),
+    check(layout) {
+      matched = matchTensors(layout, tensors);
+    },
+    upload(gpu, layout, options) {
+      return uploadWeights(gpu, layout, matched ?? matchTensors(layout, tensors), source, options);
+    },
+  };
+}
+
 export async function uploadWeights(
   gpu: Gpu,
   layout: WeightLayout,
   matched: { record: TensorRecord; placements: Placement[] }[],
   source: FileSource,
-  options: { onProgress?: (progress: LoadProgress) => void; signal?: AbortSignal } = {},
+  options: UploadOptions = {},
 ): Promise<GpuWeights> {
   const { device } = gpu;
   const uploader = new Uploader(gpu);

@@ -8,6 +8,7 @@ import { testGpu } from '../gpu/testing';
 import { MemorySource } from '../loader/sources/memory-source';
 import { discoverWeights } from '../loader/weights-index';
 import { parseConfig } from './config';
+import { checkpointWeights } from './load-weights';
 import { LlamaModel, type LoadOptions } from './llama';
 import { dequantizeQ4Ref, quantizeQ4Ref } from './quantize-ref';
 import { buildTinyModel } from './tiny-model';
@@ -98,7 +99,7 @@ describe('q4 model against f32', () => {
     const source = new MemorySource(model.files);
     const { tensors } = await discoverWeights(source);
     const config = parseConfig(new TextDecoder().decode(model.files.get('config.json')));
-    const gpuModel = await LlamaModel.load(await testGpu(), config, tensors, source, { maxChunk: 32, logitsRows: 32, ...options });
+    const gpuModel = await LlamaModel.load(await testGpu(), config, checkpointWeights(tensors, source), { maxChunk: 32, logitsRows: 32, ...options });
     const values = await gpuModel.logits(tokens);
     gpuModel.dispose();
     return values;

@@ -29,15 +29,20 @@ function asBufferSource(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
 }
 
 export class Uploader {
-  private readonly staging: GPUBuffer;
-  private readonly params: GPUBuffer;
+  private stagingBuffers?: { staging: GPUBuffer; params: GPUBuffer };
   private sinceWait = 0;
 
-  constructor(private readonly ctx: OpContext) {
-    // (STAGING_BYTES) raw little-endian source bytes of one chunk
-    this.staging = createBuffer(ctx.device, 'upload staging', STAGING_BYTES);
-    // Convert { count, offset } or Quantize { rows, row_offset }
-    this.params = createBuffer(ctx.device, 'upload params', 16, UNIFORM);
+  constructor(private readonly ctx: OpContext) {}
+
+  /** Made on first conversion: plain copies and cache restores never need them. */
+  private get buffers(): { staging: GPUBuffer; params: GPUBuffer } {
+    this.stagingBuffers ??= {
+      // (STAGING_BYTES) raw little-endian source bytes of one chunk
+      staging: createBuffer(this.ctx.device, 'upload staging', STAGING_BYTES),
+      // Convert { count, offset } or Quantize { rows, row_offset }
+      params: createBuffer(this.ctx.device, 'upload params', 16, UNIFORM),
+    };
+    return this.stagingBuffers;
   }
 
   createMatrix(label: string, format: WeightFormat, rows: number, cols: number): WeightMatrix {
@@ -108,12 +113,13 @@ export class Uploader {
       bindings: ['uniform', 'read', 'storage', ...(destinations.length > 1 ? (['storage'] as const) : [])],
       constants: { SRC_DTYPE: SOURCE_DTYPE_CODE[dtype], WG, ...constants },
     });
-    device.queue.writeBuffer(this.staging, 0, asBufferSource(bytes));
-    device.queue.writeBuffer(this.params, 0, new Uint32Array(params));
+    const { staging, params: paramsBuffer } = this.buffers;
+    device.queue.writeBuffer(staging, 0, asBufferSource(bytes));
+    device.queue.writeBuffer(paramsBuffer, 0, new Uint32Array(params));
     const group = device.createBindGroup({
       label: `upload ${destinations[0].label}`,
       layout: kernel.layout,
-      entries: [this.params, this.staging, ...destinations].map((buffer, binding) => ({ binding, resource: { buffer } })),
+      entries: [paramsBuffer, staging, ...destinations].map((buffer, binding) => ({ binding, resource: { buffer } })),
     });
     const encoder = device.createCommandEncoder({ label: `upload ${destinations[0].label}` });
     const pass = encoder.beginComputePass({ label: kernel.label });
@@ -138,7 +144,8 @@ export class Uploader {
   /** Waits for every queued upload, then frees the staging buffers. */
   async finish(): Promise<void> {
     await this.ctx.device.queue.onSubmittedWorkDone();
-    this.staging.destroy();
-    this.params.destroy();
+    this.stagingBuffers?.staging.destroy();
+    this.stagingBuffers?.params.destroy();
+    this.stagingBuffers = undefined;
   }
 }
