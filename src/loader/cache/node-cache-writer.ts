@@ -1,0 +1,149 @@
+/**
+ * Writes one entry of the Node model cache into its `<id>.partial-*` folder and publishes it by
+ * renaming the folder to `<id>/` (see node-cache.ts for the layout), plus the filesystem helpers
+ * the store shares. Node only.
+ */
+
+import { rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { EngineError } from '../../errors';
+import { MANIFEST_FILE, quotaError, timedSuffix, withHeadroom, type CacheKey, type CacheManifest } from './cache-store';
+import { SerialCacheWriter, type FileSink } from './cache-writer';
+
+/** The part of a FileHandle a writer uses. */
+export interface WritableFile {
+  write(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesWritten: number }>;
+  datasync(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface NodeWriterPlace {
+  /** The writer's own partial folder, already made. */
+  folder: string;
+  root: string;
+  expectedBytes: number;
+  freeBytes: (dir: string) => Promise<number>;
+  openForWrite: (file: string) => Promise<WritableFile>;
+}
+
+export class NodeCacheWriter extends SerialCacheWriter {
+  constructor(
+    key: CacheKey,
+    id: string,
+    now: () => number,
+    private readonly place: NodeWriterPlace,
+  ) {
+    super(key, id, now);
+  }
+
+  protected async openSink(file: string): Promise<FileSink> {
+    const handle = await this.place.openForWrite(path.join(this.place.folder, file));
+    let position = 0;
+    let open = true;
+    return {
+      write: async (bytes) => {
+        for (let done = 0; done < bytes.length; ) {
+          const { bytesWritten } = await handle.write(bytes, done, bytes.length - done, position + done);
+          if (bytesWritten <= 0) throw new EngineError('internal', `writing cached ${file} made no progress`);
+          done += bytesWritten;
+        }
+        position += bytes.length;
+      },
+      close: async () => {
+        if (!open) return;
+        open = false;
+        try {
+          await handle.datasync();
+        } finally {
+          await handle.close();
+        }
+      },
+      discard: async () => {
+        if (open) await handle.close();
+        open = false;
+      },
+    };
+  }
+
+  protected async publish(manifest: CacheManifest): Promise<void> {
+    await writeFile(path.join(this.place.folder, MANIFEST_FILE), JSON.stringify(manifest), { flag: 'wx' });
+    const target = path.join(this.place.root, this.id);
+    const retired: string[] = [];
+    // Another process may publish the same key between our two renames: then theirs is moved
+    // away too (last writer wins), a few times at most.
+    for (let attempt = 0; ; attempt++) {
+      const old = path.join(this.place.root, `${this.id}.old-${timedSuffix(this.now())}`);
+      if (await renameIfPresent(target, old)) retired.push(old);
+      try {
+        await rename(this.place.folder, target);
+        break;
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (attempt < 3 && (code === 'ENOTEMPTY' || code === 'EEXIST')) continue;
+        // Put the entry we displaced back; if even that fails, it was only a cache entry.
+        const latest = retired.pop();
+        if (latest) await renameIfPresent(latest, target).catch(() => false);
+        throw error;
+      }
+    }
+    for (const old of retired) {
+      await rm(old, { recursive: true, force: true }).catch(() => {
+        // The new entry is in place; an `.old-` folder left behind is removed by the next list().
+      });
+    }
+  }
+
+  protected async removeAll(): Promise<void> {
+    await rm(this.place.folder, { recursive: true, force: true });
+  }
+
+  protected async describeFailure(error: unknown): Promise<unknown> {
+    const code = (error as NodeJS.ErrnoException | undefined)?.code;
+    if (code === 'ENOSPC' || code === 'EDQUOT') {
+      // Measured after the partial entry was removed: the room there really is for a new try.
+      // Should that lookup fail too, the disk is still full: report none rather than lose the quota error.
+      const available = await this.place.freeBytes(this.place.root).catch(() => 0);
+      return quotaError(this.key, withHeadroom(this.place.expectedBytes), available, this.place.root, error);
+    }
+    if (code === 'ENOENT') {
+      return new EngineError(
+        'not-found',
+        `the unfinished cache folder ${this.place.folder} disappeared while caching ${this.key.repo} (another process ` +
+          'removes folders idle for over an hour); load the model again to cache it',
+        undefined,
+        { cause: error },
+      );
+    }
+    return fsError(this.place.root, error);
+  }
+}
+
+export async function renameIfPresent(from: string, to: string): Promise<boolean> {
+  try {
+    await rename(from, to);
+    return true;
+  } catch (error) {
+    if (isMissing(error)) return false;
+    throw error;
+  }
+}
+
+export function isMissing(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+export function errorCode(error: unknown): string {
+  return (error as NodeJS.ErrnoException | undefined)?.code ?? String(error);
+}
+
+/** Any other filesystem failure: the cache folder is unusable as configured. */
+export function fsError(root: string, error: unknown): EngineError {
+  if (error instanceof EngineError) return error;
+  return new EngineError(
+    'bad-input',
+    `cannot use the model cache in ${root}: ${errorCode(error)}; choose another cache folder or fix its permissions`,
+    undefined,
+    { cause: error },
+  );
+}
