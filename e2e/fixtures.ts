@@ -1,0 +1,159 @@
+/**
+ * e2e fixtures. Per Playwright worker: a fake Hugging Face hub on 127.0.0.1 serving tiny LLaMA
+ * repos (two random ones, and the scripted one whose answers are known texts), the same repos as
+ * folders for the CLI, and the built app on a static server. Per test: an `app` with the steps
+ * every test takes, which first checks that the page really has WebGPU (a failure, not a skip).
+ */
+import { test as base, expect, type Page } from '@playwright/test';
+import { spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startFakeHub, type FakeHub } from '../src/loader/hub/fake-hub';
+import { buildScriptedModel } from '../src/model/scripted-model';
+import { buildTinyModel, type TinyModelSpec } from '../src/model/tiny-model';
+import { llamaTokenizerModel } from '../src/model/tiny-model-node';
+import { serveStatic } from './static-server';
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const ARTIFACTS = path.join(ROOT, 'e2e/artifacts');
+
+export const REPOS = {
+  random: 'e2e/tiny-random',
+  randomB: 'e2e/tiny-random-b',
+  scripted: 'e2e/scripted',
+} as const;
+
+const TINY: Omit<TinyModelSpec, 'seed'> = { hiddenSize: 64, intermediateSize: 128, numLayers: 2, numHeads: 4, numKvHeads: 2, dtype: 'F16', format: 'safetensors', shards: 1, maxPositions: 512 };
+
+export interface E2eEnv {
+  hub: FakeHub;
+  site: string;
+  /** Repo -> a folder with the same files, for the CLI. */
+  folders: Record<string, string>;
+}
+
+export interface GenerateSettings {
+  temperature?: number;
+  repetitionPenalty?: number;
+  maxNewTokens?: number;
+  contextLength?: number;
+}
+
+export class App {
+  readonly dialogs: string[] = [];
+  readonly pageErrors: string[] = [];
+
+  constructor(
+    readonly page: Page,
+    readonly env: E2eEnv,
+  ) {
+    page.on('dialog', (dialog) => {
+      this.dialogs.push(dialog.message());
+      void dialog.dismiss();
+    });
+    page.on('pageerror', (error) => this.pageErrors.push(error.message));
+  }
+
+  /** Opens the app on the fake hub with `models` replacing the default tab models, in order. */
+  async open(models: string[]): Promise<void> {
+    const query = new URLSearchParams([['hub', this.env.hub.url], ...models.map((model) => ['model', model])]);
+    await this.page.goto(`${this.env.site}/?${query}`);
+    const adapter = await this.page.evaluate(async () => {
+      const found = await navigator.gpu?.requestAdapter();
+      return found ? `${found.info.vendor} ${found.info.architecture}` : null;
+    });
+    expect(adapter, 'WebGPU is missing in this Chromium: the e2e tests need an adapter (SwiftShader)').not.toBeNull();
+    await expect(this.page.getByTestId('tab-0')).toBeVisible();
+  }
+
+  async tab(index: number): Promise<void> {
+    await this.page.getByTestId(`tab-${index}`).click();
+  }
+
+  /** Sets the open tab's sampling (and the shared context length) in the settings panel. */
+  async settings(settings: GenerateSettings): Promise<void> {
+    const page = this.page;
+    await page.getByTestId('open-settings').click();
+    const fill = async (id: string, value: number | undefined) => {
+      if (value !== undefined) await page.getByTestId(id).fill(String(value));
+    };
+    await fill('setting-temperature', settings.temperature);
+    await fill('setting-repetition-penalty', settings.repetitionPenalty);
+    await fill('setting-max-new-tokens', settings.maxNewTokens);
+    if (settings.contextLength !== undefined) await page.getByTestId('setting-context-length').selectOption(String(settings.contextLength));
+    await page.getByTestId('settings-close').click();
+  }
+
+  /** Clicks Load in the open tab and waits for the model; returns the status chip. */
+  async load(): Promise<void> {
+    await this.page.getByTestId('load-model').first().click();
+    await expect(this.page.getByTestId('model-status').first()).toBeVisible({ timeout: 120_000 });
+  }
+
+  async send(text: string): Promise<void> {
+    await this.page.getByTestId('chat-input').fill(text);
+    await this.page.getByTestId('send').click();
+  }
+
+  /** Waits for the `index`-th answer to finish and returns its text as shown. */
+  async answer(index = 0): Promise<string> {
+    const message = this.page.getByTestId('message-assistant').nth(index);
+    await expect(message).toHaveAttribute('data-state', 'done', { timeout: 120_000 });
+    return message.getByTestId('answer-text').innerText();
+  }
+
+  async screenshot(name: string): Promise<void> {
+    await mkdir(ARTIFACTS, { recursive: true });
+    await this.page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
+  }
+}
+
+/** The engine's CLI on the same model files: the reference a greedy answer in the app must equal. */
+export function cliGenerate(folder: string, prompt: string, flags: string[]): { text: string; ids: number[] } {
+  const result = spawnSync('node', ['scripts/cli.mjs', 'generate', '--model', folder, '--prompt', prompt, '--json', ...flags], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' },
+    timeout: 240_000,
+  });
+  if (result.status !== 0) throw new Error(`cli generate failed (${result.status}): ${result.stderr}`);
+  return JSON.parse(result.stdout.trim().split('\n').at(-1)!) as { text: string; ids: number[] };
+}
+
+export const test = base.extend<{ app: App }, { env: E2eEnv }>({
+  env: [
+    async ({}, use) => {
+      const tokenizerModel = await llamaTokenizerModel();
+      const repos: Record<string, Map<string, Uint8Array>> = {
+        [REPOS.random]: buildTinyModel({ ...TINY, seed: 101, tokenizerModel }).files,
+        [REPOS.randomB]: buildTinyModel({ ...TINY, seed: 202, tokenizerModel }).files,
+        [REPOS.scripted]: buildScriptedModel(tokenizerModel).files,
+      };
+      const hub = await startFakeHub();
+      const folderRoot = await mkdtemp(path.join(tmpdir(), 'e2e-repos-'));
+      const folders: Record<string, string> = {};
+      for (const [repo, files] of Object.entries(repos)) {
+        hub.addRepo(repo, files);
+        folders[repo] = path.join(folderRoot, repo.replace('/', '--'));
+        await mkdir(folders[repo], { recursive: true });
+        for (const [name, bytes] of files) await writeFile(path.join(folders[repo], name), bytes);
+      }
+      const site = await serveStatic(path.join(ROOT, 'dist'));
+      await use({ hub, site: site.url, folders });
+      await site.close();
+      await hub.close();
+      await rm(folderRoot, { recursive: true, force: true });
+    },
+    { scope: 'worker' },
+  ],
+  app: async ({ page, env }, use) => {
+    env.hub.faults.offline = false;
+    const app = new App(page, env);
+    await use(app);
+    expect(app.pageErrors, 'uncaught errors in the page').toEqual([]);
+  },
+});
+
+export { expect };

@@ -1,0 +1,60 @@
+import { useState } from 'react';
+import type { UiMessage } from '../threads';
+import { ErrorPanel } from './ErrorPanel';
+import { Markdown } from './Markdown';
+import { StatsLine } from './StatsLine';
+
+const STATE_LABELS: Partial<Record<NonNullable<UiMessage['state']>, string>> = {
+  waiting: '차례를 기다리는 중…',
+  loading: '모델 불러오는 중…',
+  streaming: '답변 중…',
+  stopped: '중지됨',
+};
+
+interface Props {
+  message: UiMessage;
+  onRegenerate?: () => void;
+  onSettings?: () => void;
+  label?: string;
+}
+
+export function AssistantMessage({ message, onRegenerate, onSettings, label }: Props) {
+  const [copied, setCopied] = useState(false);
+  const busy = message.state === 'waiting' || message.state === 'loading' || message.state === 'streaming';
+  const copy = () => {
+    void navigator.clipboard?.writeText(message.content).then(() => {
+      setCopied(true);
+      setTimeout(() => setCopied(false), 1500);
+    });
+  };
+  return (
+    <article data-testid="message-assistant" data-state={message.state} data-raw={message.content} data-new-tokens={message.stats?.newTokens} className="min-w-0 rounded-2xl bg-white p-3 shadow-sm ring-1 ring-zinc-200 dark:bg-zinc-900 dark:ring-zinc-800">
+      {label && <div className="mb-1 text-xs font-semibold text-zinc-500">{label}</div>}
+      {message.content ? (
+        <div data-testid="answer-text">
+          <Markdown text={message.content} />
+        </div>
+      ) : (
+        !message.error && <div className="text-sm text-zinc-400">{STATE_LABELS[message.state ?? 'waiting']}</div>
+      )}
+      {busy && message.content && <span className="inline-block h-4 w-2 animate-pulse bg-zinc-400 align-middle" aria-label="streaming" />}
+      {message.error && <ErrorPanel error={message.error} compact onRetry={onRegenerate} onSettings={onSettings} />}
+      {message.stats && <StatsLine stats={message.stats} finishReason={message.finishReason} />}
+      {message.state === 'stopped' && !message.stats && <div className="mt-1 text-xs text-zinc-500">중지됨 (stopped)</div>}
+      {!busy && (
+        <div className="mt-2 flex gap-1">
+          {message.content && (
+            <button type="button" className="btn-ghost" data-testid="copy-answer" onClick={copy}>
+              {copied ? '복사됨 ✓' : '복사 (Copy)'}
+            </button>
+          )}
+          {onRegenerate && (
+            <button type="button" className="btn-ghost" data-testid="regenerate" onClick={onRegenerate}>
+              다시 생성 (Regenerate)
+            </button>
+          )}
+        </div>
+      )}
+    </article>
+  );
+}

@@ -1,0 +1,44 @@
+import type { LoadPhase } from '../../worker/protocol';
+import { formatBytes, formatDuration, formatRate, percent } from '../format';
+import type { SlotState } from '../model-slots';
+
+export const PHASE_LABELS: Record<LoadPhase, string> = {
+  connect: '허브 연결 중 (connecting)',
+  download: '다운로드 및 변환 중 (download + quantize)',
+  'cache-read': '브라우저 캐시에서 읽는 중 (cache read)',
+  'cache-write': '브라우저 캐시에 저장 중 (cache write)',
+  compile: 'GPU 셰이더 준비 중 (compile)',
+};
+
+/** One slot's load: the phase, a bar, bytes, speed and time left, and Cancel. */
+export function LoadProgress({ state, onCancel }: { state: SlotState; onCancel: () => void }) {
+  const progress = state.progress;
+  const phase = progress?.phase ?? 'connect';
+  const done = progress?.doneBytes ?? 0;
+  const total = progress?.totalBytes ?? 0;
+  const value = percent(done, total);
+  return (
+    <div data-testid="load-progress" data-phase={phase} className="rounded-xl border border-sky-200 bg-sky-50 p-3 text-sm dark:border-sky-900 dark:bg-sky-950/40">
+      <div className="flex flex-wrap items-center justify-between gap-2">
+        <span className="font-medium" data-testid="load-phase">
+          {PHASE_LABELS[phase]}
+        </span>
+        <button type="button" data-testid="load-cancel" onClick={onCancel} className="btn-secondary">
+          취소 (Cancel)
+        </button>
+      </div>
+      <div className="mt-2 h-2 overflow-hidden rounded-full bg-sky-100 dark:bg-sky-900" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(value)}>
+        <div className="h-full rounded-full bg-sky-500 transition-[width] duration-300" style={{ width: `${total > 0 ? value : 3}%` }} />
+      </div>
+      <div className="mt-1 flex flex-wrap gap-x-4 gap-y-0.5 text-xs text-zinc-600 dark:text-zinc-400">
+        <span>
+          {formatBytes(done)} / {total > 0 ? formatBytes(total) : '—'} ({value.toFixed(0)}%)
+        </span>
+        <span>속도 {formatRate(progress?.bytesPerSecond)}</span>
+        <span>남은 시간 {formatDuration(progress?.etaSeconds)}</span>
+        {progress?.file && <span className="truncate">파일 {progress.file}</span>}
+      </div>
+      {state.phases.length > 1 && <div className="mt-1 text-xs text-zinc-500">{state.phases.map((p) => PHASE_LABELS[p].split(' (')[0]).join(' → ')}</div>}
+    </div>
+  );
+}

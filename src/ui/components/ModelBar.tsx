@@ -1,0 +1,45 @@
+import { useServices } from '../hooks/useServices';
+import { useStore } from '../hooks/useStore';
+import { formatBytes } from '../format';
+import type { ModelTab } from '../tabs';
+import { ErrorPanel } from './ErrorPanel';
+import { LoadProgress } from './LoadProgress';
+
+/** A model tab's model: its state in the worker, Load, progress with Cancel, or the error. */
+export function ModelBar({ tab, onSettings }: { tab: ModelTab; onSettings: () => void }) {
+  const { slots, chats } = useServices();
+  const state = useStore(slots.state)[tab.id];
+  const load = () => void chats.slots.ensure(tab.id, chats.target(tab)).catch(() => undefined); // the outcome is in the slot state
+  const info = state?.status === 'ready' ? state.info : undefined;
+
+  return (
+    <div className="space-y-2" data-testid={`model-bar-${tab.id}`}>
+      <div className="flex flex-wrap items-center gap-2 text-sm">
+        <a href={`${chats.target(tab).endpoint}/${tab.repo}`} target="_blank" rel="noopener noreferrer" className="font-mono text-xs text-zinc-500 hover:underline">
+          {tab.repo}
+        </a>
+        {info ? (
+          <span data-testid="model-status" data-from-cache={info.fromCache} className="chip bg-emerald-100 text-emerald-900 dark:bg-emerald-900/50 dark:text-emerald-100">
+            {info.fromCache ? '캐시에서 불러옴 (loaded from cache, no download)' : '준비됨 (ready)'} · {info.dtype} · {formatBytes(info.gpuBytes)} GPU · 컨텍스트 {info.contextLength}
+            {info.loadMs > 0 && ` · ${(info.loadMs / 1000).toFixed(1)}초`}
+          </span>
+        ) : state?.status !== 'loading' ? (
+          <button type="button" className="btn-primary" data-testid="load-model" onClick={load}>
+            모델 불러오기 (Load)
+          </button>
+        ) : null}
+      </div>
+      {state?.status === 'empty' && state.unloadedBecause === 'evicted' && (
+        <p className="notice">GPU 메모리가 부족해 다른 모델을 위해 내려졌습니다. 보내면 캐시에서 다시 불러옵니다. (Unloaded to make room; reloads from cache.)</p>
+      )}
+      {state?.status === 'empty' && state.unloadedBecause === 'device-lost' && (
+        <p className="notice">GPU 장치가 초기화되어 모델이 내려졌습니다. 대화는 남아 있으며, 보내거나 불러오기를 누르면 캐시에서 다시 불러옵니다.</p>
+      )}
+      {info?.cacheError && (
+        <ErrorPanel error={info.cacheError} compact onSettings={onSettings} />
+      )}
+      {state?.status === 'loading' && <LoadProgress state={state} onCancel={() => slots.cancel(tab.id)} />}
+      {state?.status === 'error' && state.error && <ErrorPanel error={state.error} onRetry={load} onSettings={onSettings} onDismiss={() => slots.dismissError(tab.id)} />}
+    </div>
+  );
+}

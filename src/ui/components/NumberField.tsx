@@ -1,0 +1,43 @@
+import { useEffect, useState } from 'react';
+
+interface Props {
+  label: string;
+  hint?: string;
+  value: number;
+  min: number;
+  max: number;
+  step: number;
+  integer?: boolean;
+  testId: string;
+  onChange: (value: number) => void;
+}
+
+/** A number input that lets the user type freely and saves only values in range. */
+export function NumberField({ label, hint, value, min, max, step, integer, testId, onChange }: Props) {
+  const [draft, setDraft] = useState(String(value));
+  useEffect(() => setDraft(String(value)), [value]);
+  const parsed = Number(draft);
+  const valid = draft.trim() !== '' && Number.isFinite(parsed) && parsed >= min && parsed <= max && (!integer || Number.isInteger(parsed));
+  return (
+    <label className="block text-sm">
+      <span className="font-medium">{label}</span>
+      {hint && <span className="ml-1 text-xs text-zinc-500">{hint}</span>}
+      <input
+        type="number"
+        inputMode="decimal"
+        data-testid={testId}
+        className={`input mt-1 w-full ${valid ? '' : 'ring-2 ring-rose-400'}`}
+        value={draft}
+        min={min}
+        max={max}
+        step={step}
+        onChange={(event) => {
+          setDraft(event.target.value);
+          const next = Number(event.target.value);
+          if (event.target.value.trim() !== '' && Number.isFinite(next) && next >= min && next <= max && (!integer || Number.isInteger(next))) onChange(next);
+        }}
+      />
+      {!valid && <span className="text-xs text-rose-600">{`${min} ~ ${max}${integer ? ' 정수' : ''}`}</span>}
+    </label>
+  );
+}

@@ -1,0 +1,34 @@
+import type { FinishReason } from '../../chat/generate';
+import type { GenerationStats } from '../../worker/protocol';
+import { formatTokensPerSecond } from '../format';
+
+const FINISH_NOTES: Partial<Record<FinishReason, string>> = {
+  length: '최대 생성 길이에 도달해 멈췄습니다 (max new tokens).',
+  'context-full': '컨텍스트가 가득 차 멈췄습니다 (context full): 새 대화를 시작하세요.',
+  cancelled: '중지됨 (stopped).',
+};
+
+/** Speeds and context use of one answer, and what was cut to make it fit. */
+export function StatsLine({ stats, finishReason }: { stats: GenerationStats; finishReason?: FinishReason }) {
+  const used = stats.promptTokens + stats.newTokens;
+  const note = finishReason ? FINISH_NOTES[finishReason] : undefined;
+  return (
+    <div className="mt-1 space-y-1 text-xs text-zinc-500 dark:text-zinc-400" data-testid="stats">
+      <div className="flex flex-wrap gap-x-3">
+        <span title={`${stats.prefilledTokens} prompt tokens computed (${stats.promptTokens - stats.prefilledTokens} reused from the KV cache)`}>
+          프리필 {formatTokensPerSecond(stats.prefillTokensPerSecond)}
+        </span>
+        <span data-testid="decode-rate">생성 {formatTokensPerSecond(stats.decodeTokensPerSecond)}</span>
+        <span data-testid="context-use">
+          컨텍스트 {used} / {stats.contextLength} 토큰
+        </span>
+      </div>
+      {stats.droppedTurns > 0 && (
+        <div className="notice" data-testid="dropped-turns">
+          대화가 컨텍스트({stats.contextLength} 토큰)를 넘어 오래된 메시지 {stats.droppedTurns}개를 모델 입력에서 뺐습니다. 시스템 프롬프트는 유지됩니다. (Oldest turns dropped to fit.)
+        </div>
+      )}
+      {note && <div>{note}</div>}
+    </div>
+  );
+}

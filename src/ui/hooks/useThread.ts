@@ -1,0 +1,17 @@
+import { useEffect } from 'react';
+import type { Thread } from '../threads';
+import { useServices } from './useServices';
+import { useStore } from './useStore';
+
+const EMPTY: Thread = { messages: [], turns: [] };
+
+/** The conversation saved under `key` (read from IndexedDB on first use) and whether it is read yet. */
+export function useThread(key: string): { thread: Thread; ready: boolean } {
+  const { threads } = useServices();
+  const all = useStore(threads.state);
+  const opened = useStore(threads.opened);
+  useEffect(() => {
+    void threads.open(key);
+  }, [threads, key]);
+  return { thread: all[key] ?? EMPTY, ready: opened.has(key) };
+}

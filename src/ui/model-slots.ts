@@ -1,0 +1,134 @@
+/**
+ * The UI's view of the worker's model slots (one per model tab): loading with progress, the
+ * loaded model's facts, errors, and why a model went away (evicted to make room for another,
+ * or the GPU device was lost). Loads are asked for through `ensure`, which is cheap when the
+ * slot already holds the model. Plain TypeScript over the EngineClient; React reads `state`.
+ */
+import { toErrorData, type ErrorData } from '../errors';
+import type { EngineClient } from '../worker/client';
+import type { LoadedInfo, LoadPhase, LoadProgressEvent } from '../worker/protocol';
+import { requestPersistence } from './storage';
+import { Store } from './store';
+
+export interface LoadTarget {
+  repo: string;
+  dtype: 'q4' | 'f16';
+  contextLength: number;
+  endpoint: string;
+  token: string;
+}
+
+export interface SlotState {
+  slot: string;
+  repo: string;
+  status: 'empty' | 'loading' | 'ready' | 'error';
+  progress?: LoadProgressEvent;
+  /** The phases this load went through, in order. */
+  phases: LoadPhase[];
+  info?: LoadedInfo;
+  error?: ErrorData;
+  generating: boolean;
+  /** Why a model that was loaded is not any more. */
+  unloadedBecause?: 'evicted' | 'device-lost';
+}
+
+const keyOf = (target: LoadTarget) => JSON.stringify([target.repo, target.dtype, target.contextLength, target.endpoint, target.token]);
+
+export class ModelSlots {
+  readonly state = new Store<Record<string, SlotState>>({});
+  /** The message of the last GPU device loss, until the user dismisses it. */
+  readonly deviceLost = new Store<string | undefined>(undefined);
+  private readonly loads = new Map<string, { key: string; requestId: number; promise: Promise<LoadedInfo> }>();
+  private readonly loadedKeys = new Map<string, string>();
+
+  constructor(private readonly client: EngineClient) {
+    client.onDeviceLost((message) => {
+      // The worker dropped every model with the device; loads in flight fail on their own.
+      this.loadedKeys.clear();
+      this.state.set((all) => Object.fromEntries(Object.entries(all).map(([slot, s]) => [slot, s.status === 'ready' ? { ...s, status: 'empty', info: undefined, unloadedBecause: 'device-lost' } : s])));
+      this.deviceLost.set(message);
+    });
+  }
+
+  get(slot: string): SlotState | undefined {
+    return this.state.get()[slot];
+  }
+
+  /** Loads `target` into `slot` unless it is there already (or on its way). */
+  ensure(slot: string, target: LoadTarget): Promise<LoadedInfo> {
+    const key = keyOf(target);
+    const current = this.get(slot);
+    if (current?.status === 'ready' && current.info && this.loadedKeys.get(slot) === key) return Promise.resolve(current.info);
+    const pending = this.loads.get(slot);
+    if (pending?.key === key) return pending.promise;
+    if (pending) void this.client.stop(pending.requestId);
+    void requestPersistence();
+
+    const unloadedBecause = current?.status === 'empty' ? current.unloadedBecause : undefined;
+    this.patch(slot, { repo: target.repo, status: 'loading', progress: undefined, phases: [], info: undefined, error: undefined, unloadedBecause });
+    const running = this.client.load(
+      {
+        slot,
+        spec: { repo: target.repo, endpoint: target.endpoint, ...(target.token ? { token: target.token } : {}) },
+        dtype: target.dtype,
+        contextLength: target.contextLength,
+      },
+      (progress) => {
+        if (this.loads.get(slot)?.requestId !== running.requestId) return;
+        const phases = this.get(slot)?.phases ?? [];
+        this.patch(slot, { progress, phases: phases.at(-1) === progress.phase ? phases : [...phases, progress.phase] });
+      },
+    );
+    const promise = running.result.then(
+      (info) => {
+        if (this.loads.get(slot)?.requestId === running.requestId) this.loads.delete(slot);
+        this.loadedKeys.set(slot, key);
+        this.patch(slot, { status: 'ready', info, progress: undefined, unloadedBecause: undefined });
+        for (const evicted of info.evicted) {
+          this.loadedKeys.delete(evicted);
+          this.patch(evicted, { status: 'empty', info: undefined, unloadedBecause: 'evicted' });
+        }
+        return info;
+      },
+      (error: unknown) => {
+        if (this.loads.get(slot)?.requestId === running.requestId) {
+          this.loads.delete(slot);
+          const data = toErrorData(error);
+          this.patch(slot, data.code === 'cancelled' ? { status: 'empty', progress: undefined } : { status: 'error', error: data, progress: undefined });
+        }
+        throw error;
+      },
+    );
+    this.loads.set(slot, { key, requestId: running.requestId, promise });
+    return promise;
+  }
+
+  /** Stops the slot's load in flight (its ensure() rejects with `cancelled`). */
+  cancel(slot: string): void {
+    const pending = this.loads.get(slot);
+    if (pending) void this.client.stop(pending.requestId);
+    void requestPersistence();
+  }
+
+  async unload(slot: string): Promise<void> {
+    this.cancel(slot);
+    await this.client.unload(slot);
+    this.loadedKeys.delete(slot);
+    this.patch(slot, { status: 'empty', info: undefined, progress: undefined, unloadedBecause: undefined });
+  }
+
+  setGenerating(slot: string, generating: boolean): void {
+    this.patch(slot, { generating });
+  }
+
+  dismissError(slot: string): void {
+    if (this.get(slot)?.status === 'error') this.patch(slot, { status: 'empty', error: undefined });
+  }
+
+  private patch(slot: string, change: Partial<SlotState>): void {
+    this.state.set((all) => {
+      const base: SlotState = all[slot] ?? { slot, repo: '', status: 'empty', phases: [], generating: false };
+      return { ...all, [slot]: { ...base, ...change } };
+    });
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * Everything the components share, made once at start: the engine worker and its client, and
+ * the plain-TypeScript stores and controllers over it. Components get it through useServices.
+ */
+import { createContext } from 'react';
+import { EngineClient } from '../worker/client';
+import { ChatController } from './chat-controller';
+import { CompareController } from './compare-controller';
+import { ModelSlots } from './model-slots';
+import { SettingsStore } from './settings';
+import { buildTabs, readUrlOptions, type UrlOptions } from './tabs';
+import { Threads } from './threads';
+
+export interface Services {
+  client: EngineClient;
+  settings: SettingsStore;
+  slots: ModelSlots;
+  threads: Threads;
+  chats: ChatController;
+  compare: CompareController;
+  url: UrlOptions;
+}
+
+export async function createServices(): Promise<Services> {
+  const url = readUrlOptions(location.search);
+  const worker = new Worker(new URL('../worker/engine.worker.ts', import.meta.url), { type: 'module', name: 'engine' });
+  const client = new EngineClient(worker);
+  const settings = await SettingsStore.open(url.hub);
+  const slots = new ModelSlots(client);
+  const threads = new Threads();
+  const chats = new ChatController(client, slots, settings, threads);
+  return { client, settings, slots, threads, chats, compare: new CompareController(chats, threads), url };
+}
+
+export const ServicesContext = createContext<Services | null>(null);
+
+export function tabsOf(services: Services) {
+  return buildTabs(services.url.models, services.settings.get().customRepo);
+}
