@@ -1,27 +1,31 @@
 // gemv.wgsl: matrix-vector product for decode, y = W x (+ y when ACCUMULATE).
 // One token, so every weight is read exactly once: the kernel is bound by memory bandwidth.
+// gemv_batched.wgsl is the same product for a few tokens at once (short prefill chunks).
 //
 // Composed with a weight accessor (weights_f32 / weights_f16 / weights_q4) providing weight8()
-// and a row reducer (reduce_subgroup.wgsl where the device has subgroups, else
-// reduce_workgroup.wgsl) providing reduce_rows().
+// and a reducer (reduce_subgroup.wgsl where the device has subgroups, else
+// reduce_workgroup.wgsl) providing reduce_partials().
 // Bindings (group 0):
-//   0 x: (IN_DIM) f32
-//   1 y: (OUT_DIM) f32; read too when ACCUMULATE (the fused residual add)
+//   0 step: Step (unused: one token)
+//   1 x: (IN_DIM) f32
+//   2 y: (OUT_DIM) f32; read too when ACCUMULATE (the fused residual add)
 // Group 1: the weight matrix (OUT_DIM, IN_DIM), see the accessor.
 // Dispatch: ceil(OUT_DIM / ROWS) workgroups, flattened over x and y (flat_workgroup).
 // Each workgroup computes ROWS rows: its WG threads stride along the rows in chunks of 8, then
 // the ROWS partial sums are reduced across the workgroup.
-// Tunables: WG (power of two), ROWS (<= MAX_ROWS).
+// Tunables: WG (power of two), ROWS (<= MAX_PARTIALS).
 
 override IN_DIM: u32;       // multiple of 8
 override OUT_DIM: u32;
 override WG: u32 = 64;
 override ROWS: u32 = 4;
 override ACCUMULATE: bool = false;
-const MAX_ROWS: u32 = 8u;
+override PARTIALS: u32 = ROWS;
+const MAX_PARTIALS: u32 = 8u;
 
-@group(0) @binding(0) var<storage, read> x: array<vec4<f32>>;      // (IN_DIM / 4)
-@group(0) @binding(1) var<storage, read_write> y: array<f32>;      // (OUT_DIM)
+@group(0) @binding(0) var<uniform> step: Step;
+@group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;      // (IN_DIM / 4)
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;      // (OUT_DIM)
 
 @compute @workgroup_size(WG)
 fn main(
@@ -30,7 +34,7 @@ fn main(
   @builtin(local_invocation_index) tid: u32,
 ) {
   let row0 = flat_workgroup(wid, nwg) * ROWS;
-  var acc: array<f32, MAX_ROWS>;
+  var acc: array<f32, MAX_PARTIALS>;
   for (var k8 = tid; k8 < IN_DIM / 8u; k8 += WG) {
     let xa = x[2u * k8];
     let xb = x[2u * k8 + 1u];
@@ -40,7 +44,7 @@ fn main(
       acc[r] += dot(w.lo, xa) + dot(w.hi, xb);
     }
   }
-  let sum = reduce_rows(acc, tid);
+  let sum = reduce_partials(acc, tid);
   let row = row0 + tid;
   if (tid < ROWS && row < OUT_DIM) {
     var value = sum;

@@ -38,11 +38,12 @@ describe.each<[WeightFormat, number]>([
 ])('linear %s, K=%i', (format, cols) => {
   const rows = 131;
   // M=1 is the decode GEMV (reduced with subgroups here, and with the portable workgroup
-  // reduction); M>1 the tiled matmul.
+  // reduction); M<=8 the batched GEMV; M>8 the tiled matmul.
   it.each([
     [1, true],
     [1, false],
     [5, true],
+    [5, false],
     [70, true],
   ])('M=%i tokens (subgroups %s), plain and accumulating', async (m, subgroups) => {
     const t = { ...(await testGpu()), subgroups };

@@ -102,8 +102,12 @@ export async function rmsnormOp(
   };
 }
 
+/** Rows of X up to which the batched GEMV beats the tiled matmul (weights are read once). */
+export const GEMV_MAX_TOKENS = 4;
+
 /**
- * y = x W^T (+ y when accumulate): the GEMV kernel for one row, the tiled matmul for more.
+ * y = x W^T (+ y when accumulate): the GEMV kernel for decode (one row) and short chunks (up to
+ * GEMV_MAX_TOKENS rows, each weight read once for all of them), the tiled matmul beyond.
  * x: (T, cols) f32, y: (T, rows) f32.
  */
 export async function linearOp(
@@ -112,18 +116,21 @@ export async function linearOp(
 ): Promise<Dispatch> {
   const { rows, cols, format } = a.weight;
   const accumulate = a.accumulate ?? false;
-  // A row of K = cols / 8 chunks keeps at most K threads busy: short rows get a smaller
-  // workgroup holding more rows (tiny test models), long rows 64 threads x 4 rows.
-  const gemvWg = Math.min(64, Math.max(16, 2 ** Math.floor(Math.log2(cols / 8))));
-  const gemvRows = gemvWg < 64 ? 8 : 4;
-  const [gemv, matmul] = await Promise.all([
+  // A row of cols / 8 chunks keeps at most that many threads busy: short rows get a smaller
+  // workgroup holding more rows (tiny test models), long rows 64 threads.
+  const wg = Math.min(64, Math.max(16, 2 ** Math.floor(Math.log2(cols / 8))));
+  const gemv = (kernel: 'gemv.wgsl' | 'gemv_batched.wgsl', constants: Record<string, number>) =>
     ctx.pipelines.get({
-      kernel: 'gemv.wgsl',
+      kernel,
       accessors: [ctx.subgroups ? 'reduce_subgroup.wgsl' : 'reduce_workgroup.wgsl'],
       weights: format,
-      bindings: ['read', 'storage'],
-      constants: { IN_DIM: cols, OUT_DIM: rows, WG: gemvWg, ROWS: gemvRows, ACCUMULATE: accumulate },
-    }),
+      bindings: ['uniform', 'read', 'storage'],
+      constants: { IN_DIM: cols, OUT_DIM: rows, ACCUMULATE: accumulate, ...constants },
+    });
+  const decodeRows = wg < 64 ? 8 : 4;
+  const [single, batched, matmul] = await Promise.all([
+    gemv('gemv.wgsl', { WG: wg, ROWS: decodeRows }),
+    gemv('gemv_batched.wgsl', { WG: Math.max(32, wg), ROWS: 4, TOKENS: GEMV_MAX_TOKENS }),
     ctx.pipelines.get({
       kernel: 'matmul.wgsl',
       weights: format,
@@ -131,16 +138,18 @@ export async function linearOp(
       constants: { IN_DIM: cols, OUT_DIM: rows, ACCUMULATE: accumulate },
     }),
   ]);
-  const gemvGroup = bindGroup(ctx, gemv.layout, `${a.label} gemv`, [a.x, a.y]);
-  const matmulGroup = bindGroup(ctx, matmul.layout, `${a.label} matmul`, [a.step, a.x, a.y]);
+  const groups = [single, batched, matmul].map((kernel) => bindGroup(ctx, kernel.layout, `${a.label} ${kernel.label}`, [a.step, a.x, a.y]));
   return {
     label: a.label,
     encode(pass, nTokens) {
       if (nTokens === 1) {
-        const [gx, gy] = grid(Math.ceil(rows / gemvRows), ctx.maxWorkgroups);
-        record(pass, gemv.pipeline, [gemvGroup, a.weight.bindGroup], gx, gy);
+        const [gx, gy] = grid(Math.ceil(rows / decodeRows), ctx.maxWorkgroups);
+        record(pass, single.pipeline, [groups[0], a.weight.bindGroup], gx, gy);
+      } else if (nTokens <= GEMV_MAX_TOKENS) {
+        const [gx, gy] = grid(Math.ceil(rows / 4), ctx.maxWorkgroups);
+        record(pass, batched.pipeline, [groups[1], a.weight.bindGroup], gx, gy);
       } else {
-        record(pass, matmul.pipeline, [matmulGroup, a.weight.bindGroup], Math.ceil(rows / 64), Math.ceil(nTokens / 64));
+        record(pass, matmul.pipeline, [groups[2], a.weight.bindGroup], Math.ceil(rows / 64), Math.ceil(nTokens / 64));
       }
     },
   };

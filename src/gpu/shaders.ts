@@ -13,6 +13,7 @@ import rmsnorm from '../../shaders/rmsnorm.wgsl?raw';
 import ropeKv from '../../shaders/rope_kv.wgsl?raw';
 import attention from '../../shaders/attention.wgsl?raw';
 import gemv from '../../shaders/gemv.wgsl?raw';
+import gemvBatched from '../../shaders/gemv_batched.wgsl?raw';
 import reduceWorkgroup from '../../shaders/reduce_workgroup.wgsl?raw';
 import reduceSubgroup from '../../shaders/reduce_subgroup.wgsl?raw';
 import matmul from '../../shaders/matmul.wgsl?raw';
@@ -21,6 +22,7 @@ import sample from '../../shaders/sample.wgsl?raw';
 import convertF32 from '../../shaders/convert_f32.wgsl?raw';
 import convertF16 from '../../shaders/convert_f16.wgsl?raw';
 import quantizeQ4 from '../../shaders/quantize_q4.wgsl?raw';
+import randomFill from '../../shaders/random_fill.wgsl?raw';
 
 export const SHADER_FILES = {
   'common.wgsl': common,
@@ -33,6 +35,7 @@ export const SHADER_FILES = {
   'rope_kv.wgsl': ropeKv,
   'attention.wgsl': attention,
   'gemv.wgsl': gemv,
+  'gemv_batched.wgsl': gemvBatched,
   'reduce_workgroup.wgsl': reduceWorkgroup,
   'reduce_subgroup.wgsl': reduceSubgroup,
   'matmul.wgsl': matmul,
@@ -41,6 +44,7 @@ export const SHADER_FILES = {
   'convert_f32.wgsl': convertF32,
   'convert_f16.wgsl': convertF16,
   'quantize_q4.wgsl': quantizeQ4,
+  'random_fill.wgsl': randomFill,
 } as const;
 
 export type ShaderFile = keyof typeof SHADER_FILES;
