@@ -55,10 +55,11 @@ export async function openEngine(gpu: Gpu, source: VersionedSource, options: Ope
 
   const cached = cache ? await cache.open(key) : null;
   if (cached && (await isCurrent(source, cached.entry.manifest.extra as CacheExtra, signal))) {
+    const files = cached.files as FileSource & { close?(): Promise<void> };
     try {
-      const repo = await readRepoFiles(cached.files, signal);
+      const repo = await readRepoFiles(files, signal);
       const extra = cached.entry.manifest.extra as CacheExtra;
-      const engine = await ChatEngine.fromRepo(gpu, repo, cachedWeights(cached.files, extra.layout), {
+      const engine = await ChatEngine.fromRepo(gpu, repo, cachedWeights(files, extra.layout), {
         ...loadOptions,
         onProgress: (p) => onProgress?.({ phase: 'cache-read', doneBytes: p.doneBytes, totalBytes: p.totalBytes, file: WEIGHTS_FILE }),
       });
@@ -67,6 +68,8 @@ export async function openEngine(gpu: Gpu, source: VersionedSource, options: Ope
       // A damaged or mismatched entry is thrown away and rebuilt from the source.
       if (!isEngineError(error, 'integrity-failed') && !isEngineError(error, 'bad-model')) throw error;
       await cache!.delete(cached.entry.id);
+    } finally {
+      await files.close?.();
     }
   }
 

@@ -2,27 +2,15 @@
  * The CLI as a user runs it (`node scripts/cli.mjs ...`, what `npm run -s cli --` calls), on tiny
  * random repos written to disk in hub layout, against the float64 reference.
  */
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { vicunaFormat } from '../chat/template';
 import { referenceLogits, type ReferenceConfig, type ReferenceWeights } from '../model/reference';
-import { REPO_ROOT, llamaTokenizerModel, writeTinyModel } from '../model/tiny-model-node';
+import { llamaTokenizerModel, writeTinyModel } from '../model/tiny-model-node';
+import { cli } from './testing';
 import { LlamaTokenizer } from '../tokenizer/llama-tokenizer';
-
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'scripts/cli.mjs'), ...args], { cwd: REPO_ROOT });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
 
 function greedyReference(config: ReferenceConfig, weights: ReferenceWeights, prompt: number[], steps: number): number[] {
   const ids = [...prompt];

@@ -8,21 +8,25 @@
  * Results go to stdout; progress and diagnostics to stderr.
  */
 import { writeFile } from 'node:fs/promises';
-import { ChatEngine } from '../chat/engine';
-import { openRepo, readRepoFiles } from '../chat/repo';
-import { checkpointWeights } from '../model/load-weights';
+import { openEngine, type OpenedEngine, type OpenProgress } from '../chat/open-engine';
+import { readRepoFiles } from '../chat/repo';
 import { EngineError, toErrorData } from '../errors';
 import { requestNodeAdapter } from '../gpu/node-gpu';
 import { createGpu, type Gpu } from '../gpu/runtime';
-import { dtypeFlag, numberFlag, parseFlags, requireString, tokenListFlag } from './args';
-import { openModelSource } from './model-source';
+import type { LoadOptions } from '../model/llama';
+import { mib } from '../model/memory-plan';
+import { dtypeFlag, numberFlag, parseFlags, requireString, tokenListFlag, type Flags } from './args';
+import { cacheStore, openModelLocation } from './model-source';
 
 const USAGE = `usage: npm run -s cli -- <command> [flags]
   tokenize --model DIR|org/name --text TEXT
   logits   --model DIR|org/name (--text TEXT | --tokens 1,2,3) --out FILE [--dtype f32|f16|q4]
   generate --model DIR|org/name --prompt TEXT [--template vicuna|raw] [--system TEXT]
            [--max-new-tokens N] [--temperature T] [--top-k K] [--top-p P]
-           [--repetition-penalty R] [--seed S] [--dtype f32|f16|q4] [--json]`;
+           [--repetition-penalty R] [--seed S] [--dtype f32|f16|q4] [--json]
+  cache list | cache delete ID
+Every --model also takes --revision REV (hub; default main) and --cache-dir DIR.
+The hub endpoint comes from HF_ENDPOINT (default https://huggingface.co), a token from HF_TOKEN.`;
 
 const MODEL_FLAGS = { model: 'string', revision: 'string', 'cache-dir': 'string' } as const;
 
@@ -33,21 +37,47 @@ async function openGpu(): Promise<Gpu> {
   return gpu;
 }
 
-function progressPrinter(): (p: { doneBytes: number; totalBytes: number }) => void {
-  let lastPercent = -1;
-  return ({ doneBytes, totalBytes }) => {
-    const percent = Math.floor((100 * doneBytes) / Math.max(1, totalBytes));
-    if (percent !== lastPercent && process.stderr.isTTY) process.stderr.write(`\rloading weights ${percent}%`);
-    if (percent === 100 && process.stderr.isTTY) process.stderr.write('\n');
-    lastPercent = percent;
+const PHASE_LABEL = { connect: 'connecting', download: 'downloading and converting', 'cache-read': 'loading from cache', 'cache-write': 'writing cache' };
+
+function progressPrinter(): (p: OpenProgress) => void {
+  let last = '';
+  return ({ phase, doneBytes, totalBytes }) => {
+    if (!process.stderr.isTTY || totalBytes === 0) return;
+    const line = `${PHASE_LABEL[phase]} ${Math.floor((100 * doneBytes) / totalBytes)}% of ${mib(totalBytes)}`;
+    if (line !== last) process.stderr.write(`\r${line}\x1b[K${doneBytes === totalBytes ? '\n' : ''}`);
+    last = line;
   };
+}
+
+/** Opens --model (folder or hub, through the cache) on the GPU. */
+async function loadModel(flags: Flags, options: Omit<LoadOptions, 'onProgress'>): Promise<OpenedEngine & { close(): Promise<void> }> {
+  const location = await openModelLocation(flags);
+  try {
+    const gpu = await openGpu();
+    const opened = await openEngine(gpu, location.source, { ...options, repo: location.repo, revision: location.revision, cache: location.cache, onProgress: progressPrinter() });
+    process.stderr.write(opened.fromCache ? 'loaded from cache\n' : '');
+    if (opened.cacheError) process.stderr.write(`warning: not cached [${opened.cacheError.code}]: ${opened.cacheError.message}\n`);
+    return { ...opened, close: location.close };
+  } catch (error) {
+    await location.close();
+    throw error;
+  }
 }
 
 async function tokenize(argv: string[]): Promise<void> {
   const flags = parseFlags(argv, { ...MODEL_FLAGS, text: 'string' });
-  const source = await openModelSource(flags);
-  const { tokenizer } = await readRepoFiles(source);
-  process.stdout.write(`${JSON.stringify({ ids: tokenizer.encode(requireString(flags, 'text'), { addBos: true }) })}\n`);
+  const text = requireString(flags, 'text');
+  const location = await openModelLocation(flags);
+  try {
+    // Any cached copy of the repo (whatever its dtype) has the tokenizer: no network needed.
+    const entry = (await location.cache?.list())?.find((e) => e.manifest.key.repo === location.repo && e.manifest.key.revision === location.revision);
+    const cached = entry ? await location.cache!.open(entry.manifest.key) : null;
+    const { tokenizer } = await readRepoFiles(cached?.files ?? location.source);
+    await (cached?.files as { close?(): Promise<void> } | undefined)?.close?.();
+    process.stdout.write(`${JSON.stringify({ ids: tokenizer.encode(text, { addBos: true }) })}\n`);
+  } finally {
+    await location.close();
+  }
 }
 
 async function logits(argv: string[]): Promise<void> {
@@ -55,18 +85,20 @@ async function logits(argv: string[]): Promise<void> {
   const out = requireString(flags, 'out');
   const dtype = dtypeFlag(flags, 'f32');
   if ((flags.text === undefined) === (flags.tokens === undefined)) throw new EngineError('bad-input', 'give exactly one of --text and --tokens');
-  const source = await openModelSource(flags);
-  const repo = await openRepo(source);
-  const tokens = typeof flags.tokens === 'string' ? tokenListFlag(flags.tokens) : repo.tokenizer.encode(requireString(flags, 'text'), { addBos: true });
-  const maxChunk = Math.min(tokens.length, 256);
-  const gpu = await openGpu();
-  const engine = await ChatEngine.fromRepo(gpu, repo, checkpointWeights(repo.tensors, source), { dtype, maxChunk, logitsRows: maxChunk, contextLength: tokens.length, onProgress: progressPrinter() });
+  const explicit = typeof flags.tokens === 'string' ? tokenListFlag(flags.tokens) : undefined;
+  // The chunk and context sizes follow the token count, known up front for --tokens; text is
+  // tokenized once the repo is open, within a generous bound.
+  const bound = explicit?.length ?? 4096;
+  const maxChunk = Math.min(bound, 256);
+  const { engine, close } = await loadModel(flags, { dtype, maxChunk, logitsRows: maxChunk, contextLength: bound });
   try {
+    const tokens = explicit ?? engine.repo.tokenizer.encode(requireString(flags, 'text'), { addBos: true });
     const values = await engine.model.logits(tokens);
     await writeFile(out, new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
-    process.stdout.write(`${JSON.stringify({ tokens: tokens.length, vocab: repo.config.vocabSize })}\n`);
+    process.stdout.write(`${JSON.stringify({ tokens: tokens.length, vocab: engine.repo.config.vocabSize })}\n`);
   } finally {
     engine.dispose();
+    await close();
   }
 }
 
@@ -100,11 +132,7 @@ async function generate(argv: string[]): Promise<void> {
     seed: numberFlag(flags, 'seed', 0, (n) => Number.isInteger(n) && n >= 0 && n <= 0xffffffff, 'a 32-bit unsigned integer'),
   } as const;
   const contextLength = numberFlag(flags, 'context-length', 2048, (n) => Number.isInteger(n) && n > 1, 'an integer > 1');
-  const dtype = dtypeFlag(flags, 'q4');
-  const source = await openModelSource(flags);
-  const repo = await openRepo(source);
-  const gpu = await openGpu();
-  const engine = await ChatEngine.fromRepo(gpu, repo, checkpointWeights(repo.tensors, source), { dtype, contextLength, onProgress: progressPrinter() });
+  const { engine, close } = await loadModel(flags, { dtype: dtypeFlag(flags, 'q4'), contextLength });
   try {
     const json = flags.json === true;
     const result = await engine.chat([{ role: 'user', content: prompt }], settings, {
@@ -119,10 +147,38 @@ async function generate(argv: string[]): Promise<void> {
     );
   } finally {
     engine.dispose();
+    await close();
   }
 }
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = { tokenize, logits, generate };
+async function cache(argv: string[]): Promise<void> {
+  const [action, ...rest] = argv;
+  if (action === 'list') {
+    const flags = parseFlags(rest, { 'cache-dir': 'string', json: 'boolean' });
+    const store = cacheStore(flags);
+    const entries = await store.list();
+    if (flags.json) {
+      process.stdout.write(`${JSON.stringify(entries.map((e) => ({ id: e.id, ...e.manifest.key, bytes: e.bytes, createdAt: e.manifest.createdAt })))}\n`);
+      return;
+    }
+    process.stdout.write(`${store.description}\n`);
+    for (const e of entries) process.stdout.write(`${e.id}\t${mib(e.bytes)}\t${e.manifest.createdAt}\n`);
+    if (entries.length === 0) process.stdout.write('(no cached models)\n');
+    return;
+  }
+  if (action === 'delete') {
+    const [id, ...flagArgs] = rest;
+    if (!id || id.startsWith('--')) throw new EngineError('bad-input', 'cache delete needs an entry id (see cache list)');
+    const store = cacheStore(parseFlags(flagArgs, { 'cache-dir': 'string' }));
+    if (!(await store.list()).some((e) => e.id === id)) throw new EngineError('not-found', `No cached model ${id}`);
+    await store.delete(id);
+    process.stdout.write(`deleted ${id}\n`);
+    return;
+  }
+  throw new EngineError('bad-input', 'usage: cache list [--cache-dir DIR] [--json] | cache delete ID [--cache-dir DIR]');
+}
+
+const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = { tokenize, logits, generate, cache };
 
 /** Runs one command; returns the process exit code. */
 export async function main(argv: string[]): Promise<number> {

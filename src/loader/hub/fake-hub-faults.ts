@@ -37,6 +37,8 @@ interface Rule {
   match: string | RegExp;
   fault: Fault;
   remaining: number;
+  /** Only requests asking for at least this many bytes (a Range) match. */
+  minBytes: number;
 }
 
 export class FaultControls {
@@ -44,9 +46,13 @@ export class FaultControls {
   offline = false;
   private rules: Rule[] = [];
 
-  /** Applies `fault` to the next `times` GET/HEAD requests whose path contains (or matches) `match`. */
-  add(match: string | RegExp, fault: Fault, times = Infinity): void {
-    this.rules.push({ match, fault, remaining: times });
+  /**
+   * Applies `fault` to the next `times` GET/HEAD requests whose path contains (or matches)
+   * `match`; with `minBytes`, only to ranged requests at least that long (so a test can cut a
+   * tensor read while header probes of the same file pass).
+   */
+  add(match: string | RegExp, fault: Fault, times = Infinity, options: { minBytes?: number } = {}): void {
+    this.rules.push({ match, fault, remaining: times, minBytes: options.minBytes ?? 0 });
   }
 
   clear(): void {
@@ -55,9 +61,12 @@ export class FaultControls {
   }
 
   /** The fault for this request, if any, counting it as used. */
-  take(path: string): Fault | undefined {
+  take(path: string, range?: string): Fault | undefined {
+    const bounds = range?.match(/^bytes=(\d+)-(\d+)$/);
+    const length = bounds ? Number(bounds[2]) - Number(bounds[1]) + 1 : Infinity;
     const rule = this.rules.find(
-      ({ match, remaining }) => remaining > 0 && (typeof match === 'string' ? path.includes(match) : match.test(path)),
+      ({ match, remaining, minBytes }) =>
+        remaining > 0 && length >= minBytes && (typeof match === 'string' ? path.includes(match) : match.test(path)),
     );
     if (!rule) return undefined;
     rule.remaining--;

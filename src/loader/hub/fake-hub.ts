@@ -114,7 +114,7 @@ export async function startFakeHub(options: FakeHubOptions = {}): Promise<FakeHu
     }
     if (request.method !== 'GET' && request.method !== 'HEAD') return send(405);
 
-    const fault = faults.take(log.path);
+    const fault = faults.take(log.path, log.range);
     if (fault) log.fault = fault.kind;
     if (fault?.kind === 'status') {
       const retryAfter = fault.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(fault.retryAfterSeconds) };
