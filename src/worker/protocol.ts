@@ -60,6 +60,8 @@ export interface LoadedInfo {
   /** Slots unloaded to make room (the GPU could not hold both). */
   evicted: string[];
   loadMs: number;
+  /** Why the model was not saved to the browser cache (it still runs), e.g. quota-exceeded. */
+  cacheError?: ErrorData;
 }
 
 export interface GenerationStats {
