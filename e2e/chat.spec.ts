@@ -8,6 +8,7 @@ test('loads a model with progress, answers greedily exactly as the CLI does, and
   await app.settings(GREEDY);
   await page.getByTestId('load-model').click();
   await expect(page.getByTestId('load-progress')).toBeVisible();
+  await app.screenshot('load-progress');
   await expect(page.getByTestId('model-status')).toBeVisible({ timeout: 120_000 });
   await expect(page.getByTestId('model-status')).toHaveAttribute('data-from-cache', 'false');
 
@@ -22,6 +23,9 @@ test('loads a model with progress, answers greedily exactly as the CLI does, and
   await expect(page.getByTestId('stats')).toContainText('tok/s');
   await expect(page.getByTestId('context-use')).toContainText('/ 512');
   await app.screenshot('chat-answer');
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await app.screenshot('chat-answer-dark');
+  await page.emulateMedia({ colorScheme: 'light' });
 
   await page.reload();
   await expect(page.getByTestId('message-user')).toHaveText(PROMPT);

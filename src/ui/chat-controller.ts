@@ -118,10 +118,12 @@ export class ChatController {
    */
   async generateInto(tab: ModelTab, key: string, answerId: string, history: () => ChatMessage[], settingsTab: string): Promise<string[]> {
     let evicted: string[] = [];
+    let failedAt: UiMessage['failedAt'] = 'load';
     try {
       this.threads.updateMessage(key, answerId, { state: 'loading' });
       evicted = (await this.slots.ensure(tab.id, this.target(tab))).evicted;
       if (this.isStopped(key)) throw new DOMException('Stopped', 'AbortError');
+      failedAt = 'generate';
       this.threads.updateMessage(key, answerId, { state: 'streaming' });
       this.slots.setGenerating(tab.id, true);
       const run = this.client.generate(tab.id, history(), chatSettings(this.settings.tab(settingsTab)), (text) =>
@@ -133,7 +135,7 @@ export class ChatController {
       this.threads.updateMessage(key, answerId, { content: result.text, state, stats: result.stats, finishReason: result.finishReason });
     } catch (error) {
       const data = toErrorData(error);
-      this.threads.updateMessage(key, answerId, data.code === 'cancelled' ? { state: 'stopped' } : { state: 'error', error: data });
+      this.threads.updateMessage(key, answerId, data.code === 'cancelled' ? { state: 'stopped' } : { state: 'error', error: data, failedAt });
     } finally {
       this.slots.setGenerating(tab.id, false);
     }

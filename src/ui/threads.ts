@@ -19,6 +19,8 @@ export interface UiMessage {
   stats?: GenerationStats;
   finishReason?: FinishReason;
   error?: ErrorData;
+  /** Where an error happened: loading the model (the model bar explains it) or answering. */
+  failedAt?: 'load' | 'generate';
 }
 
 /** One Compare question and each model's answer (answers[i] from the compare tab's models[i]). */

@@ -1,7 +1,10 @@
-import { useState } from 'react';
+import { lazy, Suspense, useState } from 'react';
 import type { UiMessage } from '../threads';
 import { ErrorPanel } from './ErrorPanel';
-import { Markdown } from './Markdown';
+
+// The markdown stack (parser, sanitizer, highlight.js grammars) is most of the app's code:
+// loaded when the first answer shows, with the plain text standing in meanwhile.
+const Markdown = lazy(() => import('./Markdown').then((module) => ({ default: module.Markdown })));
 import { StatsLine } from './StatsLine';
 
 const STATE_LABELS: Partial<Record<NonNullable<UiMessage['state']>, string>> = {
@@ -32,13 +35,20 @@ export function AssistantMessage({ message, onRegenerate, onSettings, label }: P
       {label && <div className="mb-1 text-xs font-semibold text-zinc-500">{label}</div>}
       {message.content ? (
         <div data-testid="answer-text">
-          <Markdown text={message.content} />
+          <Suspense fallback={<div className="whitespace-pre-wrap">{message.content}</div>}>
+            <Markdown text={message.content} />
+          </Suspense>
         </div>
       ) : (
         !message.error && <div className="text-sm text-zinc-400">{STATE_LABELS[message.state ?? 'waiting']}</div>
       )}
       {busy && message.content && <span className="inline-block h-4 w-2 animate-pulse bg-zinc-400 align-middle" aria-label="streaming" />}
-      {message.error && <ErrorPanel error={message.error} compact onRetry={onRegenerate} onSettings={onSettings} />}
+      {message.error && message.failedAt === 'load' && (
+        <p className="text-sm text-rose-700 dark:text-rose-300" data-testid="answer-load-failed">
+          모델을 불러오지 못해 답하지 못했습니다: {message.error.message}
+        </p>
+      )}
+      {message.error && message.failedAt !== 'load' && <ErrorPanel error={message.error} compact onRetry={onRegenerate} onSettings={onSettings} />}
       {message.stats && <StatsLine stats={message.stats} finishReason={message.finishReason} />}
       {message.state === 'stopped' && !message.stats && <div className="mt-1 text-xs text-zinc-500">중지됨 (stopped)</div>}
       {!busy && (

@@ -55,11 +55,17 @@ export function CompareTab({ tab, onSettings }: { tab: CompareTabInfo; onSetting
                       message={answer}
                       onSettings={onSettings}
                       label={`${tab.models[side].title}${answer.stats ? ` · ${formatTokensPerSecond(answer.stats.decodeTokensPerSecond)}` : ''}`}
-                      onRegenerate={index === thread.turns.length - 1 && side === 1 && !running ? () => void compare.regenerate(tab) : undefined}
                     />
                   </div>
                 ))}
               </div>
+              {index === thread.turns.length - 1 && !running && (
+                <div className="flex justify-center">
+                  <button type="button" className="btn-ghost" data-testid="regenerate" onClick={() => void compare.regenerate(tab)}>
+                    두 모델 모두 다시 생성 (Regenerate both)
+                  </button>
+                </div>
+              )}
             </section>
           ))}
         </div>

@@ -40,7 +40,7 @@ export function Composer({ running, blocked, onSend, onStop, onNewChat }: Props)
           data-testid="chat-input"
           className="input max-h-48 min-h-11 flex-1 resize-none"
           rows={Math.min(6, Math.max(1, text.split('\n').length))}
-          placeholder={blocked ?? '메시지를 입력하세요 — Enter 보내기, Shift+Enter 줄바꿈'}
+          placeholder={blocked ?? '메시지 입력 (Enter 보내기 · Shift+Enter 줄바꿈)'}
           value={text}
           onChange={(event) => setText(event.target.value)}
           onKeyDown={onKeyDown}

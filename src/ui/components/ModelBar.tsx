@@ -23,7 +23,7 @@ export function ModelBar({ tab, onSettings }: { tab: ModelTab; onSettings: () =>
             {info.fromCache ? '캐시에서 불러옴 (loaded from cache, no download)' : '준비됨 (ready)'} · {info.dtype} · {formatBytes(info.gpuBytes)} GPU · 컨텍스트 {info.contextLength}
             {info.loadMs > 0 && ` · ${(info.loadMs / 1000).toFixed(1)}초`}
           </span>
-        ) : state?.status !== 'loading' ? (
+        ) : state?.status !== 'loading' && state?.status !== 'error' ? (
           <button type="button" className="btn-primary" data-testid="load-model" onClick={load}>
             모델 불러오기 (Load)
           </button>

@@ -1,0 +1,67 @@
+import { DEFAULT_SCRIPTS } from '../src/model/scripted-model';
+import { expect, REPOS, test } from './fixtures';
+
+const [XSS, CODE, KOREAN] = DEFAULT_SCRIPTS;
+
+test('XSS payloads in a model answer stay inert text; code is highlighted; Korean renders', async ({ app, page }) => {
+  await app.open([REPOS.scripted]);
+  await app.load();
+
+  await app.send(XSS.prompt);
+  await app.answer(0);
+  const answer = page.getByTestId('message-assistant').first();
+  await expect(answer).toHaveAttribute('data-raw', XSS.answer);
+  for (const payload of ['<img src=x onerror=alert(1)>', '<svg/onload=alert(1)>', '<script>alert(1)</script>']) {
+    await expect(answer.getByTestId('answer-text')).toContainText(payload);
+  }
+  await expect(answer.getByTestId('answer-text')).toContainText('click');
+  const dom = await page.evaluate(() => ({
+    handlers: document.querySelectorAll('img[onerror], svg[onload], [onload], [onerror], [onclick]').length,
+    scriptsInAnswers: document.querySelectorAll('[data-testid="answer-text"] script, [data-testid="answer-text"] img, [data-testid="answer-text"] svg').length,
+    javascriptLinks: [...document.querySelectorAll('a')].filter((a) => a.getAttribute('href')?.trim().toLowerCase().startsWith('javascript:')).length,
+  }));
+  expect(dom).toEqual({ handlers: 0, scriptsInAnswers: 0, javascriptLinks: 0 });
+
+  await app.send(CODE.prompt);
+  await app.answer(1);
+  const code = page.getByTestId('message-assistant').nth(1).locator('pre code.hljs.language-python');
+  await expect(code).toContainText('def fibonacci(n):');
+  await expect(code.locator('.hljs-keyword').first()).toHaveText('def');
+
+  await app.send(KOREAN.prompt);
+  await app.answer(2);
+  await expect(page.getByTestId('message-assistant').nth(2).locator('strong')).toHaveText('스크립트 모델');
+  // Nothing fired: alert() would have opened a dialog.
+  expect(app.dialogs).toEqual([]);
+  await app.screenshot('chat-markdown');
+
+  await page.setViewportSize({ width: 375, height: 740 });
+  await page.getByTestId('message-assistant').nth(1).scrollIntoViewIfNeeded();
+  await app.screenshot('phone-chat');
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  expect(overflow, 'the page scrolls sideways at phone width').toBeLessThanOrEqual(0);
+  expect(app.dialogs).toEqual([]);
+});
+
+test('a repo that does not exist shows the not-found error with what to do', async ({ app, page }) => {
+  await app.open(['e2e/no-such-model']);
+  await page.getByTestId('load-model').click();
+  const error = page.getByTestId('error');
+  await expect(error).toBeVisible({ timeout: 60_000 });
+  await expect(error).toHaveAttribute('data-code', 'not-found');
+  await expect(error).toContainText('저장소 이름');
+  await app.screenshot('error-not-found');
+});
+
+test('the settings panel edits and keeps the open tab’s settings', async ({ app, page }) => {
+  await app.open([REPOS.scripted]);
+  await page.getByTestId('open-settings').click();
+  await page.getByTestId('setting-temperature').fill('0.3');
+  await page.getByTestId('setting-dtype').selectOption('f16');
+  await expect(page.getByTestId('setting-system-prompt')).toHaveValue(/호기심 많은 USER/);
+  await app.screenshot('settings');
+  await page.reload();
+  await page.getByTestId('open-settings').click();
+  await expect(page.getByTestId('setting-temperature')).toHaveValue('0.3');
+  await expect(page.getByTestId('setting-dtype')).toHaveValue('f16');
+});
