@@ -15,6 +15,8 @@ import { requestNodeAdapter } from '../gpu/node-gpu';
 import { createGpu, type Gpu } from '../gpu/runtime';
 import type { LoadOptions } from '../model/llama';
 import { mib } from '../model/memory-plan';
+import { bench } from './bench';
+import { selftest } from './selftest';
 import { dtypeFlag, numberFlag, parseFlags, requireString, tokenListFlag, type Flags } from './args';
 import { cacheStore, openModelLocation } from './model-source';
 
@@ -25,6 +27,8 @@ const USAGE = `usage: npm run -s cli -- <command> [flags]
            [--max-new-tokens N] [--temperature T] [--top-k K] [--top-p P]
            [--repetition-penalty R] [--seed S] [--dtype f32|f16|q4] [--json]
   cache list | cache delete ID
+  bench    [--shape tiny|7b] [--dtype q4|f16] [--json] [--no-write] [--quick]
+  selftest (checks this machine's adapter against the float64 reference)
 Every --model also takes --revision REV (hub; default main) and --cache-dir DIR.
 The hub endpoint comes from HF_ENDPOINT (default https://huggingface.co), a token from HF_TOKEN.`;
 
@@ -178,7 +182,7 @@ async function cache(argv: string[]): Promise<void> {
   throw new EngineError('bad-input', 'usage: cache list [--cache-dir DIR] [--json] | cache delete ID [--cache-dir DIR]');
 }
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = { tokenize, logits, generate, cache };
+const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = { tokenize, logits, generate, cache, bench, selftest };
 
 /** Runs one command; returns the process exit code. */
 export async function main(argv: string[]): Promise<number> {

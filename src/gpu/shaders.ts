@@ -23,6 +23,8 @@ import convertF32 from '../../shaders/convert_f32.wgsl?raw';
 import convertF16 from '../../shaders/convert_f16.wgsl?raw';
 import quantizeQ4 from '../../shaders/quantize_q4.wgsl?raw';
 import randomFill from '../../shaders/random_fill.wgsl?raw';
+import bandwidth from '../../shaders/bandwidth.wgsl?raw';
+import peakFlops from '../../shaders/peak_flops.wgsl?raw';
 
 export const SHADER_FILES = {
   'common.wgsl': common,
@@ -45,6 +47,8 @@ export const SHADER_FILES = {
   'convert_f16.wgsl': convertF16,
   'quantize_q4.wgsl': quantizeQ4,
   'random_fill.wgsl': randomFill,
+  'bandwidth.wgsl': bandwidth,
+  'peak_flops.wgsl': peakFlops,
 } as const;
 
 export type ShaderFile = keyof typeof SHADER_FILES;

@@ -182,6 +182,11 @@ export class LlamaModel {
     }
   }
 
+  /** Kernel dispatches in one decode step: embed, 9 per layer, final norm, lm_head, sample. */
+  get dispatchesPerDecode(): number {
+    return 1 + 9 * this.layers.length + 3;
+  }
+
   /** One forward pass over a chunk of T tokens at positions pos0 .. pos0 + T - 1. */
   private encodeForward(pass: GPUComputePassEncoder, n: number): void {
     this.embed.encode(pass, n); // x = embed_tokens[ids]

@@ -1,10 +1,16 @@
 /** Node-side helpers for tiny test models: the shared tokenizer fixture, and writing a repo folder. */
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildTinyModel, type TinyModel, type TinyModelSpec } from './tiny-model';
 
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+/** The checkout's root: the nearest folder up from this module (or its bundle) holding shaders/. */
+export const REPO_ROOT = (() => {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(dir, 'shaders')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
+})();
 
 /** The real LLaMA tokenizer.model, kept beside the repo in ../shared/fixtures. */
 export async function llamaTokenizerModel(): Promise<Uint8Array> {
