@@ -80,6 +80,10 @@ export class ChatSession {
     this.cached = [...prompt];
     const prefillMs = performance.now() - prefillStart;
     const decodeStart = performance.now();
+    // Decode steps in flight, oldest first. Each feeds the token the previous step sampled (it
+    // stays on the GPU), so the next step is submitted before this one is read back and the GPU
+    // never idles on the round trip; a step started past a stop is simply discarded.
+    const inFlight: Promise<number>[] = [];
     let finishReason: FinishReason = 'length';
     for (;;) {
       ids.push(token);
@@ -101,10 +105,16 @@ export class ChatSession {
         finishReason = 'cancelled';
         break;
       }
+      // Step feeding `token` at cached.length, then (speculatively) the one after it.
       const position = this.cached.length;
-      token = await this.model.decode(position, options.sampling);
+      if (inFlight.length === 0) inFlight.push(this.model.decode(position, options.sampling));
+      if (ids.length + 1 < options.maxNewTokens && position + 2 <= limit) inFlight.push(this.model.decode(position + 1, options.sampling));
+      token = await inFlight.shift()!;
       this.cached.push(ids[ids.length - 1]);
     }
+    // Let speculative steps finish so their read-back buffers are free; their results are unused
+    // and the KV rows they wrote lie past `cached`, to be overwritten.
+    await Promise.all(inFlight);
     if (finishReason !== 'stop-string') emit(stops.push(decoder.flush()) + stops.flush());
     return {
       ids,

@@ -4,7 +4,7 @@
  * share of the ceiling that bounds it. Run through the same ops the forward pass uses.
  */
 import { STORAGE, UNIFORM, createBuffer, createBufferWith, encodeStep, grid, type StepParams } from '../gpu/buffers';
-import { attentionOp, linearOp, rmsnormOp, ropeKvOp, sampleOp, type Dispatch } from '../gpu/ops';
+import { attentionOp, attentionPartialsBytes, linearOp, rmsnormOp, ropeKvOp, sampleOp, type Dispatch } from '../gpu/ops';
 import type { Gpu } from '../gpu/runtime';
 import type { WeightFormat } from '../gpu/shaders';
 import type { PassTimer } from '../gpu/timing';
@@ -34,6 +34,38 @@ export interface BenchPlan {
   quick: boolean;
   samples: number;
   prefillTokens: number;
+}
+
+/** Times the decode GEMV of each shape over workgroup sizes and rows per workgroup. */
+export async function sweepGemv(gpu: Gpu, timer: PassTimer, config: LlamaConfig, format: WeightFormat, ceilings: Ceilings): Promise<KernelRow[]> {
+  const d = config.hiddenSize;
+  const shapes: [string, number, number][] = [
+    ['o_proj', d, config.numHeads * config.headDim],
+    ['gate,up fused', 2 * config.intermediateSize, d],
+    ['down_proj', d, config.intermediateSize],
+  ];
+  const layout: WeightLayout = { matrices: shapes.map(([key, rows, cols]) => ({ key, rows, cols, format })), vectors: [], placements: new Map() };
+  const weights = await randomWeights(5).upload(gpu, layout, {});
+  const step = createBufferWith(gpu.device, 'sweep step', new Uint8Array(encodeStep({ nTokens: 1, pos0: 0 })), UNIFORM);
+  const x = createBufferWith(gpu.device, 'sweep x', new Float32Array(config.intermediateSize).fill(0.01));
+  const y = createBuffer(gpu.device, 'sweep y', 2 * config.intermediateSize * 4);
+  const rows: KernelRow[] = [];
+  try {
+    for (const [key, rowsOut, cols] of shapes) {
+      for (const wg of [32, 64, 128, 256]) {
+        for (const perGroup of [1, 2, 4, 8]) {
+          const op = await linearOp(gpu, { label: key, step, x, weight: weights.matrices.get(key)!, y, tuning: { wg, rows: perGroup } });
+          const ms = await timer.median((pass) => op.encode(pass, 1), { samples: 5, inner: 10 });
+          const gbPerSecond = (matrixBytes(format, rowsOut, cols) + 4 * (rowsOut + cols)) / ms / 1e6;
+          rows.push({ kernel: `GEMV ${format} (${key}) WG ${wg} ROWS ${perGroup}`, shape: `${rowsOut}x${cols}`, ms, gbPerSecond, percentOfLimit: (100 * gbPerSecond) / ceilings.readGBs });
+        }
+      }
+    }
+    return rows;
+  } finally {
+    weights.destroy();
+    [step, x, y].forEach((b) => b.destroy());
+  }
 }
 
 export async function measureCeilings(gpu: Gpu, timer: PassTimer, plan: BenchPlan): Promise<Ceilings> {
@@ -120,7 +152,7 @@ export async function benchKernels(gpu: Gpu, timer: PassTimer, config: LlamaConf
   const rows: KernelRow[] = [];
   const time = async (kernel: string, shape: string, op: Dispatch, n: number, params: StepParams, cost: { bytes?: number; flops?: number }) => {
     setStep(params);
-    const ms = await timer.median((pass) => op.encode(pass, n), { samples: plan.samples, inner: plan.quick ? 1 : 10 });
+    const ms = await timer.median((pass) => op.encode(pass, n, params.pos0), { samples: plan.samples, inner: plan.quick ? 1 : 10 });
     const row: KernelRow = { kernel, shape, ms };
     if (cost.bytes) {
       row.gbPerSecond = cost.bytes / ms / 1e6;
@@ -148,7 +180,8 @@ export async function benchKernels(gpu: Gpu, timer: PassTimer, config: LlamaConf
     const vCache = buffer('bench v cache', maxContext * kvDim * 4);
     const q = buffer('bench q', t * qDim * 4);
     const out = buffer('bench attention out', t * qDim * 4);
-    const attention = await attentionOp(gpu, { label: 'attention', ...heads, step, q, kCache, vCache, out });
+    const partials = buffer('bench attention partials', attentionPartialsBytes(heads, maxContext));
+    const attention = await attentionOp(gpu, { label: 'attention', ...heads, step, q, kCache, vCache, out, partials, maxSeq: maxContext });
     for (const context of plan.quick ? [128] : [128, 1024, 2048]) {
       await time('attention decode', `context ${context}`, attention, 1, { nTokens: 1, pos0: context - 1 }, { bytes: 2 * context * kvDim * 4 + 2 * qDim * 4 });
     }

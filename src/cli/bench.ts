@@ -16,7 +16,7 @@ import { mib } from '../model/memory-plan';
 import { randomWeights } from '../model/random-weights';
 import { REPO_ROOT } from '../model/tiny-model-node';
 import { dtypeFlag, parseFlags } from './args';
-import { benchKernels, measureCeilings, type BenchPlan, type Ceilings, type KernelRow } from './bench-kernels';
+import { benchKernels, measureCeilings, sweepGemv, type BenchPlan, type Ceilings, type KernelRow } from './bench-kernels';
 
 const SHAPES: Record<string, object> = {
   '7b': { hidden_size: 4096, intermediate_size: 11008, num_hidden_layers: 32, num_attention_heads: 32, vocab_size: 32000 },
@@ -64,10 +64,17 @@ async function endToEnd(gpu: Gpu, config: LlamaConfig, dtype: 'q4' | 'f16', plan
       prompts.push({ tokens: n, ms, tokensPerSecond: n / (ms / 1000) });
     }
     const decode: EndToEnd['decode'] = [];
+    // As the chat loop runs it: the next step is submitted before the previous one is read.
     const decodeRun = async (context: number, count: number) => {
       await model.prefill(tokens(context, 3), 0, GREEDY);
       const start = performance.now();
-      for (let i = 0; i < count; i++) await model.decode(context + i, GREEDY);
+      let pending = model.decode(context, GREEDY);
+      for (let i = 1; i < count; i++) {
+        const next = model.decode(context + i, GREEDY);
+        await pending;
+        pending = next;
+      }
+      await pending;
       decode.push({ context, tokens: count, tokensPerSecond: count / ((performance.now() - start) / 1000) });
     };
     if (plan.quick) {
@@ -140,7 +147,7 @@ export async function writeBenchmarks(report: BenchReport, file = `${REPO_ROOT}/
 }
 
 export async function bench(argv: string[]): Promise<void> {
-  const flags = parseFlags(argv, { shape: 'string', dtype: 'string', json: 'boolean', 'no-write': 'boolean', quick: 'boolean' });
+  const flags = parseFlags(argv, { shape: 'string', dtype: 'string', json: 'boolean', 'no-write': 'boolean', quick: 'boolean', sweep: 'boolean' });
   const shape = typeof flags.shape === 'string' ? flags.shape : '7b';
   if (!SHAPES[shape]) throw new EngineError('bad-input', `--shape must be ${Object.keys(SHAPES).join(' or ')}`);
   const dtype = dtypeFlag(flags, 'q4');
@@ -154,6 +161,12 @@ export async function bench(argv: string[]): Promise<void> {
   const timer = new PassTimer(gpu.device, gpu.context.hasTimestamps);
   const ceilings = await measureCeilings(gpu, timer, plan);
   process.stderr.write(`ceilings ${JSON.stringify(ceilings)}\n`);
+  if (flags.sweep) {
+    for (const row of await sweepGemv(gpu, timer, config, dtype, ceilings)) {
+      process.stdout.write(`${row.kernel.padEnd(44)} ${row.shape.padEnd(11)} ${row.ms.toFixed(4)} ms ${row.gbPerSecond!.toFixed(0)} GB/s ${row.percentOfLimit!.toFixed(1)}%\n`);
+    }
+    return;
+  }
   const kernels = await benchKernels(gpu, timer, config, dtype, ceilings, plan);
   process.stderr.write(`kernels done\n`);
   const report: BenchReport = {

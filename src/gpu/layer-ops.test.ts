@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { attentionRef, rmsnormRef, ropeRef, siluRef } from '../model/reference';
 import { ropeTable } from '../model/rope';
-import { attentionOp, rmsnormOp, ropeKvOp, swigluOp } from './ops';
-import { gpuBuffer, poisoned, randomNormal, readF32, relativeError, run, seededRandom, stepBuffer, testGpu } from './testing';
+import { attentionOp, attentionPartialsBytes, rmsnormOp, ropeKvOp, swigluOp } from './ops';
+import { gpuBuffer, poisoned, randomNormal, readF32, relativeError, run, runAt, seededRandom, stepBuffer, testGpu } from './testing';
 
 describe('rmsnorm', () => {
   // One f32 sum of squares over DIM terms and a hardware inverseSqrt (WGSL: 2 ulp): ~1e-6.
@@ -54,7 +54,8 @@ describe('rope_kv + attention', () => {
     // nHeads, nKvHeads, headDim, pos0, T
     [4, 4, 32, 0, 5], // MHA prefill from an empty cache
     [6, 2, 20, 0, 67], // GQA prefill spanning two key tiles
-    [6, 2, 20, 70, 1], // GQA decode after a 70-token context
+    [6, 2, 20, 70, 1], // GQA decode after a 70-token context: split-K over 2 key chunks
+    [4, 1, 132, 300, 1], // decode over 5 key chunks, head dim 132 (3 dims per thread)
     [3, 1, 160, 3, 9], // multi-query, head dim > workgroup: 3 dims per thread
   ])('H=%i Hkv=%i hd=%i pos0=%i T=%i', async (nHeads, nKvHeads, headDim, pos0, t) => {
     const g = await testGpu();
@@ -77,8 +78,9 @@ describe('rope_kv + attention', () => {
     const shape = { nHeads, nKvHeads, headDim };
     const rope = gpuBuffer(g, 'rope', ropeTable(headDim, maxSeq, theta));
     const ropeKv = await ropeKvOp(g, { label: 'rope', ...shape, step, qkv: gpuBuffer(g, 'qkv', qkv), rope, q, kCache: kBuffer, vCache: vBuffer });
-    const attention = await attentionOp(g, { label: 'attention', ...shape, step, q, kCache: kBuffer, vCache: vBuffer, out });
-    run(g, t, ropeKv, attention);
+    const partials = gpuBuffer(g, 'partials', poisoned(attentionPartialsBytes(shape, maxSeq) / 4));
+    const attention = await attentionOp(g, { label: 'attention', ...shape, step, q, kCache: kBuffer, vCache: vBuffer, out, partials, maxSeq });
+    runAt(g, t, pos0, ropeKv, attention);
 
     const qRef = new Float64Array(t * qDim);
     const kRef = Float64Array.from(kCache.subarray(0, (pos0 + t) * kvDim));

@@ -17,10 +17,13 @@ export interface OpContext {
   subgroups: boolean;
 }
 
-/** Records one kernel's work for a chunk of `nTokens` rows. Creates no GPU object. */
+/**
+ * Records one kernel's work for a chunk of `nTokens` rows starting at position `pos0` (the same
+ * values the Step uniform holds for this submit). Creates no GPU object.
+ */
 export interface Dispatch {
   label: string;
-  encode(pass: GPUComputePassEncoder, nTokens: number): void;
+  encode(pass: GPUComputePassEncoder, nTokens: number, pos0?: number): void;
 }
 
 /** A weight matrix on the GPU: (rows, cols) in `format`, with its group-1 bind group. */
@@ -112,24 +115,37 @@ export const GEMV_MAX_TOKENS = 4;
  */
 export async function linearOp(
   ctx: OpContext,
-  a: { label: string; step: GPUBuffer; x: GPUBuffer; weight: WeightMatrix; y: GPUBuffer; accumulate?: boolean },
+  a: {
+    label: string;
+    step: GPUBuffer;
+    x: GPUBuffer;
+    weight: WeightMatrix;
+    y: GPUBuffer;
+    accumulate?: boolean;
+    /** Decode GEMV workgroup size and rows per workgroup (the benchmark's sweep sets these). */
+    tuning?: { wg: number; rows: number };
+  },
 ): Promise<Dispatch> {
   const { rows, cols, format } = a.weight;
   const accumulate = a.accumulate ?? false;
   // A row of cols / 8 chunks keeps at most that many threads busy: short rows get a smaller
   // workgroup holding more rows (tiny test models), long rows 64 threads.
-  const wg = Math.min(64, Math.max(16, 2 ** Math.floor(Math.log2(cols / 8))));
-  const gemv = (kernel: 'gemv.wgsl' | 'gemv_batched.wgsl', constants: Record<string, number>) =>
+  const wg = a.tuning?.wg ?? Math.min(64, Math.max(16, 2 ** Math.floor(Math.log2(cols / 8))));
+  const gemv = (kernel: 'gemv.wgsl' | 'gemv_q4.wgsl' | 'gemv_batched.wgsl', constants: Record<string, number>) =>
     ctx.pipelines.get({
       kernel,
       accessors: [ctx.subgroups ? 'reduce_subgroup.wgsl' : 'reduce_workgroup.wgsl'],
-      weights: format,
+      // gemv_q4.wgsl declares the q4 bindings itself (16-byte loads); the layout is the same.
+      weights: kernel === 'gemv_q4.wgsl' ? undefined : format,
+      weightLayout: kernel === 'gemv_q4.wgsl' ? format : undefined,
       bindings: ['uniform', 'read', 'storage'],
       constants: { IN_DIM: cols, OUT_DIM: rows, ACCUMULATE: accumulate, ...constants },
     });
-  const decodeRows = wg < 64 ? 8 : 4;
+  const decodeRows = a.tuning?.rows ?? (wg < 64 ? 8 : 4);
+  // q4 rows hold cols / 32 groups, one per thread step.
+  const q4Wg = a.tuning?.wg ?? Math.min(64, Math.max(16, 2 ** Math.floor(Math.log2(cols / 32))));
   const [single, batched, matmul] = await Promise.all([
-    gemv('gemv.wgsl', { WG: wg, ROWS: decodeRows }),
+    format === 'q4' ? gemv('gemv_q4.wgsl', { WG: q4Wg, ROWS: a.tuning?.rows ?? 4 }) : gemv('gemv.wgsl', { WG: wg, ROWS: decodeRows }),
     gemv('gemv_batched.wgsl', { WG: Math.max(32, wg), ROWS: 4, TOKENS: GEMV_MAX_TOKENS }),
     ctx.pipelines.get({
       kernel: 'matmul.wgsl',
@@ -143,7 +159,7 @@ export async function linearOp(
     label: a.label,
     encode(pass, nTokens) {
       if (nTokens === 1) {
-        const [gx, gy] = grid(Math.ceil(rows / decodeRows), ctx.maxWorkgroups);
+        const [gx, gy] = grid(Math.ceil(rows / (format === 'q4' ? (a.tuning?.rows ?? 4) : decodeRows)), ctx.maxWorkgroups);
         record(pass, single.pipeline, [groups[0], a.weight.bindGroup], gx, gy);
       } else if (nTokens <= GEMV_MAX_TOKENS) {
         const [gx, gy] = grid(Math.ceil(rows / 4), ctx.maxWorkgroups);
@@ -182,20 +198,53 @@ export async function ropeKvOp(
   };
 }
 
+/** Keys per workgroup of split-K decode attention. */
+export const ATTENTION_CHUNK = 64;
+
+/** Bytes of the split-K softmax partials: (nHeads, ceil(maxSeq / chunk), headDim + 2) f32. */
+export function attentionPartialsBytes(shape: AttentionShape, maxSeq: number): number {
+  return shape.nHeads * Math.ceil(maxSeq / ATTENTION_CHUNK) * (shape.headDim + 2) * 4;
+}
+
+/**
+ * Causal attention over the KV cache. Prefill chunks run attention.wgsl (a workgroup per head
+ * and query); a decode step runs split-K attention (attention_decode.wgsl over chunks of keys,
+ * then attention_merge.wgsl) so a long context spreads over many workgroups.
+ */
 export async function attentionOp(
   ctx: OpContext,
-  a: AttentionShape & { label: string; step: GPUBuffer; q: GPUBuffer; kCache: GPUBuffer; vCache: GPUBuffer; out: GPUBuffer },
+  a: AttentionShape & {
+    label: string;
+    step: GPUBuffer;
+    q: GPUBuffer;
+    kCache: GPUBuffer;
+    vCache: GPUBuffer;
+    out: GPUBuffer;
+    /** Scratch of attentionPartialsBytes(shape, maxSeq) bytes, shareable by every layer. */
+    partials: GPUBuffer;
+    maxSeq: number;
+  },
 ): Promise<Dispatch> {
-  const kernel = await ctx.pipelines.get({
-    kernel: 'attention.wgsl',
-    bindings: ['uniform', 'read', 'read', 'read', 'storage'],
-    constants: { N_HEADS: a.nHeads, N_KV_HEADS: a.nKvHeads, HEAD_DIM: a.headDim, WG: 64 },
-  });
-  const group = bindGroup(ctx, kernel.layout, a.label, [a.step, a.q, a.kCache, a.vCache, a.out]);
+  const heads = { N_HEADS: a.nHeads, N_KV_HEADS: a.nKvHeads, HEAD_DIM: a.headDim };
+  const maxChunks = Math.ceil(a.maxSeq / ATTENTION_CHUNK);
+  const partials = a.partials;
+  const [prefill, decode, merge] = await Promise.all([
+    ctx.pipelines.get({ kernel: 'attention.wgsl', bindings: ['uniform', 'read', 'read', 'read', 'storage'], constants: { ...heads, WG: 64 } }),
+    ctx.pipelines.get({ kernel: 'attention_decode.wgsl', bindings: ['uniform', 'read', 'read', 'read', 'storage'], constants: { ...heads, MAX_CHUNKS: maxChunks, WG: ATTENTION_CHUNK } }),
+    ctx.pipelines.get({ kernel: 'attention_merge.wgsl', bindings: ['uniform', 'read', 'storage'], constants: { N_HEADS: a.nHeads, HEAD_DIM: a.headDim, MAX_CHUNKS: maxChunks, CHUNK: ATTENTION_CHUNK, WG: 64 } }),
+  ]);
+  const prefillGroup = bindGroup(ctx, prefill.layout, a.label, [a.step, a.q, a.kCache, a.vCache, a.out]);
+  const decodeGroup = bindGroup(ctx, decode.layout, `${a.label} decode`, [a.step, a.q, a.kCache, a.vCache, partials]);
+  const mergeGroup = bindGroup(ctx, merge.layout, `${a.label} merge`, [a.step, partials, a.out]);
   return {
     label: a.label,
-    encode(pass, nTokens) {
-      record(pass, kernel.pipeline, [group], a.nHeads, nTokens);
+    encode(pass, nTokens, pos0 = 0) {
+      if (nTokens === 1) {
+        record(pass, decode.pipeline, [decodeGroup], a.nHeads, Math.ceil((pos0 + 1) / ATTENTION_CHUNK));
+        record(pass, merge.pipeline, [mergeGroup], a.nHeads);
+      } else {
+        record(pass, prefill.pipeline, [prefillGroup], a.nHeads, nTokens);
+      }
     },
   };
 }

@@ -15,6 +15,8 @@ export interface KernelSpec {
   accessors?: ShaderFile[];
   /** Group 1 = this weight format's accessor and bindings. */
   weights?: WeightFormat;
+  /** Group 1 = this weight format's bindings, declared by the kernel itself (no accessor). */
+  weightLayout?: WeightFormat;
   bindings: BindingKind[];
   constants: Record<string, number | boolean>;
 }
@@ -69,7 +71,8 @@ export class PipelineCache {
         kind ? [{ binding, visibility: GPUShaderStage.COMPUTE, buffer: { type: BINDING_TYPE[kind] } }] : [],
       ),
     });
-    const layouts = spec.weights ? [layout, this.weightLayouts[spec.weights]] : [layout];
+    const group1 = spec.weights ?? spec.weightLayout;
+    const layouts = group1 ? [layout, this.weightLayouts[group1]] : [layout];
     const constants: Record<string, number> = {};
     for (const [name, value] of Object.entries(spec.constants)) constants[name] = Number(value);
     try {

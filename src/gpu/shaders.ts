@@ -12,8 +12,11 @@ import embedding from '../../shaders/embedding.wgsl?raw';
 import rmsnorm from '../../shaders/rmsnorm.wgsl?raw';
 import ropeKv from '../../shaders/rope_kv.wgsl?raw';
 import attention from '../../shaders/attention.wgsl?raw';
+import attentionDecode from '../../shaders/attention_decode.wgsl?raw';
+import attentionMerge from '../../shaders/attention_merge.wgsl?raw';
 import gemv from '../../shaders/gemv.wgsl?raw';
 import gemvBatched from '../../shaders/gemv_batched.wgsl?raw';
+import gemvQ4 from '../../shaders/gemv_q4.wgsl?raw';
 import reduceWorkgroup from '../../shaders/reduce_workgroup.wgsl?raw';
 import reduceSubgroup from '../../shaders/reduce_subgroup.wgsl?raw';
 import matmul from '../../shaders/matmul.wgsl?raw';
@@ -36,8 +39,11 @@ export const SHADER_FILES = {
   'rmsnorm.wgsl': rmsnorm,
   'rope_kv.wgsl': ropeKv,
   'attention.wgsl': attention,
+  'attention_decode.wgsl': attentionDecode,
+  'attention_merge.wgsl': attentionMerge,
   'gemv.wgsl': gemv,
   'gemv_batched.wgsl': gemvBatched,
+  'gemv_q4.wgsl': gemvQ4,
   'reduce_workgroup.wgsl': reduceWorkgroup,
   'reduce_subgroup.wgsl': reduceSubgroup,
   'matmul.wgsl': matmul,

@@ -5,6 +5,7 @@
  */
 import { requestNodeAdapter } from './node-gpu';
 import { createGpu, type Gpu } from './runtime';
+import type { Dispatch } from './ops';
 import { STEP_BYTES, UNIFORM, createBuffer, createBufferWith, encodeStep, readBuffer, type StepParams } from './buffers';
 export type TestGpu = Gpu;
 
@@ -67,11 +68,16 @@ export async function readU32(t: TestGpu, buffer: GPUBuffer, count?: number): Pr
   return count === undefined ? data : data.slice(0, count);
 }
 
-/** Runs dispatches in one compute pass and submits. */
-export function run(t: TestGpu, nTokens: number, ...dispatches: { encode(pass: GPUComputePassEncoder, n: number): void }[]): void {
+/** Runs dispatches for a chunk of `nTokens` rows at position 0 in one compute pass and submits. */
+export function run(t: TestGpu, nTokens: number, ...dispatches: Dispatch[]): void {
+  runAt(t, nTokens, 0, ...dispatches);
+}
+
+/** As `run`, for a chunk starting at `pos0` (the Step uniform must say the same). */
+export function runAt(t: TestGpu, nTokens: number, pos0: number, ...dispatches: Dispatch[]): void {
   const encoder = t.device.createCommandEncoder({ label: 'test' });
   const pass = encoder.beginComputePass({ label: 'test' });
-  for (const dispatch of dispatches) dispatch.encode(pass, nTokens);
+  for (const dispatch of dispatches) dispatch.encode(pass, nTokens, pos0);
   pass.end();
   t.device.queue.submit([encoder.finish()]);
 }

@@ -13,6 +13,7 @@ import { EngineError } from '../errors';
 import { STEP_BYTES, UNIFORM, USAGE, createBuffer, createBufferWith, encodeStep, readBuffer } from '../gpu/buffers';
 import {
   attentionOp,
+  attentionPartialsBytes,
   embeddingOp,
   linearOp,
   rmsnormOp,
@@ -41,6 +42,9 @@ export interface SamplingParams {
   seed: number;
 }
 
+/** Decode steps that may be submitted before the first of them is read back. */
+export const READBACK_SLOTS = 2;
+
 export const GREEDY: SamplingParams = { temperature: 0, topK: 0, topP: 1, repetitionPenalty: 1, seed: 0 };
 
 export interface LoadOptions extends Partial<RunShape> {
@@ -68,6 +72,8 @@ interface Layer {
 export class LlamaModel {
   private readonly stepData = new ArrayBuffer(STEP_BYTES);
   private disposed = false;
+  private nextSlot = 0;
+  private inFlight = 0;
 
   private constructor(
     readonly gpu: Gpu,
@@ -78,7 +84,7 @@ export class LlamaModel {
     private readonly vocabLimit: number,
     readonly layout: WeightLayout,
     readonly weights: GpuWeights,
-    private readonly buffers: Record<'step' | 'ids' | 'logits' | 'seen' | 'readback', GPUBuffer>,
+    private readonly buffers: Record<'step' | 'ids' | 'logits' | 'seen', GPUBuffer> & { readback: GPUBuffer[] },
     private readonly owned: GPUBuffer[],
     private readonly embed: Dispatch,
     private readonly layers: Layer[],
@@ -129,7 +135,10 @@ export class LlamaModel {
     const logits = make('logits', shape.logitsRows * v * 4); // (logitsRows, V) f32
     const work = make('sampler work', v * 4); // (V) f32
     const seen = make('seen', Math.ceil(v / 32) * 4); // (ceil(V / 32)) u32 bitset
-    const readback = make('readback', 4, USAGE.MAP_READ | USAGE.COPY_DST); // (1) u32
+    // READBACK_SLOTS x (1) u32: each decode step's sampled id, mapped while the next step runs
+    const readback = Array.from({ length: READBACK_SLOTS }, (_, i) => make(`readback ${i}`, 4, USAGE.MAP_READ | USAGE.COPY_DST));
+    const heads = { nHeads: numHeads, nKvHeads: numKvHeads, headDim };
+    const partials = make('attention partials', attentionPartialsBytes(heads, shape.contextLength)); // (H, S / chunk, headDim + 2) f32
     const kCaches = Array.from({ length: config.numLayers }, (_, l) => make(`k cache ${l}`, shape.contextLength * kvDim * 4)); // (S, kvDim) f32
     const vCaches = Array.from({ length: config.numLayers }, (_, l) => make(`v cache ${l}`, shape.contextLength * kvDim * 4)); // (S, kvDim) f32
     const rope = createBufferWith(device, 'rope', ropeTable(headDim, shape.contextLength, config.ropeTheta, config.ropeScaling)); // (S, headDim / 2) vec2 f32
@@ -146,7 +155,6 @@ export class LlamaModel {
       const matrix = (key: string) => weights!.matrices.get(key)!;
       const vector = (key: string) => weights!.vectors.get(key)!;
       const eps = config.rmsNormEps;
-      const heads = { nHeads: numHeads, nKvHeads: numKvHeads, headDim };
       const layers = await Promise.all(
         Array.from({ length: config.numLayers }, async (_, l): Promise<Layer> => {
           const label = (name: string) => `layer ${l} ${name}`;
@@ -154,7 +162,7 @@ export class LlamaModel {
             rmsnormOp(gpu, { label: label('attn norm'), step, x, gain: vector(layerKey(l, 'attn_norm')), y: xn, dim: d, eps }),
             linearOp(gpu, { label: label('qkv'), step, x: xn, weight: matrix(layerKey(l, 'qkv')), y: qkv }),
             ropeKvOp(gpu, { label: label('rope'), ...heads, step, qkv, rope, q, kCache: kCaches[l], vCache: vCaches[l] }),
-            attentionOp(gpu, { label: label('attention'), ...heads, step, q, kCache: kCaches[l], vCache: vCaches[l], out: attn }),
+            attentionOp(gpu, { label: label('attention'), ...heads, step, q, kCache: kCaches[l], vCache: vCaches[l], out: attn, partials, maxSeq: shape.contextLength }),
             linearOp(gpu, { label: label('o'), step, x: attn, weight: matrix(layerKey(l, 'o')), y: x, accumulate: true }),
             rmsnormOp(gpu, { label: label('ffn norm'), step, x, gain: vector(layerKey(l, 'ffn_norm')), y: xn, dim: d, eps }),
             linearOp(gpu, { label: label('gate_up'), step, x: xn, weight: matrix(layerKey(l, 'gate_up')), y: gateUp }),
@@ -182,19 +190,19 @@ export class LlamaModel {
     }
   }
 
-  /** Kernel dispatches in one decode step: embed, 9 per layer, final norm, lm_head, sample. */
+  /** Kernel dispatches in one decode step: embed, 10 per layer (split-K attention is two), final norm, lm_head, sample. */
   get dispatchesPerDecode(): number {
-    return 1 + 9 * this.layers.length + 3;
+    return 1 + 10 * this.layers.length + 3;
   }
 
   /** One forward pass over a chunk of T tokens at positions pos0 .. pos0 + T - 1. */
-  private encodeForward(pass: GPUComputePassEncoder, n: number): void {
+  private encodeForward(pass: GPUComputePassEncoder, n: number, pos0: number): void {
     this.embed.encode(pass, n); // x = embed_tokens[ids]
     for (const layer of this.layers) {
       layer.attnNorm.encode(pass, n); // xn = input_layernorm(x)
       layer.qkv.encode(pass, n); // q, k, v = xn Wq^T, xn Wk^T, xn Wv^T
       layer.ropeKv.encode(pass, n); // q, k = rope(q), rope(k); cache[pos] = k, v
-      layer.attention.encode(pass, n); // attn = softmax(q k^T / sqrt(hd) + causal mask) v
+      layer.attention.encode(pass, n, pos0); // attn = softmax(q k^T / sqrt(hd) + causal mask) v
       layer.o.encode(pass, n); // x = x + attn Wo^T
       layer.ffnNorm.encode(pass, n); // xn = post_attention_layernorm(x)
       layer.gateUp.encode(pass, n); // gate, up = xn Wgate^T, xn Wup^T
@@ -236,33 +244,34 @@ export class LlamaModel {
 
   /**
    * Runs `tokens` at positions pos0 .. (filling the KV cache), then samples the next token.
-   * Returns its id.
+   * Returns its id. No decode step may be in flight.
    */
   async prefill(tokens: ArrayLike<number>, pos0: number, sampling: SamplingParams = GREEDY): Promise<number> {
     if (tokens.length === 0) throw new EngineError('bad-input', 'Nothing to prefill: the prompt is empty');
     this.checkTokens(tokens);
     this.checkPositions(pos0, tokens.length);
+    if (this.inFlight > 0) throw new EngineError('internal', 'prefill while decode steps are in flight');
     for (let start = 0; start < tokens.length; start += this.shape.maxChunk) {
       const chunk = Array.prototype.slice.call(tokens, start, start + this.shape.maxChunk) as number[];
       const last = start + chunk.length === tokens.length;
       this.writeStep(chunk.length, pos0 + start, sampling);
       this.gpu.device.queue.writeBuffer(this.buffers.ids, 0, Uint32Array.from(chunk));
-      this.submit(chunk.length, last ? 'sample' : 'none');
+      this.submit(chunk.length, pos0 + start, last ? 'sample' : 'none');
     }
     return this.readToken();
   }
 
-  /** Feeds the last sampled token (already in ids[0]) at `position` and samples the next. */
-  async decode(position: number, sampling: SamplingParams = GREEDY): Promise<number> {
+  /**
+   * Feeds the last sampled token (already in ids[0] on the GPU) at `position` and samples the
+   * next; returns its id. Submits at once: call the following step before awaiting this one and
+   * the GPU never waits for the CPU's read-back (at most READBACK_SLOTS steps in flight).
+   */
+  decode(position: number, sampling: SamplingParams = GREEDY): Promise<number> {
     this.checkPositions(position, 1);
+    if (this.inFlight >= READBACK_SLOTS) throw new EngineError('internal', `more than ${READBACK_SLOTS} decode steps in flight`);
     this.writeStep(1, position, sampling);
-    this.submit(1, 'sample');
+    this.submit(1, position, 'sample');
     return this.readToken();
-  }
-
-  /** Feeds an explicit token (e.g. a forced one) at `position` and samples the next. */
-  async decodeToken(token: number, position: number, sampling: SamplingParams = GREEDY): Promise<number> {
-    return this.prefill([token], position, sampling);
   }
 
   /** Logits (T, V) of every position of `tokens` starting at pos0 (needs logitsRows = maxChunk). */
@@ -278,7 +287,7 @@ export class LlamaModel {
       const chunk = Array.prototype.slice.call(tokens, start, start + this.shape.maxChunk) as number[];
       this.writeStep(chunk.length, pos0 + start);
       this.gpu.device.queue.writeBuffer(this.buffers.ids, 0, Uint32Array.from(chunk));
-      this.submit(chunk.length, 'logits');
+      this.submit(chunk.length, pos0 + start, 'logits');
       const rows = await readBuffer(this.gpu.device, this.buffers.logits, 0, chunk.length * v * 4);
       out.set(new Float32Array(rows), start * v);
     }
@@ -286,10 +295,10 @@ export class LlamaModel {
     return out;
   }
 
-  private submit(n: number, output: 'sample' | 'logits' | 'none'): void {
+  private submit(n: number, pos0: number, output: 'sample' | 'logits' | 'none'): void {
     const encoder = this.gpu.device.createCommandEncoder({ label: 'forward' });
     const pass = encoder.beginComputePass({ label: 'forward' });
-    this.encodeForward(pass, n);
+    this.encodeForward(pass, n, pos0);
     if (output === 'sample') {
       this.finalNormLast.encode(pass, n); // xn[0] = norm(x[T - 1])
       this.lmHead.encode(pass, 1); // logits[0] = xn[0] W_lm^T
@@ -299,17 +308,27 @@ export class LlamaModel {
       this.lmHead.encode(pass, n);
     }
     pass.end();
-    if (output === 'sample') encoder.copyBufferToBuffer(this.buffers.ids, 0, this.buffers.readback, 0, 4);
+    if (output === 'sample') {
+      const slot = this.buffers.readback[this.nextSlot];
+      encoder.copyBufferToBuffer(this.buffers.ids, 0, slot, 0, 4);
+    }
     this.gpu.device.queue.submit([encoder.finish()]);
   }
 
+  /** Maps the read-back slot the last submit wrote (starts now; resolves when the GPU is done). */
   private async readToken(): Promise<number> {
-    const { readback } = this.buffers;
-    await readback.mapAsync(GPUMapMode.READ);
-    const id = new Uint32Array(readback.getMappedRange())[0];
-    readback.unmap();
-    this.gpu.context.throwIfFailed();
-    return id;
+    const slot = this.buffers.readback[this.nextSlot];
+    this.nextSlot = (this.nextSlot + 1) % READBACK_SLOTS;
+    this.inFlight++;
+    try {
+      await slot.mapAsync(GPUMapMode.READ);
+      const id = new Uint32Array(slot.getMappedRange())[0];
+      slot.unmap();
+      this.gpu.context.throwIfFailed();
+      return id;
+    } finally {
+      this.inFlight--;
+    }
   }
 
   private checkUsable(): void {
