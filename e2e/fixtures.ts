@@ -1,12 +1,12 @@
 /**
  * e2e fixtures. Per Playwright worker: a fake Hugging Face hub on 127.0.0.1 serving tiny LLaMA
- * repos (two random ones, and the scripted one whose answers are known texts), the same repos as
- * folders for the CLI, and the built app on a static server. Per test: an `app` with the steps
+ * repos (two random ones, and the scripted one whose answers are known texts), and the built app
+ * on a static server. Per test: an `app` with the steps
  * every test takes, which first checks that the page really has WebGPU (a failure, not a skip).
  */
 import { test as base, expect, type Page } from '@playwright/test';
 import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,8 +30,8 @@ const TINY: Omit<TinyModelSpec, 'seed'> = { hiddenSize: 64, intermediateSize: 12
 export interface E2eEnv {
   hub: FakeHub;
   site: string;
-  /** Repo -> a folder with the same files, for the CLI. */
-  folders: Record<string, string>;
+  /** The CLI's weights cache for this worker. */
+  cliCacheDir: string;
 }
 
 export interface GenerateSettings {
@@ -110,12 +110,13 @@ export class App {
   }
 }
 
-/** The engine's CLI on the same model files: the reference a greedy answer in the app must equal. */
-export function cliGenerate(folder: string, prompt: string, flags: string[]): { text: string; ids: number[] } {
-  const result = spawnSync('node', ['scripts/cli.mjs', 'generate', '--model', folder, '--prompt', prompt, '--json', ...flags], {
+/** The engine's CLI on the same repo from the same hub: the reference a greedy answer in the app must equal. */
+export function cliGenerate(env: E2eEnv, repo: string, prompt: string, flags: string[]): { text: string; ids: number[] } {
+  const args = ['scripts/cli.mjs', 'generate', '--model', repo, '--cache-dir', env.cliCacheDir, '--prompt', prompt, '--json', ...flags];
+  const result = spawnSync('node', args, {
     cwd: ROOT,
     encoding: 'utf8',
-    env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' },
+    env: { ...process.env, HF_ENDPOINT: env.hub.url, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' },
     timeout: 240_000,
   });
   if (result.status !== 0) throw new Error(`cli generate failed (${result.status}): ${result.stderr}`);
@@ -132,19 +133,13 @@ export const test = base.extend<{ app: App }, { env: E2eEnv }>({
         [REPOS.scripted]: buildScriptedModel(tokenizerModel).files,
       };
       const hub = await startFakeHub();
-      const folderRoot = await mkdtemp(path.join(tmpdir(), 'e2e-repos-'));
-      const folders: Record<string, string> = {};
-      for (const [repo, files] of Object.entries(repos)) {
-        hub.addRepo(repo, files);
-        folders[repo] = path.join(folderRoot, repo.replace('/', '--'));
-        await mkdir(folders[repo], { recursive: true });
-        for (const [name, bytes] of files) await writeFile(path.join(folders[repo], name), bytes);
-      }
+      for (const [repo, files] of Object.entries(repos)) hub.addRepo(repo, files);
+      const cliCacheDir = await mkdtemp(path.join(tmpdir(), 'e2e-cli-cache-'));
       const site = await serveStatic(path.join(ROOT, 'dist'));
-      await use({ hub, site: site.url, folders });
+      await use({ hub, site: site.url, cliCacheDir });
       await site.close();
       await hub.close();
-      await rm(folderRoot, { recursive: true, force: true });
+      await rm(cliCacheDir, { recursive: true, force: true });
     },
     { scope: 'worker' },
   ],

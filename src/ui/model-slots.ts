@@ -74,7 +74,8 @@ export class ModelSlots {
         contextLength: target.contextLength,
       },
       (progress) => {
-        if (this.loads.get(slot)?.requestId !== running.requestId) return;
+        // Events of a load that was replaced by another are dropped.
+        if (this.loads.get(slot)?.key !== key) return;
         const phases = this.get(slot)?.phases ?? [];
         this.patch(slot, { progress, phases: phases.at(-1) === progress.phase ? phases : [...phases, progress.phase] });
       },

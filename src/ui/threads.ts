@@ -3,7 +3,7 @@
  * starts a fresh history), persisted in IndexedDB with idb-keyval. Writes are debounced while
  * tokens stream and flushed when an answer ends or the page is hidden.
  */
-import { del, get, set } from 'idb-keyval';
+import * as idb from 'idb-keyval';
 import type { ErrorData } from '../errors';
 import type { FinishReason } from '../chat/generate';
 import type { GenerationStats } from '../worker/protocol';
@@ -51,14 +51,21 @@ function settle(message: UiMessage): UiMessage {
   return message.state === 'waiting' || message.state === 'loading' || message.state === 'streaming' ? { ...message, state: 'stopped' } : message;
 }
 
+/** Where threads are saved: IndexedDB in the app, a Map in tests. */
+export interface KeyValueStore {
+  get<T>(key: string): Promise<T | undefined>;
+  set(key: string, value: unknown): Promise<void>;
+  del(key: string): Promise<void>;
+}
+
 export class Threads {
   readonly state = new Store<Record<string, Thread>>({});
   /** Keys whose saved copy has been read (or found absent). */
   readonly opened = new Store<ReadonlySet<string>>(new Set());
   private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
 
-  constructor() {
-    addEventListener('pagehide', () => this.flushAll());
+  constructor(private readonly storage: KeyValueStore = idb) {
+    globalThis.addEventListener?.('pagehide', () => this.flushAll());
   }
 
   thread(key: string): Thread {
@@ -68,7 +75,7 @@ export class Threads {
   /** Reads the saved thread once; later calls return at once. */
   async open(key: string): Promise<void> {
     if (this.opened.get().has(key)) return;
-    const saved = await get<Thread>(storageKey(key));
+    const saved = await this.storage.get<Thread>(storageKey(key));
     if (!this.state.get()[key] && saved) {
       const thread = { messages: (saved.messages ?? []).map(settle), turns: (saved.turns ?? []).map((turn) => ({ ...turn, answers: turn.answers.map(settle) })) };
       this.state.set((all) => ({ ...all, [key]: thread }));
@@ -93,13 +100,13 @@ export class Threads {
     this.state.set((all) => ({ ...all, [key]: EMPTY }));
     clearTimeout(this.timers.get(key));
     this.timers.delete(key);
-    await del(storageKey(key));
+    await this.storage.del(storageKey(key));
   }
 
   async flush(key: string): Promise<void> {
     clearTimeout(this.timers.get(key));
     this.timers.delete(key);
-    await set(storageKey(key), this.thread(key));
+    await this.storage.set(storageKey(key), this.thread(key));
   }
 
   private flushAll(): void {

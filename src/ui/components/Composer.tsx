@@ -33,14 +33,15 @@ export function Composer({ running, blocked, onSend, onStop, onNewChat }: Props)
   return (
     <div className="border-t border-zinc-200 bg-zinc-50/90 p-3 backdrop-blur dark:border-zinc-800 dark:bg-zinc-950/90">
       <div className="mx-auto flex max-w-4xl items-end gap-2">
-        <button type="button" className="btn-ghost shrink-0" onClick={onNewChat} data-testid="new-chat" title="새 대화 (New chat)">
-          새 대화
+        <button type="button" className="btn-ghost shrink-0 px-2" onClick={onNewChat} data-testid="new-chat" title="새 대화 (New chat)" aria-label="새 대화 (New chat)">
+          <span aria-hidden className="sm:hidden">＋</span>
+          <span className="hidden sm:inline">새 대화</span>
         </button>
         <textarea
           data-testid="chat-input"
           className="input max-h-48 min-h-11 flex-1 resize-none"
           rows={Math.min(6, Math.max(1, text.split('\n').length))}
-          placeholder={blocked ?? '메시지 입력 (Enter 보내기 · Shift+Enter 줄바꿈)'}
+          placeholder={blocked ?? '메시지를 입력하세요'}
           value={text}
           onChange={(event) => setText(event.target.value)}
           onKeyDown={onKeyDown}
@@ -56,6 +57,7 @@ export function Composer({ running, blocked, onSend, onStop, onNewChat }: Props)
           </button>
         )}
       </div>
+      <p className="mx-auto mt-1 hidden max-w-4xl pl-20 text-xs text-zinc-400 sm:block">Enter 보내기 · Shift+Enter 줄바꿈 · Esc 중지</p>
     </div>
   );
 }

@@ -1,0 +1,179 @@
+/**
+ * The UI's controllers over a scripted stand-in for the engine worker (no GPU, no DOM): chat
+ * history, Compare's order and its "one after the other" mode when the GPU holds one model,
+ * Stop during a load, and recovery after a lost device.
+ */
+import { describe, expect, it } from 'vitest';
+import type { ChatMessage } from '../chat/template';
+import { EngineClient, type WorkerLike } from '../worker/client';
+import type { WorkerEvent, WorkerRequest } from '../worker/protocol';
+import { ChatController, chatKey, modelHistory } from './chat-controller';
+import { CompareController, compareKey } from './compare-controller';
+import { ModelSlots } from './model-slots';
+import { DEFAULT_SETTINGS, SettingsStore } from './settings';
+import { buildTabs, type CompareTab, type ModelTab } from './tabs';
+import { Threads, type KeyValueStore } from './threads';
+
+/** A worker whose GPU holds `capacity` models; loads take `loadTicks` timer turns; answers echo. */
+class FakeWorker implements WorkerLike {
+  readonly generated: { slot: string; messages: ChatMessage[] }[] = [];
+  readonly loads: string[] = [];
+  private readonly resident: string[] = [];
+  private readonly listeners: ((event: MessageEvent<WorkerEvent>) => void)[] = [];
+  private readonly stopped = new Set<number>();
+
+  constructor(
+    private readonly capacity: number,
+    private readonly loadTicks = 1,
+  ) {}
+
+  addEventListener(type: 'message' | 'error', listener: (event: never) => void): void {
+    if (type === 'message') this.listeners.push(listener as (event: MessageEvent<WorkerEvent>) => void);
+  }
+
+  emit(event: WorkerEvent): void {
+    this.listeners.forEach((listener) => listener({ data: event } as MessageEvent<WorkerEvent>));
+  }
+
+  loseDevice(): void {
+    this.resident.length = 0;
+    this.emit({ type: 'device-lost', message: 'lost' });
+  }
+
+  /** Asynchronous, as a real worker's messages are. */
+  postMessage(request: WorkerRequest): void {
+    setTimeout(() => void this.handle(request), 0);
+  }
+
+  private async handle(request: WorkerRequest): Promise<void> {
+    const { requestId } = request;
+    const tick = () => new Promise((resolve) => setTimeout(resolve, 1));
+    if (request.type === 'stop') {
+      this.stopped.add(request.target);
+      this.emit({ type: 'ok', requestId });
+    } else if (request.type === 'load') {
+      this.loads.push(request.slot);
+      for (let i = 0; i < this.loadTicks; i++) {
+        this.emit({ type: 'progress', requestId, progress: { phase: 'download', doneBytes: i, totalBytes: this.loadTicks } });
+        await tick();
+        if (this.stopped.has(requestId)) return this.emit({ type: 'error', requestId, error: { code: 'cancelled', message: 'Stopped' } });
+      }
+      const evicted = this.resident.includes(request.slot) || this.resident.length < this.capacity ? [] : this.resident.splice(0);
+      if (!this.resident.includes(request.slot)) this.resident.push(request.slot);
+      const info = { slot: request.slot, repo: request.spec.repo, dtype: request.dtype, contextLength: 512, fromCache: false, gpuBytes: 1, evicted, loadMs: 1 };
+      this.emit({ type: 'loaded', requestId, info });
+    } else if (request.type === 'generate') {
+      if (!this.resident.includes(request.slot)) return this.emit({ type: 'error', requestId, error: { code: 'bad-input', message: `No model is loaded in ${request.slot}` } });
+      this.generated.push({ slot: request.slot, messages: request.messages });
+      for (const text of [request.slot, ':', request.messages.at(-1)!.content]) {
+        await tick();
+        this.emit({ type: 'token', requestId, text });
+      }
+      const stats = { promptTokens: 3, prefilledTokens: 3, newTokens: 3, prefillTokensPerSecond: 1, decodeTokensPerSecond: 1, contextLength: 512, droppedTurns: 0 };
+      const text = `${request.slot}:${request.messages.at(-1)!.content}`;
+      this.emit({ type: 'done', requestId, result: { ids: [1, 2, 3], text, finishReason: 'eos', stats } });
+    } else {
+      this.emit({ type: 'ok', requestId });
+    }
+  }
+}
+
+function setup(capacity: number, loadTicks = 1) {
+  const worker = new FakeWorker(capacity, loadTicks);
+  const client = new EngineClient(worker);
+  const saved = new Map<string, unknown>();
+  const storage: KeyValueStore = {
+    get: async <T,>(key: string) => saved.get(key) as T | undefined,
+    set: async (key, value) => void saved.set(key, structuredClone(value)),
+    del: async (key) => void saved.delete(key),
+  };
+  const slots = new ModelSlots(client);
+  const threads = new Threads(storage);
+  const chats = new ChatController(client, slots, new SettingsStore(DEFAULT_SETTINGS), threads);
+  const tabs = buildTabs(['test/a', 'test/b'], '');
+  return { worker, slots, threads, chats, compare: new CompareController(chats, threads), saved, left: tabs[0] as ModelTab, right: tabs[1] as ModelTab, compareTab: tabs[2] as CompareTab };
+}
+
+describe('chat controller', () => {
+  it('loads the model, streams the answer, and sends the whole conversation next time; the thread is saved', async () => {
+    const { worker, chats, threads, left, saved } = setup(2);
+    await chats.send(left, '  첫 질문 ');
+    await chats.send(left, '둘째 질문');
+    const messages = threads.thread(chatKey(left)).messages;
+    expect(messages.map((m) => [m.role, m.content, m.state])).toEqual([
+      ['user', '첫 질문', undefined],
+      ['assistant', 'vicuna:첫 질문', 'done'],
+      ['user', '둘째 질문', undefined],
+      ['assistant', 'vicuna:둘째 질문', 'done'],
+    ]);
+    expect(worker.loads).toEqual(['vicuna']);
+    expect(worker.generated[1].messages.map((m) => m.content)).toEqual(['첫 질문', 'vicuna:첫 질문', '둘째 질문']);
+    expect(saved.get(`thread:v1:${chatKey(left)}`)).toEqual(threads.thread(chatKey(left)));
+  });
+
+  it('leaves failed answers and the questions they failed on out of what the model sees', () => {
+    const history = modelHistory([
+      { id: '1', role: 'user', content: 'a' },
+      { id: '2', role: 'assistant', content: '', state: 'error', error: { code: 'internal', message: 'x' } },
+      { id: '3', role: 'user', content: 'b' },
+      { id: '4', role: 'assistant', content: 'partial', state: 'stopped' },
+    ]);
+    expect(history).toEqual([
+      { role: 'user', content: 'b' },
+      { role: 'assistant', content: 'partial' },
+    ]);
+  });
+
+  it('Stop during the load cancels it and marks the answer stopped', async () => {
+    const { worker, chats, slots, threads, left } = setup(2, 50);
+    const sending = chats.send(left, '질문');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    chats.stop(chatKey(left));
+    await sending;
+    expect(threads.thread(chatKey(left)).messages[1].state).toBe('stopped');
+    expect(slots.get('vicuna')?.status).toBe('empty');
+    expect(worker.generated).toEqual([]);
+  });
+
+  it('after a lost device the slot is marked and the next message reloads the model', async () => {
+    const { worker, chats, slots, threads, left } = setup(2);
+    await chats.send(left, '하나');
+    worker.loseDevice();
+    expect(slots.get('vicuna')).toMatchObject({ status: 'empty', unloadedBecause: 'device-lost' });
+    expect(slots.deviceLost.get()).toBe('lost');
+    await chats.send(left, '둘');
+    expect(worker.loads).toEqual(['vicuna', 'vicuna']);
+    expect(threads.thread(chatKey(left)).messages.map((m) => m.state ?? 'user')).toEqual(['user', 'done', 'user', 'done']);
+  });
+});
+
+describe('compare controller', () => {
+  it('runs the models one after the other when the GPU holds one, says so, and starts with the resident one next', async () => {
+    const { worker, compare, threads, compareTab } = setup(1);
+    await compare.send(compareTab, '질문');
+    let turns = threads.thread(compareKey(compareTab)).turns;
+    expect(turns[0].answers.map((a) => [a.content, a.state])).toEqual([
+      ['vicuna:질문', 'done'],
+      ['llama:질문', 'done'],
+    ]);
+    expect(turns[0].sequential).toBe(true);
+    expect(worker.loads).toEqual(['vicuna', 'llama']);
+
+    await compare.send(compareTab, '다음');
+    turns = threads.thread(compareKey(compareTab)).turns;
+    expect(worker.loads).toEqual(['vicuna', 'llama', 'vicuna']); // llama (resident) answered first
+    expect(worker.generated.map((g) => g.slot)).toEqual(['vicuna', 'llama', 'llama', 'vicuna']);
+    // Each side sees its own earlier answer.
+    expect(worker.generated[3].messages.map((m) => m.content)).toEqual(['질문', 'vicuna:질문', '다음']);
+  });
+
+  it('keeps both models and answers with both at once when they fit', async () => {
+    const { worker, compare, threads, compareTab } = setup(2);
+    await compare.send(compareTab, '질문');
+    await compare.send(compareTab, '다음');
+    const turns = threads.thread(compareKey(compareTab)).turns;
+    expect(turns.every((turn) => !turn.sequential)).toBe(true);
+    expect(worker.loads).toEqual(['vicuna', 'llama']);
+    expect(turns[1].answers.map((a) => a.content)).toEqual(['vicuna:다음', 'llama:다음']);
+  });
+});
