@@ -15,7 +15,7 @@ test('loads a model with progress, answers greedily exactly as the CLI does, and
   await app.send(PROMPT);
   await expect(page.getByTestId('message-user')).toHaveText(PROMPT);
   const shown = await app.answer(0);
-  const expected = cliGenerate(env, REPOS.random, PROMPT, ['--dtype', 'q4', '--max-new-tokens', '24', '--context-length', '512']);
+  const expected = await cliGenerate(env, REPOS.random, PROMPT, ['--dtype', 'q4', '--max-new-tokens', '24', '--context-length', '512']);
   // The app renders markdown; random tokens can form markup, so compare the raw text it kept.
   const raw = await page.evaluate(() => document.querySelector('[data-testid="message-assistant"]')?.getAttribute('data-raw'));
   expect(raw).toBe(expected.text);

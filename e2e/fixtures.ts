@@ -5,7 +5,7 @@
  * every test takes, which first checks that the page really has WebGPU (a failure, not a skip).
  */
 import { test as base, expect, type Page } from '@playwright/test';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -110,17 +110,23 @@ export class App {
   }
 }
 
-/** The engine's CLI on the same repo from the same hub: the reference a greedy answer in the app must equal. */
-export function cliGenerate(env: E2eEnv, repo: string, prompt: string, flags: string[]): { text: string; ids: number[] } {
+/**
+ * The engine's CLI on the same repo from the same hub: the reference a greedy answer in the app
+ * must equal. Asynchronous: the fake hub answering it lives in this process.
+ */
+export async function cliGenerate(env: E2eEnv, repo: string, prompt: string, flags: string[]): Promise<{ text: string; ids: number[] }> {
   const args = ['scripts/cli.mjs', 'generate', '--model', repo, '--cache-dir', env.cliCacheDir, '--prompt', prompt, '--json', ...flags];
-  const result = spawnSync('node', args, {
-    cwd: ROOT,
-    encoding: 'utf8',
-    env: { ...process.env, HF_ENDPOINT: env.hub.url, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' },
-    timeout: 240_000,
+  const child = spawn('node', args, { cwd: ROOT, env: { ...process.env, HF_ENDPOINT: env.hub.url, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' } });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', resolve);
   });
-  if (result.status !== 0) throw new Error(`cli generate failed (${result.status}): ${result.stderr}`);
-  return JSON.parse(result.stdout.trim().split('\n').at(-1)!) as { text: string; ids: number[] };
+  if (code !== 0) throw new Error(`cli generate failed (${code}): ${stderr}`);
+  return JSON.parse(stdout.trim().split('\n').at(-1)!) as { text: string; ids: number[] };
 }
 
 export const test = base.extend<{ app: App }, { env: E2eEnv }>({
