@@ -22,7 +22,7 @@ override WG: u32 = 64;
 override ROWS: u32 = 4;
 override ACCUMULATE: bool = false;
 override PARTIALS: u32 = ROWS;
-const MAX_PARTIALS: u32 = 8u;
+const MAX_PARTIALS: u32 = 32u;
 
 @group(0) @binding(0) var<uniform> step: Step;
 @group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;      // (IN_DIM / 4)
@@ -31,10 +31,18 @@ const MAX_PARTIALS: u32 = 8u;
 @group(1) @binding(1) var<storage, read> scales: array<u32>;
 
 // sum over the 8 codes of `word` of (code - 8) * x, x being 8 consecutive activations.
+// Integer work, not bandwidth, bounded the first version of this kernel (shift, mask and an
+// int-to-float conversion per code): here byte b of the word holds codes 2b (low nibble) and
+// 2b + 1 (high nibble), so two masks and two unpack4xU8 give all eight, and OR-ing each into the
+// mantissa of 2^23 turns it into the float 2^23 + code without a conversion instruction; one
+// subtraction of 2^23 + 8 then leaves code - 8 exactly.
+const MAGIC_BITS: u32 = 0x4b000000u; // 2^23 as f32
+const MAGIC_PLUS_8: f32 = 8388616.0; // 2^23 + 8
+
 fn dot8(word: u32, xa: vec4<f32>, xb: vec4<f32>) -> f32 {
-  let lo = vec4<f32>((vec4<u32>(word) >> vec4<u32>(0u, 4u, 8u, 12u)) & vec4<u32>(15u)) - 8.0;
-  let hi = vec4<f32>((vec4<u32>(word) >> vec4<u32>(16u, 20u, 24u, 28u)) & vec4<u32>(15u)) - 8.0;
-  return dot(lo, xa) + dot(hi, xb);
+  let even = bitcast<vec4<f32>>(unpack4xU8(word & 0x0f0f0f0fu) | vec4<u32>(MAGIC_BITS)) - MAGIC_PLUS_8;
+  let odd = bitcast<vec4<f32>>(unpack4xU8((word >> 4u) & 0x0f0f0f0fu) | vec4<u32>(MAGIC_BITS)) - MAGIC_PLUS_8;
+  return dot(even, vec4<f32>(xa.x, xa.z, xb.x, xb.z)) + dot(odd, vec4<f32>(xa.y, xa.w, xb.y, xb.w));
 }
 
 @compute @workgroup_size(WG)

@@ -99,6 +99,7 @@ async function endToEnd(gpu: Gpu, config: LlamaConfig, dtype: 'q4' | 'f16', plan
 }
 
 function commitOf(): string {
+  if (process.env.BENCH_COMMIT) return process.env.BENCH_COMMIT; // a copied tree without .git (the GPU machine)
   try {
     return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: REPO_ROOT, encoding: 'utf8' }).trim();
   } catch {

@@ -142,8 +142,9 @@ export async function linearOp(
       constants: { IN_DIM: cols, OUT_DIM: rows, ACCUMULATE: accumulate, ...constants },
     });
   const decodeRows = a.tuning?.rows ?? (wg < 64 ? 8 : 4);
-  // q4 rows hold cols / 32 groups, one per thread step.
-  const q4Wg = a.tuning?.wg ?? Math.min(64, Math.max(16, 2 ** Math.floor(Math.log2(cols / 32))));
+  // q4 rows hold cols / 32 groups, one per thread step; about two steps per thread measured best
+  // on an H100 (bench --sweep: 64 threads for 4096-wide rows, 128 for 11008).
+  const q4Wg = a.tuning?.wg ?? Math.min(128, Math.max(16, 2 ** Math.floor(Math.log2(cols / 64))));
   const [single, batched, matmul] = await Promise.all([
     format === 'q4' ? gemv('gemv_q4.wgsl', { WG: q4Wg, ROWS: a.tuning?.rows ?? 4 }) : gemv('gemv.wgsl', { WG: wg, ROWS: decodeRows }),
     gemv('gemv_batched.wgsl', { WG: Math.max(32, wg), ROWS: 4, TOKENS: GEMV_MAX_TOKENS }),
