@@ -1,5 +1,5 @@
 import { DEFAULT_SCRIPTS } from '../src/model/scripted-model';
-import { expect, REPOS, test } from './fixtures';
+import { ARTIFACTS, expect, REPOS, test } from './fixtures';
 
 const [XSS, CODE, KOREAN] = DEFAULT_SCRIPTS;
 
@@ -64,4 +64,19 @@ test('the settings panel edits and keeps the open tab’s settings', async ({ ap
   await page.getByTestId('open-settings').click();
   await expect(page.getByTestId('setting-temperature')).toHaveValue('0.3');
   await expect(page.getByTestId('setting-dtype')).toHaveValue('f16');
+});
+
+test('a browser without a WebGPU adapter gets the screen that says which browsers and flags work', async ({ playwright, env }) => {
+  // Chromium without --enable-unsafe-webgpu: navigator.gpu exists on Linux, but no adapter comes.
+  const browser = await playwright.chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-gpu'] });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(`${env.site}/?hub=${encodeURIComponent(env.hub.url)}`);
+    const error = page.getByTestId('error');
+    await expect(error).toHaveAttribute('data-code', 'webgpu-unavailable');
+    await expect(error).toContainText('chrome://flags');
+    await page.screenshot({ path: `${ARTIFACTS}/error-webgpu-unavailable.png` });
+  } finally {
+    await browser.close();
+  }
 });
