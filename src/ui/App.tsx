@@ -2,7 +2,7 @@ import { useEffect, useState } from 'react';
 import { toErrorData, type ErrorData } from '../errors';
 import { ErrorPanel } from './components/ErrorPanel';
 import { Shell } from './components/Shell';
-import { createServices, ServicesContext, type Services } from './services';
+import { ServicesContext, startServices, type Services } from './services';
 
 /** Starts the engine worker and the stores, or says why WebGPU cannot run here. */
 export function App() {
@@ -13,7 +13,7 @@ export function App() {
       setError({ code: 'webgpu-unavailable', message: `This browser has no WebGPU (navigator.gpu is missing)${isSecureContext ? '' : ' — the page is not a secure context (https or localhost)'}.` });
       return;
     }
-    createServices().then(setServices, (caught: unknown) => setError(toErrorData(caught)));
+    startServices().then(setServices, (caught: unknown) => setError(toErrorData(caught)));
   }, []);
 
   if (error) {

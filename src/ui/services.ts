@@ -8,7 +8,7 @@ import { ChatController } from './chat-controller';
 import { CompareController } from './compare-controller';
 import { ModelSlots } from './model-slots';
 import { SettingsStore } from './settings';
-import { buildTabs, readUrlOptions, type UrlOptions } from './tabs';
+import { readUrlOptions, type UrlOptions } from './tabs';
 import { Threads } from './threads';
 
 export interface Services {
@@ -21,7 +21,15 @@ export interface Services {
   url: UrlOptions;
 }
 
-export async function createServices(): Promise<Services> {
+let started: Promise<Services> | undefined;
+
+/** One set per page, however often React mounts the app (StrictMode mounts twice in development). */
+export function startServices(): Promise<Services> {
+  started ??= createServices();
+  return started;
+}
+
+async function createServices(): Promise<Services> {
   const url = readUrlOptions(location.search);
   const worker = new Worker(new URL('../worker/engine.worker.ts', import.meta.url), { type: 'module', name: 'engine' });
   const client = new EngineClient(worker);
@@ -33,7 +41,3 @@ export async function createServices(): Promise<Services> {
 }
 
 export const ServicesContext = createContext<Services | null>(null);
-
-export function tabsOf(services: Services) {
-  return buildTabs(services.url.models, services.settings.get().customRepo);
-}
