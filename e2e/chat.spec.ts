@@ -32,9 +32,14 @@ test('loads a model with progress, answers greedily exactly as the CLI does, and
   await expect(page.getByTestId('message-assistant')).toHaveAttribute('data-raw', expected.text);
 });
 
-test('Stop ends an answer mid-stream (button and Esc)', async ({ app, page }) => {
+test('Cancel stops a load; Stop ends an answer mid-stream (button and Esc)', async ({ app, page }) => {
   await app.open([REPOS.random]);
   await app.settings({ ...GREEDY, maxNewTokens: 400 });
+  await page.getByTestId('load-model').click();
+  await page.getByTestId('load-cancel').click();
+  await expect(page.getByTestId('load-progress')).toBeHidden();
+  await expect(page.getByTestId('load-model')).toBeVisible();
+  await expect(page.getByTestId('model-status')).toBeHidden();
   await app.load();
 
   await app.send('끝없이 길게 이야기해 주세요.');
