@@ -32,7 +32,7 @@ export async function bundleNode(entry, outfile) {
     format: 'esm',
     target: 'node20',
     sourcemap: 'inline',
-    external: ['webgpu'],
+    external: ['webgpu', 'node-llama-cpp'],
     plugins: [rawText],
     logLevel: 'error',
     // esbuild's ESM output for Node needs `require` for the few CJS dependencies it inlines.

@@ -16,6 +16,7 @@ import { mib } from '../model/memory-plan';
 import { randomWeights } from '../model/random-weights';
 import { REPO_ROOT } from '../model/tiny-model-node';
 import { dtypeFlag, parseFlags } from './args';
+import { benchNative, type NativeOutcome } from './bench-native';
 import { benchKernels, measureCeilings, sweepGemv, type BenchPlan, type Ceilings, type KernelRow } from './bench-kernels';
 
 const SHAPES: Record<string, object> = {
@@ -45,7 +46,13 @@ export interface BenchReport {
   ceilings: Ceilings;
   kernels: KernelRow[];
   endToEnd: EndToEnd;
+  native?: NativeOutcome;
 }
+
+// The short plan (software adapters) keeps prompts within the batched GEMV (<= 4 tokens): a
+// 7B matmul on SwiftShader takes minutes per chunk.
+const promptLengths = (plan: BenchPlan) => (plan.quick ? [2, 4] : [128, 512]);
+const decodeRuns = (plan: BenchPlan): [number, number][] => (plan.quick ? [[4, 2]] : [[128, 64], [1900, 64]]);
 
 async function endToEnd(gpu: Gpu, config: LlamaConfig, dtype: 'q4' | 'f16', plan: BenchPlan): Promise<EndToEnd> {
   const contextLength = plan.quick ? 64 : 2048;
@@ -56,8 +63,8 @@ async function endToEnd(gpu: Gpu, config: LlamaConfig, dtype: 'q4' | 'f16', plan
   try {
     const tokens = (n: number, salt = 0) => Array.from({ length: n }, (_, i) => 1 + ((i * 7919 + salt) % (config.vocabSize - 1)));
     const prompts: EndToEnd['prompts'] = [];
-    for (const n of plan.quick ? [4, 16] : [128, 512]) {
-      await model.prefill(tokens(8), 0, GREEDY); // warm-up: pipelines, caches
+    for (const n of promptLengths(plan)) {
+      await model.prefill(tokens(plan.quick ? 1 : 8), 0, GREEDY); // warm-up: pipelines, caches
       const start = performance.now();
       await model.prefill(tokens(n), 0, GREEDY);
       const ms = performance.now() - start;
@@ -77,12 +84,7 @@ async function endToEnd(gpu: Gpu, config: LlamaConfig, dtype: 'q4' | 'f16', plan
       await pending;
       decode.push({ context, tokens: count, tokensPerSecond: count / ((performance.now() - start) / 1000) });
     };
-    if (plan.quick) {
-      await decodeRun(16, 2);
-    } else {
-      await decodeRun(128, 64);
-      await decodeRun(1900, 64);
-    }
+    for (const [context, count] of decodeRuns(plan)) await decodeRun(context, count);
     return {
       prompts,
       timeToFirstTokenMs: prompts[0].ms,
@@ -132,8 +134,27 @@ export function renderReport(r: BenchReport): string {
     `| GPU memory (weights + KV cache + activations) | ${mib(r.endToEnd.gpuBytes)} |`,
     `| peak host memory (RSS) | ${mib(r.endToEnd.peakHostBytes)} |`,
     '',
+    ...renderNative(r),
   ];
   return lines.join('\n');
+}
+
+function renderNative(r: BenchReport): string[] {
+  if (!r.native) return [];
+  if ('unavailable' in r.native) return [`Native comparison: not run (${r.native.unavailable}).`, ''];
+  const { result } = r.native;
+  const rows = [
+    ...result.prompts.map((p, i) => [`prefill ${p.tokens}-token prompt`, r.endToEnd.prompts[i]?.tokensPerSecond, p.tokensPerSecond] as const),
+    ...result.decode.map((d, i) => [`decode at context ${d.context}`, r.endToEnd.decode[i]?.tokensPerSecond, d.tokensPerSecond] as const),
+  ];
+  return [
+    `Same shape, same run, against ${result.engine} on a random Q4_0 GGUF (f16 embeddings and output, as ours):`,
+    '',
+    '| tok/s | this engine | native | ratio |',
+    '|---|---:|---:|---:|',
+    ...rows.map(([label, ours, native]) => `| ${label} | ${fixed(ours)} | ${fixed(native)} | ${ours ? (ours / native).toFixed(2) : ''} |`),
+    '',
+  ];
 }
 
 /** Replaces this adapter/shape/dtype's section of BENCHMARKS.md, keeping the others. */
@@ -148,7 +169,7 @@ export async function writeBenchmarks(report: BenchReport, file = `${REPO_ROOT}/
 }
 
 export async function bench(argv: string[]): Promise<void> {
-  const flags = parseFlags(argv, { shape: 'string', dtype: 'string', json: 'boolean', 'no-write': 'boolean', quick: 'boolean', sweep: 'boolean' });
+  const flags = parseFlags(argv, { shape: 'string', dtype: 'string', json: 'boolean', 'no-write': 'boolean', quick: 'boolean', sweep: 'boolean', native: 'boolean' });
   const shape = typeof flags.shape === 'string' ? flags.shape : '7b';
   if (!SHAPES[shape]) throw new EngineError('bad-input', `--shape must be ${Object.keys(SHAPES).join(' or ')}`);
   const dtype = dtypeFlag(flags, 'q4');
@@ -182,6 +203,7 @@ export async function bench(argv: string[]): Promise<void> {
     ceilings,
     kernels,
     endToEnd: await endToEnd(gpu, config, dtype, plan),
+    ...(flags.native ? { native: await benchNative(config, promptLengths(plan), decodeRuns(plan)) } : {}),
   };
   timer.destroy();
   if (flags.json) process.stdout.write(`${JSON.stringify(report)}\n`);

@@ -3,7 +3,8 @@ import { f16BitsToF32, f32ToF16Bits } from '../loader/dtype';
 import { dequantizeQ4Ref, quantizeQ4Ref } from '../model/quantize-ref';
 import { linearRef } from '../model/reference';
 import { Uploader } from '../model/upload';
-import { linearOp, embeddingOp } from './ops';
+import { linearOp, embeddingOp, weightBindGroup } from './ops';
+import { PipelineCache } from './pipelines';
 import type { WeightFormat } from './shaders';
 import { emptyBuffer, gpuBuffer, poisoned, randomNormal, readF32, readU32, relativeError, run, seededRandom, stepBuffer, testGpu } from './testing';
 
@@ -76,6 +77,24 @@ describe.each<[WeightFormat, number]>([
     const expected = new Float64Array(ids.length * cols);
     ids.forEach((id, i) => expected.set(held.subarray(id * cols, (id + 1) * cols), i * cols));
     expect(relativeError(await readF32(t, x), expected)).toBe(0);
+  });
+});
+
+describe('f16 weights read natively (shader-f16)', () => {
+  // Same buffers as the packed path; runs where the adapter has shader-f16 (GPUs; SwiftShader
+  // has none, so there this checks that the packed path is what the engine uses).
+  it('matches the packed accessor exactly on this adapter', async () => {
+    const t = await testGpu();
+    const native = t.context.hasShaderF16 ? new PipelineCache(t.device, true) : t.pipelines;
+    expect(t.pipelines.shaderF16).toBe(t.context.hasShaderF16);
+    const [rows, cols] = [37, 264];
+    const { matrix, held } = await uploadMatrix('f16', randomNormal(seededRandom(9), rows * cols), rows, cols);
+    const x = randomNormal(seededRandom(10), 3 * cols);
+    const step = stepBuffer(t, { nTokens: 3, pos0: 0 });
+    const y = gpuBuffer(t, 'y', poisoned(3 * rows));
+    const op = await linearOp({ ...t, pipelines: native }, { label: 'native', step, x: gpuBuffer(t, 'x', x), weight: { ...matrix, bindGroup: weightBindGroup({ ...t, pipelines: native }, 'f16', matrix.buffers, 'w') }, y });
+    run(t, 3, op);
+    expect(relativeError(await readF32(t, y), linearRef(Float64Array.from(x), held, 3, cols, rows))).toBeLessThan(TOLERANCE);
   });
 });
 

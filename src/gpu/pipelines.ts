@@ -38,7 +38,14 @@ export class PipelineCache {
   private readonly modules = new Map<string, Promise<GPUShaderModule>>();
   readonly weightLayouts: Record<WeightFormat, GPUBindGroupLayout>;
 
-  constructor(private readonly device: GPUDevice) {
+  /**
+   * `shaderF16`: read f16 weights as native f16 (weights_f16_native.wgsl) instead of unpacking
+   * u32 pairs; same buffers, so nothing else changes.
+   */
+  constructor(
+    private readonly device: GPUDevice,
+    readonly shaderF16 = false,
+  ) {
     const weightLayout = (format: WeightFormat, count: number) =>
       device.createBindGroupLayout({
         label: `weights ${format}`,
@@ -62,7 +69,8 @@ export class PipelineCache {
   }
 
   private async build(spec: KernelSpec): Promise<Kernel> {
-    const files = [...(spec.accessors ?? []), ...(spec.weights ? [WEIGHT_ACCESSOR[spec.weights]] : []), spec.kernel];
+    const accessor = spec.weights === 'f16' && this.shaderF16 ? 'weights_f16_native.wgsl' : spec.weights && WEIGHT_ACCESSOR[spec.weights];
+    const files = [...(spec.accessors ?? []), ...(accessor ? [accessor] : []), spec.kernel];
     const label = `${spec.kernel}${spec.weights ? ` (${spec.weights})` : ''}`;
     const module = await this.module(files, label);
     const layout = this.device.createBindGroupLayout({

@@ -12,7 +12,7 @@ export async function createGpu(adapter: GPUAdapter, label = 'engine'): Promise<
   return {
     context,
     device: context.device,
-    pipelines: new PipelineCache(context.device),
+    pipelines: new PipelineCache(context.device, context.hasShaderF16),
     maxWorkgroups: context.limits.maxComputeWorkgroupsPerDimension,
     subgroups: context.hasSubgroups,
   };

@@ -6,6 +6,7 @@
 import common from '../../shaders/common.wgsl?raw';
 import weightsF32 from '../../shaders/weights_f32.wgsl?raw';
 import weightsF16 from '../../shaders/weights_f16.wgsl?raw';
+import weightsF16Native from '../../shaders/weights_f16_native.wgsl?raw';
 import weightsQ4 from '../../shaders/weights_q4.wgsl?raw';
 import source from '../../shaders/source.wgsl?raw';
 import embedding from '../../shaders/embedding.wgsl?raw';
@@ -33,6 +34,7 @@ export const SHADER_FILES = {
   'common.wgsl': common,
   'weights_f32.wgsl': weightsF32,
   'weights_f16.wgsl': weightsF16,
+  'weights_f16_native.wgsl': weightsF16Native,
   'weights_q4.wgsl': weightsQ4,
   'source.wgsl': source,
   'embedding.wgsl': embedding,
