@@ -6,9 +6,13 @@ const GREEDY = { temperature: 0, repetitionPenalty: 1, maxNewTokens: 24, context
 test('loads a model with progress, answers greedily exactly as the CLI does, and keeps the history over a reload', async ({ app, page, env }) => {
   await app.open([REPOS.random]);
   await app.settings(GREEDY);
+  // Each 4 MB tensor read pauses after 1 MB, so the download is seen mid-way, with bytes and speed.
+  env.hub.faults.add(env.cdnPath(REPOS.random, 'model.safetensors'), { kind: 'stall', ms: 1500, afterBytes: 1 << 20 });
   await page.getByTestId('load-model').click();
-  await expect(page.getByTestId('load-progress')).toBeVisible();
+  await expect(page.getByTestId('load-progress')).toHaveAttribute('data-phase', 'download');
+  await expect(page.getByTestId('load-bytes')).toContainText('MB');
   await app.screenshot('load-progress');
+  env.hub.faults.clear();
   await expect(page.getByTestId('model-status')).toBeVisible({ timeout: 120_000 });
   await expect(page.getByTestId('model-status')).toHaveAttribute('data-from-cache', 'false');
 

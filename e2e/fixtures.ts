@@ -6,6 +6,7 @@
  */
 import { test as base, expect, type Page } from '@playwright/test';
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -32,6 +33,8 @@ export interface E2eEnv {
   site: string;
   /** The CLI's weights cache for this worker. */
   cliCacheDir: string;
+  /** The fake hub's CDN path of a repo's (LFS) file, to aim faults at it. */
+  cdnPath(repo: string, file: string): string;
 }
 
 export interface GenerateSettings {
@@ -142,7 +145,8 @@ export const test = base.extend<{ app: App }, { env: E2eEnv }>({
       for (const [repo, files] of Object.entries(repos)) hub.addRepo(repo, files);
       const cliCacheDir = await mkdtemp(path.join(tmpdir(), 'e2e-cli-cache-'));
       const site = await serveStatic(path.join(ROOT, 'dist'));
-      await use({ hub, site: site.url, cliCacheDir });
+      const cdnPath = (repo: string, file: string) => `/lfs-cdn/${createHash('sha256').update(repos[repo].get(file)!).digest('hex')}`;
+      await use({ hub, site: site.url, cliCacheDir, cdnPath });
       await site.close();
       await hub.close();
       await rm(cliCacheDir, { recursive: true, force: true });
@@ -150,7 +154,7 @@ export const test = base.extend<{ app: App }, { env: E2eEnv }>({
     { scope: 'worker' },
   ],
   app: async ({ page, env }, use) => {
-    env.hub.faults.offline = false;
+    env.hub.faults.clear();
     const app = new App(page, env);
     await use(app);
     expect(app.pageErrors, 'uncaught errors in the page').toEqual([]);

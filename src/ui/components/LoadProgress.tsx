@@ -28,7 +28,7 @@ export function LoadProgress({ state, onCancel }: { state: SlotState; onCancel: 
         </button>
       </div>
       <div className="mt-2 h-2 overflow-hidden rounded-full bg-sky-100 dark:bg-sky-900" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(value)}>
-        <div className="h-full rounded-full bg-sky-500 transition-[width] duration-300" style={{ width: `${total > 0 ? value : 3}%` }} />
+        <div className="h-full rounded-full bg-sky-500 transition-[width] duration-150" style={{ width: `${total > 0 ? value : 3}%` }} />
       </div>
       {total > 0 ? (
         <div className="mt-1 flex flex-wrap gap-x-4 gap-y-0.5 text-xs text-zinc-600 dark:text-zinc-400" data-testid="load-bytes">
@@ -37,7 +37,7 @@ export function LoadProgress({ state, onCancel }: { state: SlotState; onCancel: 
           </span>
           {progress?.bytesPerSecond ? <span>속도 {formatRate(progress.bytesPerSecond)}</span> : null}
           {progress?.etaSeconds !== undefined && done < total ? <span>남은 시간 {formatDuration(progress.etaSeconds)}</span> : null}
-          {progress?.file && <span className="min-w-0 truncate">파일 {progress.file}</span>}
+          {progress?.file && <span className="min-w-0 truncate font-mono">{progress.file}</span>}
         </div>
       ) : (
         <div className="mt-1 text-xs text-zinc-600 dark:text-zinc-400">설정과 토크나이저를 읽는 중…</div>
