@@ -42,6 +42,11 @@ export function LoadProgress({ state, onCancel }: { state: SlotState; onCancel: 
       ) : (
         <div className="mt-1 text-xs text-zinc-600 dark:text-zinc-400">설정과 토크나이저를 읽는 중…</div>
       )}
+      {total > 0 && done >= total && phase !== 'cache-write' && (
+        <div className="mt-1 text-xs text-zinc-600 dark:text-zinc-400" data-testid="load-finishing">
+          GPU 준비 중… 커널을 컴파일하고 있습니다 (preparing GPU kernels)
+        </div>
+      )}
       {state.phases.length > 1 && <div className="mt-1 text-xs text-zinc-500">{state.phases.map((p) => PHASE_LABELS[p].split(' (')[0]).join(' → ')}</div>}
     </div>
   );
