@@ -30,7 +30,12 @@ test('XSS payloads in a model answer stay inert text; code is highlighted; Korea
 
   await app.send(KOREAN.prompt);
   await app.answer(2);
-  await expect(page.getByTestId('message-assistant').nth(2).locator('strong')).toHaveText('스크립트 모델');
+  const korean = page.getByTestId('message-assistant').nth(2);
+  await expect(korean.locator('strong')).toHaveText('스크립트 모델');
+  const link = korean.locator('a', { hasText: '신라' });
+  await expect(link).toHaveAttribute('href', 'https://ko.wikipedia.org/wiki/%EC%8B%A0%EB%9D%BC');
+  await expect(link).toHaveAttribute('rel', 'noopener noreferrer');
+  await expect(link).toHaveAttribute('target', '_blank');
   // Nothing fired: alert() would have opened a dialog.
   expect(app.dialogs).toEqual([]);
   await app.screenshot('chat-markdown');

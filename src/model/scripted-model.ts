@@ -45,7 +45,7 @@ export const CODE_ANSWER = [
 ].join('\n');
 
 export const KOREAN_ANSWER =
-  '안녕하세요! 저는 **스크립트 모델**입니다. 한국어 답변을 확인합니다: 하와이 3일 여행, 피보나치 수열, 그리고 신라의 삼국 통일.';
+  '안녕하세요! 저는 **스크립트 모델**입니다. 한국어 답변을 확인합니다: 하와이 3일 여행, 피보나치 수열, 그리고 [신라](https://ko.wikipedia.org/wiki/신라)의 삼국 통일.';
 
 /** What every prompt without a script of its own gets. */
 export const DEFAULT_ANSWER = '기본 답변입니다. (scripted model: no script for this prompt)';
