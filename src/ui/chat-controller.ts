@@ -45,8 +45,8 @@ export class ChatController {
   ) {}
 
   target(tab: ModelTab): LoadTarget {
-    const { dtype, contextLength, token } = this.settings.get();
-    return { repo: tab.repo, dtype, contextLength, endpoint: this.settings.hub(), token };
+    const { dtype, contextLength } = this.settings.get();
+    return { repo: tab.repo, dtype, contextLength, endpoint: this.settings.hub(), token: this.settings.token() };
   }
 
   isRunning(key: string): boolean {

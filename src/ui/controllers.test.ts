@@ -11,7 +11,7 @@ import { ChatController, chatKey, modelHistory } from './chat-controller';
 import { CompareController, compareKey } from './compare-controller';
 import { ModelSlots } from './model-slots';
 import { DEFAULT_SETTINGS, SettingsStore } from './settings';
-import { buildTabs, type CompareTab, type ModelTab } from './tabs';
+import { buildTabs, readUrlOptions, type CompareTab, type ModelTab } from './tabs';
 import { Threads, type KeyValueStore } from './threads';
 
 /** A worker whose GPU holds `capacity` models; loads take `loadTicks` timer turns; answers echo. */
@@ -175,5 +175,21 @@ describe('compare controller', () => {
     expect(turns.every((turn) => !turn.sequential)).toBe(true);
     expect(worker.loads).toEqual(['vicuna', 'llama']);
     expect(turns[1].answers.map((a) => a.content)).toEqual(['vicuna:다음', 'llama:다음']);
+  });
+});
+
+describe('settings', () => {
+  it('never sends the saved token to a hub that only the page URL chose', () => {
+    const saved = { ...DEFAULT_SETTINGS, token: 'hf_secret' };
+    expect(new SettingsStore(saved).token()).toBe('hf_secret');
+    expect(new SettingsStore(saved, 'http://127.0.0.1:9').token()).toBe('');
+    expect(new SettingsStore({ ...saved, hubEndpoint: 'http://127.0.0.1:9' }, 'http://127.0.0.1:9').token()).toBe('hf_secret');
+  });
+
+  it('reads hub and models from the URL and ignores what is not a repo or an http(s) endpoint', () => {
+    expect(readUrlOptions('?hub=http://127.0.0.1:8080/&model=a/b&model=bad&model=c/d.e')).toEqual({ hub: 'http://127.0.0.1:8080', models: ['a/b', 'c/d.e'] });
+    expect(readUrlOptions('?hub=javascript:alert(1)')).toEqual({ hub: undefined, models: [] });
+    const tabs = buildTabs(['x/one'], '');
+    expect(tabs.map((tab) => tab.kind === 'model' && tab.repo)).toEqual(['x/one', 'huggyllama/llama-7b', false, '']);
   });
 });

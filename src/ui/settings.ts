@@ -54,13 +54,17 @@ export const DEFAULT_SETTINGS: AppSettings = {
 const KEY = 'settings:v1';
 
 export class SettingsStore extends Store<AppSettings> {
-  /** Set from the URL's `hub=`: used instead of the saved endpoint, never saved. */
-  private hubOverride?: string;
+  /** `hubOverride`, from the URL's `hub=`, is used instead of the saved endpoint and never saved. */
+  constructor(
+    settings: AppSettings,
+    private readonly hubOverride?: string,
+  ) {
+    super(settings);
+  }
 
   static async open(hubOverride?: string): Promise<SettingsStore> {
     const saved = (await get<Partial<AppSettings>>(KEY)) ?? {};
-    const store = new SettingsStore({ ...DEFAULT_SETTINGS, ...saved, tabs: { ...saved.tabs } });
-    store.hubOverride = hubOverride;
+    const store = new SettingsStore({ ...DEFAULT_SETTINGS, ...saved, tabs: { ...saved.tabs } }, hubOverride);
     store.subscribe(() => void set(KEY, store.get()));
     return store;
   }
@@ -72,6 +76,15 @@ export class SettingsStore extends Store<AppSettings> {
 
   hubIsOverridden(): boolean {
     return this.hubOverride !== undefined;
+  }
+
+  /**
+   * The token to send to hub(): never the saved one to an endpoint that only a link chose, so
+   * that a crafted `?hub=` cannot collect the user's Hugging Face token.
+   */
+  token(): string {
+    const { token, hubEndpoint } = this.get();
+    return this.hubOverride === undefined || this.hubOverride === hubEndpoint ? token : '';
   }
 
   tab(id: string): TabSettings {

@@ -71,7 +71,11 @@ export function SettingsPanel({ tab, onClose }: { tab: Tab; onClose: () => void 
             placeholder={DEFAULT_HUB}
             onChange={(event) => settings.update({ hubEndpoint: event.target.value.trim().replace(/\/+$/, '') || DEFAULT_HUB })}
           />
-          {settings.hubIsOverridden() && <span className="text-xs text-zinc-500">페이지 주소의 hub= 값을 사용 중입니다.</span>}
+          {settings.hubIsOverridden() && (
+            <span className="text-xs text-zinc-500" data-testid="hub-override-note">
+              페이지 주소의 hub= 값을 사용 중입니다. 저장된 액세스 토큰은 이 주소로 보내지 않습니다.
+            </span>
+          )}
         </label>
         <label className="block text-sm">
           <span className="font-medium">액세스 토큰 (access token)</span>
