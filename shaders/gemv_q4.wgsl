@@ -4,12 +4,14 @@
 // load instruction moves four times the bytes (the f16 GEMV's 16-byte loads reach ~94% of the
 // measured bandwidth on an H100 where 4-byte q4 loads stalled near 40%; BENCHMARKS.md).
 //
-// Composed with a reducer providing reduce_partials(). Does not use weights_q4.wgsl's
+// Composed with gemv_input.wgsl (the input, optionally RMS-normalised on the fly) and a reducer
+// providing reduce_partials(). Does not use weights_q4.wgsl's
 // accessor; binds the same two buffers with a 16-byte element type.
 // Bindings (group 0):
 //   0 step: Step (unused: one token)
-//   1 x: (IN_DIM) f32
+//   1 x: (IN_DIM) f32 (see gemv_input.wgsl)
 //   2 y: (OUT_DIM) f32; read too when ACCUMULATE (the fused residual add)
+//   3 gain: (IN_DIM) f32 (see gemv_input.wgsl)
 // Group 1 (the q4 matrix, see weights_q4.wgsl for the format):
 //   0 codes: (OUT_DIM, IN_DIM / 32) vec4<u32>, 32 codes per group
 //   1 scales: (OUT_DIM, ceil(IN_DIM / 64)) u32, two f16 scales each
@@ -21,11 +23,10 @@ override OUT_DIM: u32;
 override WG: u32 = 64;
 override ROWS: u32 = 4;
 override ACCUMULATE: bool = false;
-override PARTIALS: u32 = ROWS;
+override PARTIALS: u32 = ROWS + u32(FUSED_NORM); // the rows, plus the norm's sum of squares
 const MAX_PARTIALS: u32 = 32u;
 
 @group(0) @binding(0) var<uniform> step: Step;
-@group(0) @binding(1) var<storage, read> x: array<vec4<f32>>;      // (IN_DIM / 4)
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;      // (OUT_DIM)
 @group(1) @binding(0) var<storage, read> codes: array<vec4<u32>>;
 @group(1) @binding(1) var<storage, read> scales: array<u32>;
@@ -57,14 +58,14 @@ fn main(
   var acc: array<f32, MAX_PARTIALS>;
   for (var g = tid; g < groups; g += WG) {
     let xs = 8u * g;
-    let x0 = x[xs];
-    let x1 = x[xs + 1u];
-    let x2 = x[xs + 2u];
-    let x3 = x[xs + 3u];
-    let x4 = x[xs + 4u];
-    let x5 = x[xs + 5u];
-    let x6 = x[xs + 6u];
-    let x7 = x[xs + 7u];
+    let x0 = input4(xs);
+    let x1 = input4(xs + 1u);
+    let x2 = input4(xs + 2u);
+    let x3 = input4(xs + 3u);
+    let x4 = input4(xs + 4u);
+    let x5 = input4(xs + 5u);
+    let x6 = input4(xs + 6u);
+    let x7 = input4(xs + 7u);
     for (var r = 0u; r < ROWS; r++) {
       // Rows past the end read row OUT_DIM - 1 again rather than branch: the result is dropped.
       let row = min(row0 + r, OUT_DIM - 1u);
@@ -73,10 +74,12 @@ fn main(
       acc[r] += scale * (dot8(q.x, x0, x1) + dot8(q.y, x2, x3) + dot8(q.z, x4, x5) + dot8(q.w, x6, x7));
     }
   }
+  acc[ROWS] = input_sum_squares;
   let sum = reduce_partials(acc, tid);
+  let scale = input_scale(sum, tid, ROWS);
   let row = row0 + tid;
   if (tid < ROWS && row < OUT_DIM) {
-    var value = sum;
+    var value = sum * scale;
     if (ACCUMULATE) {
       value += y[row];
     }

@@ -53,7 +53,7 @@ export async function sweepGemv(gpu: Gpu, timer: PassTimer, config: LlamaConfig,
   try {
     for (const [key, rowsOut, cols] of shapes) {
       for (const wg of [32, 64, 128]) {
-        for (const perGroup of format === 'q4' ? [4, 8, 16, 32] : [1, 2, 4, 8]) {
+        for (const perGroup of format === 'q4' ? [2, 4, 8, 16] : [1, 2, 4, 8]) {
           const op = await linearOp(gpu, { label: key, step, x, weight: weights.matrices.get(key)!, y, tuning: { wg, rows: perGroup } });
           const ms = await timer.median((pass) => op.encode(pass, 1), { samples: 5, inner: 10 });
           const gbPerSecond = (matrixBytes(format, rowsOut, cols) + 4 * (rowsOut + cols)) / ms / 1e6;

@@ -109,7 +109,8 @@ function commitOf(): string {
   }
 }
 
-const fixed = (value: number | undefined, digits = 1) => (value === undefined ? '' : value.toFixed(digits));
+// Three significant figures below 1 (software adapters run at fractions of a token per second).
+const fixed = (value: number | undefined, digits = 1) => (value === undefined ? '' : value < 1 ? value.toPrecision(3) : value.toFixed(digits));
 
 export function renderReport(r: BenchReport): string {
   const lines = [
@@ -127,9 +128,9 @@ export function renderReport(r: BenchReport): string {
     '',
     '| end to end | value |',
     '|---|---:|',
-    ...r.endToEnd.prompts.map((p) => `| prefill ${p.tokens}-token prompt | ${p.tokensPerSecond.toFixed(1)} tok/s (${p.ms.toFixed(0)} ms) |`),
+    ...r.endToEnd.prompts.map((p) => `| prefill ${p.tokens}-token prompt | ${fixed(p.tokensPerSecond)} tok/s (${p.ms.toFixed(0)} ms) |`),
     `| time to first token (${r.endToEnd.prompts[0].tokens}-token prompt) | ${r.endToEnd.timeToFirstTokenMs.toFixed(0)} ms |`,
-    ...r.endToEnd.decode.map((d) => `| decode at context ${d.context} (${d.tokens} tokens) | ${d.tokensPerSecond.toFixed(2)} tok/s |`),
+    ...r.endToEnd.decode.map((d) => `| decode at context ${d.context} (${d.tokens} tokens) | ${fixed(d.tokensPerSecond, 2)} tok/s |`),
     `| dispatches / submits per decoded token | ${r.endToEnd.dispatchesPerToken} / ${r.endToEnd.submitsPerToken} |`,
     `| GPU memory (weights + KV cache + activations) | ${mib(r.endToEnd.gpuBytes)} |`,
     `| peak host memory (RSS) | ${mib(r.endToEnd.peakHostBytes)} |`,
@@ -160,8 +161,8 @@ function renderNative(r: BenchReport): string[] {
 /** Replaces this adapter/shape/dtype's section of BENCHMARKS.md, keeping the others. */
 export async function writeBenchmarks(report: BenchReport, file = `${REPO_ROOT}/BENCHMARKS.md`): Promise<void> {
   const header = '# Benchmarks\n\nWritten by `npm run bench` (see src/cli/bench.ts). Every number below was measured on the adapter named in its heading; none is estimated.\n';
-  const existing = await readFile(file, 'utf8').catch(() => header);
-  const sections = existing.split(/^(?=## )/m);
+  const existing = await readFile(file, 'utf8').catch(() => '');
+  const sections = (existing.startsWith('# Benchmarks') ? existing : header).split(/^(?=## )/m);
   const heading = `## ${report.adapter} — ${report.shape}, ${report.dtype}`;
   const kept = sections.filter((s, i) => i === 0 || !s.startsWith(heading));
   kept.push(renderReport(report));

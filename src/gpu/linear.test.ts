@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { f16BitsToF32, f32ToF16Bits } from '../loader/dtype';
 import { dequantizeQ4Ref, quantizeQ4Ref } from '../model/quantize-ref';
-import { linearRef } from '../model/reference';
+import { linearRef, rmsnormRef } from '../model/reference';
 import { Uploader } from '../model/upload';
 import { linearOp, embeddingOp, weightBindGroup } from './ops';
 import { PipelineCache } from './pipelines';
@@ -64,6 +64,23 @@ describe.each<[WeightFormat, number]>([
     expect(relativeError(await readF32(t, y), expected)).toBeLessThan(TOLERANCE);
     const expectedAcc = expected.map((v, i) => v + bias[i]);
     expect(relativeError(await readF32(t, yAcc), expectedAcc)).toBeLessThan(TOLERANCE);
+  });
+
+  it.each([true, false])('M=1 with the RMSNorm before it fused in (subgroups %s)', async (subgroups) => {
+    const t = { ...(await testGpu()), subgroups };
+    const random = seededRandom(77 + cols);
+    const { matrix, held } = await uploadMatrix(format, randomNormal(random, rows * cols, 0.5), rows, cols);
+    const x = randomNormal(random, cols, 3);
+    const gain = randomNormal(random, cols);
+    const bias = randomNormal(random, rows);
+    const step = stepBuffer(t, { nTokens: 1, pos0: 0 });
+    const y = gpuBuffer(t, 'y', bias);
+    const norm = { x: gpuBuffer(t, 'x', x), gain: gpuBuffer(t, 'gain', gain), eps: 1e-5 };
+    const op = await linearOp(t, { label: 'fused', step, x: gpuBuffer(t, 'unused xn', poisoned(cols)), weight: matrix, y, accumulate: true, norm });
+    run(t, 1, op);
+    const normed = rmsnormRef(Float64Array.from(x), Float64Array.from(gain), 1, cols, 1e-5);
+    const expected = linearRef(normed, held, 1, cols, rows).map((v, i) => v + bias[i]);
+    expect(relativeError(await readF32(t, y), expected)).toBeLessThan(TOLERANCE);
   });
 
   it('embedding gathers the rows the ids name', async () => {

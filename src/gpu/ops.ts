@@ -124,6 +124,11 @@ export async function linearOp(
     accumulate?: boolean;
     /** Decode GEMV workgroup size and rows per workgroup (the benchmark's sweep sets these). */
     tuning?: { wg: number; rows: number };
+    /**
+     * The RMSNorm that produces `x`, fused into the one-token GEMV (gemv_input.wgsl): a decode
+     * step then reads the residual stream `norm.x` and skips the norm dispatch.
+     */
+    norm?: { x: GPUBuffer; gain: GPUBuffer; eps: number };
   },
 ): Promise<Dispatch> {
   const { rows, cols, format } = a.weight;
@@ -131,22 +136,24 @@ export async function linearOp(
   // A row of cols / 8 chunks keeps at most that many threads busy: short rows get a smaller
   // workgroup holding more rows (tiny test models), long rows 64 threads.
   const wg = a.tuning?.wg ?? Math.min(64, Math.max(16, 2 ** Math.floor(Math.log2(cols / 8))));
-  const gemv = (kernel: 'gemv.wgsl' | 'gemv_q4.wgsl' | 'gemv_batched.wgsl', constants: Record<string, number>) =>
+  const reducer = ctx.subgroups ? 'reduce_subgroup.wgsl' : 'reduce_workgroup.wgsl';
+  const gemv = (kernel: 'gemv.wgsl' | 'gemv_q4.wgsl' | 'gemv_batched.wgsl', constants: Record<string, number | boolean>) =>
     ctx.pipelines.get({
       kernel,
-      accessors: [ctx.subgroups ? 'reduce_subgroup.wgsl' : 'reduce_workgroup.wgsl'],
+      accessors: kernel === 'gemv_batched.wgsl' ? [reducer] : ['gemv_input.wgsl', reducer],
       // gemv_q4.wgsl declares the q4 bindings itself (16-byte loads); the layout is the same.
       weights: kernel === 'gemv_q4.wgsl' ? undefined : format,
       weightLayout: kernel === 'gemv_q4.wgsl' ? format : undefined,
-      bindings: ['uniform', 'read', 'storage'],
+      bindings: kernel === 'gemv_batched.wgsl' ? ['uniform', 'read', 'storage'] : ['uniform', 'read', 'storage', 'read'],
       constants: { IN_DIM: cols, OUT_DIM: rows, ACCUMULATE: accumulate, ...constants },
     });
   const decodeRows = a.tuning?.rows ?? (wg < 64 ? 8 : 4);
   // q4 rows hold cols / 32 groups, one per thread step; about two steps per thread measured best
   // on an H100 (bench --sweep: 64 threads for 4096-wide rows, 128 for 11008).
   const q4Wg = a.tuning?.wg ?? Math.min(128, Math.max(16, 2 ** Math.floor(Math.log2(cols / 64))));
+  const fused: Record<string, number | boolean> = a.norm ? { FUSED_NORM: true, EPS: a.norm.eps } : {};
   const [single, batched, matmul] = await Promise.all([
-    format === 'q4' ? gemv('gemv_q4.wgsl', { WG: q4Wg, ROWS: a.tuning?.rows ?? 4 }) : gemv('gemv.wgsl', { WG: wg, ROWS: decodeRows }),
+    format === 'q4' ? gemv('gemv_q4.wgsl', { WG: q4Wg, ROWS: a.tuning?.rows ?? 4, ...fused }) : gemv('gemv.wgsl', { WG: wg, ROWS: decodeRows, ...fused }),
     gemv('gemv_batched.wgsl', { WG: Math.max(32, wg), ROWS: 4, TOKENS: GEMV_MAX_TOKENS }),
     ctx.pipelines.get({
       kernel: 'matmul.wgsl',
@@ -155,7 +162,11 @@ export async function linearOp(
       constants: { IN_DIM: cols, OUT_DIM: rows, ACCUMULATE: accumulate },
     }),
   ]);
-  const groups = [single, batched, matmul].map((kernel) => bindGroup(ctx, kernel.layout, `${a.label} ${kernel.label}`, [a.step, a.x, a.y]));
+  const groups = [
+    // Unfused, gemv_input.wgsl's gain binding is unused: x stands in for it.
+    bindGroup(ctx, single.layout, `${a.label} ${single.label}`, a.norm ? [a.step, a.norm.x, a.y, a.norm.gain] : [a.step, a.x, a.y, a.x]),
+    ...[batched, matmul].map((kernel) => bindGroup(ctx, kernel.layout, `${a.label} ${kernel.label}`, [a.step, a.x, a.y])),
+  ];
   return {
     label: a.label,
     encode(pass, nTokens) {

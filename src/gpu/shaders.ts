@@ -18,6 +18,7 @@ import attentionMerge from '../../shaders/attention_merge.wgsl?raw';
 import gemv from '../../shaders/gemv.wgsl?raw';
 import gemvBatched from '../../shaders/gemv_batched.wgsl?raw';
 import gemvQ4 from '../../shaders/gemv_q4.wgsl?raw';
+import gemvInput from '../../shaders/gemv_input.wgsl?raw';
 import reduceWorkgroup from '../../shaders/reduce_workgroup.wgsl?raw';
 import reduceSubgroup from '../../shaders/reduce_subgroup.wgsl?raw';
 import matmul from '../../shaders/matmul.wgsl?raw';
@@ -46,6 +47,7 @@ export const SHADER_FILES = {
   'gemv.wgsl': gemv,
   'gemv_batched.wgsl': gemvBatched,
   'gemv_q4.wgsl': gemvQ4,
+  'gemv_input.wgsl': gemvInput,
   'reduce_workgroup.wgsl': reduceWorkgroup,
   'reduce_subgroup.wgsl': reduceSubgroup,
   'matmul.wgsl': matmul,

@@ -91,6 +91,8 @@ export class LlamaModel {
     private readonly finalNormAll: Dispatch,
     private readonly finalNormLast: Dispatch,
     private readonly lmHead: Dispatch,
+    /** lm_head with the final norm fused in, for one-token steps. */
+    private readonly lmHeadDecode: Dispatch,
     private readonly sample: Dispatch,
   ) {}
 
@@ -160,29 +162,30 @@ export class LlamaModel {
           const label = (name: string) => `layer ${l} ${name}`;
           const [attnNorm, qkvOp, ropeKv, attention, o, ffnNorm, gateUpOp, swiglu, down] = await Promise.all([
             rmsnormOp(gpu, { label: label('attn norm'), step, x, gain: vector(layerKey(l, 'attn_norm')), y: xn, dim: d, eps }),
-            linearOp(gpu, { label: label('qkv'), step, x: xn, weight: matrix(layerKey(l, 'qkv')), y: qkv }),
+            linearOp(gpu, { label: label('qkv'), step, x: xn, weight: matrix(layerKey(l, 'qkv')), y: qkv, norm: { x, gain: vector(layerKey(l, 'attn_norm')), eps } }),
             ropeKvOp(gpu, { label: label('rope'), ...heads, step, qkv, rope, q, kCache: kCaches[l], vCache: vCaches[l] }),
             attentionOp(gpu, { label: label('attention'), ...heads, step, q, kCache: kCaches[l], vCache: vCaches[l], out: attn, partials, maxSeq: shape.contextLength }),
             linearOp(gpu, { label: label('o'), step, x: attn, weight: matrix(layerKey(l, 'o')), y: x, accumulate: true }),
             rmsnormOp(gpu, { label: label('ffn norm'), step, x, gain: vector(layerKey(l, 'ffn_norm')), y: xn, dim: d, eps }),
-            linearOp(gpu, { label: label('gate_up'), step, x: xn, weight: matrix(layerKey(l, 'gate_up')), y: gateUp }),
+            linearOp(gpu, { label: label('gate_up'), step, x: xn, weight: matrix(layerKey(l, 'gate_up')), y: gateUp, norm: { x, gain: vector(layerKey(l, 'ffn_norm')), eps } }),
             swigluOp(gpu, { label: label('swiglu'), step, gateUp, h, inter }),
             linearOp(gpu, { label: label('down'), step, x: h, weight: matrix(layerKey(l, 'down')), y: x, accumulate: true }),
           ]);
           return { attnNorm, qkv: qkvOp, ropeKv, attention, o, ffnNorm, gateUp: gateUpOp, swiglu, down };
         }),
       );
-      const [embed, finalNormAll, finalNormLast, lmHead, sample] = await Promise.all([
+      const [embed, finalNormAll, finalNormLast, lmHead, lmHeadDecode, sample] = await Promise.all([
         embeddingOp(gpu, { label: 'embed', step, ids, table: matrix('embed'), x }),
         rmsnormOp(gpu, { label: 'final norm', step, x, gain: vector('norm'), y: xn, dim: d, eps }),
         rmsnormOp(gpu, { label: 'final norm (last row)', step, x, gain: vector('norm'), y: xn, dim: d, eps, lastRowOnly: true }),
         linearOp(gpu, { label: 'lm_head', step, x: xn, weight: matrix(lmHeadKey(layout)), y: logits }),
+        linearOp(gpu, { label: 'lm_head (decode)', step, x: xn, weight: matrix(lmHeadKey(layout)), y: logits, norm: { x, gain: vector('norm'), eps } }),
         sampleOp(gpu, { label: 'sample', step, logits, seen, work, ids, vocab: v }),
       ]);
       gpu.context.throwIfFailed();
       const vocabLimit = Math.min(options.vocabLimit ?? v, v);
       const buffers = { step, ids, logits, seen, readback };
-      return new LlamaModel(gpu, config, options.dtype, shape, plan, vocabLimit, layout, weights, buffers, owned, embed, layers, finalNormAll, finalNormLast, lmHead, sample);
+      return new LlamaModel(gpu, config, options.dtype, shape, plan, vocabLimit, layout, weights, buffers, owned, embed, layers, finalNormAll, finalNormLast, lmHead, lmHeadDecode, sample);
     } catch (error) {
       weights?.destroy();
       owned.forEach((buffer) => buffer.destroy());
@@ -190,21 +193,26 @@ export class LlamaModel {
     }
   }
 
-  /** Kernel dispatches in one decode step: embed, 10 per layer (split-K attention is two), final norm, lm_head, sample. */
+  /**
+   * Kernel dispatches in one decode step: embed; per layer qkv, rope, attention (two: split-K),
+   * o, gate_up, swiglu, down (the norms ride in qkv and gate_up); lm_head, sample.
+   */
   get dispatchesPerDecode(): number {
-    return 1 + 10 * this.layers.length + 3;
+    return 1 + 8 * this.layers.length + 2;
   }
 
   /** One forward pass over a chunk of T tokens at positions pos0 .. pos0 + T - 1. */
   private encodeForward(pass: GPUComputePassEncoder, n: number, pos0: number): void {
     this.embed.encode(pass, n); // x = embed_tokens[ids]
+    // One-token steps fuse each RMSNorm into the GEMV after it (gemv_input.wgsl).
+    const separateNorms = n > 1;
     for (const layer of this.layers) {
-      layer.attnNorm.encode(pass, n); // xn = input_layernorm(x)
+      if (separateNorms) layer.attnNorm.encode(pass, n); // xn = input_layernorm(x)
       layer.qkv.encode(pass, n); // q, k, v = xn Wq^T, xn Wk^T, xn Wv^T
       layer.ropeKv.encode(pass, n); // q, k = rope(q), rope(k); cache[pos] = k, v
       layer.attention.encode(pass, n, pos0); // attn = softmax(q k^T / sqrt(hd) + causal mask) v
       layer.o.encode(pass, n); // x = x + attn Wo^T
-      layer.ffnNorm.encode(pass, n); // xn = post_attention_layernorm(x)
+      if (separateNorms) layer.ffnNorm.encode(pass, n); // xn = post_attention_layernorm(x)
       layer.gateUp.encode(pass, n); // gate, up = xn Wgate^T, xn Wup^T
       layer.swiglu.encode(pass, n); // h = silu(gate) * up
       layer.down.encode(pass, n); // x = x + h Wdown^T
@@ -300,8 +308,12 @@ export class LlamaModel {
     const pass = encoder.beginComputePass({ label: 'forward' });
     this.encodeForward(pass, n, pos0);
     if (output === 'sample') {
-      this.finalNormLast.encode(pass, n); // xn[0] = norm(x[T - 1])
-      this.lmHead.encode(pass, 1); // logits[0] = xn[0] W_lm^T
+      if (n === 1) {
+        this.lmHeadDecode.encode(pass, 1); // logits[0] = norm(x[0]) W_lm^T
+      } else {
+        this.finalNormLast.encode(pass, n); // xn[0] = norm(x[T - 1])
+        this.lmHead.encode(pass, 1); // logits[0] = xn[0] W_lm^T
+      }
       this.sample.encode(pass, 1); // ids[0] = sample(logits[0])
     } else if (output === 'logits') {
       this.finalNormAll.encode(pass, n);
