@@ -24,6 +24,8 @@ export const REPOS = {
   random: 'e2e/tiny-random',
   randomB: 'e2e/tiny-random-b',
   scripted: 'e2e/scripted',
+  /** The scripted model behind a token (the fake hub's FAKE_HUB_TOKEN). */
+  gated: 'e2e/gated',
 } as const;
 
 const TINY: Omit<TinyModelSpec, 'seed'> = { hiddenSize: 64, intermediateSize: 128, numLayers: 2, numHeads: 4, numKvHeads: 2, dtype: 'F16', format: 'safetensors', shards: 1, maxPositions: 512 };
@@ -143,6 +145,7 @@ export const test = base.extend<{ app: App }, { env: E2eEnv }>({
       };
       const hub = await startFakeHub();
       for (const [repo, files] of Object.entries(repos)) hub.addRepo(repo, files);
+      hub.addRepo(REPOS.gated, repos[REPOS.scripted], { gated: true });
       const cliCacheDir = await mkdtemp(path.join(tmpdir(), 'e2e-cli-cache-'));
       const site = await serveStatic(path.join(ROOT, 'dist'));
       const cdnPath = (repo: string, file: string) => `/lfs-cdn/${createHash('sha256').update(repos[repo].get(file)!).digest('hex')}`;

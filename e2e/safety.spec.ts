@@ -1,3 +1,4 @@
+import { FAKE_HUB_TOKEN } from '../src/loader/hub/fake-hub';
 import { DEFAULT_SCRIPTS } from '../src/model/scripted-model';
 import { ARTIFACTS, expect, REPOS, test } from './fixtures';
 
@@ -56,6 +57,24 @@ test('a repo that does not exist shows the not-found error with what to do', asy
   await expect(error).toHaveAttribute('data-code', 'not-found');
   await expect(error).toContainText('저장소 이름');
   await app.screenshot('error-not-found');
+});
+
+test('a gated repo asks for a token; with the token saved for a trusted hub it loads', async ({ app, page }) => {
+  await app.open([REPOS.gated]);
+  await page.getByTestId('load-model').click();
+  await expect(page.getByTestId('error')).toHaveAttribute('data-code', 'unauthorized', { timeout: 60_000 });
+  await app.screenshot('error-unauthorized');
+  await page.getByTestId('error-settings').click();
+  await page.getByTestId('setting-token').fill(FAKE_HUB_TOKEN);
+  await expect(page.getByTestId('hub-override-note')).toContainText('보내지 않습니다');
+  await page.getByTestId('trust-hub').click();
+  await expect(page.getByTestId('hub-override-note')).toContainText('토큰을 보냅니다');
+  await page.getByTestId('settings-close').click();
+  await page.getByTestId('error-retry').click();
+  await expect(page.getByTestId('model-status')).toBeVisible({ timeout: 120_000 });
+  await app.send(DEFAULT_SCRIPTS[2].prompt);
+  await app.answer(0);
+  await expect(page.getByTestId('message-assistant')).toHaveAttribute('data-raw', DEFAULT_SCRIPTS[2].answer);
 });
 
 test('the settings panel edits and keeps the open tab’s settings', async ({ app, page }) => {

@@ -31,12 +31,12 @@ export function ErrorPanel({ error, onRetry, onSettings, onDismiss, compact }: P
       )}
       <div className="mt-3 flex flex-wrap gap-2">
         {onRetry && (help.action === 'retry' || help.action === 'none' || help.action === 'settings') && (
-          <button type="button" className="btn-primary" onClick={onRetry} data-testid="error-retry">
+          <button type="button" className={help.action === 'settings' && onSettings ? 'btn-secondary' : 'btn-primary'} onClick={onRetry} data-testid="error-retry">
             다시 시도 (Retry)
           </button>
         )}
         {onSettings && help.action === 'settings' && (
-          <button type="button" className="btn-secondary" onClick={onSettings} data-testid="error-settings">
+          <button type="button" className="btn-primary" onClick={onSettings} data-testid="error-settings">
             설정 열기 (Settings)
           </button>
         )}

@@ -73,8 +73,14 @@ export function SettingsPanel({ tab, onClose }: { tab: Tab; onClose: () => void 
           />
           {settings.hubIsOverridden() && (
             <span className="text-xs text-zinc-500" data-testid="hub-override-note">
-              페이지 주소의 hub= 값을 사용 중입니다. 저장된 액세스 토큰은 이 주소로 보내지 않습니다.
+              페이지 주소의 hub= 값을 사용 중입니다.{' '}
+              {all.hubEndpoint === settings.hub() ? '저장된 허브와 같아 토큰을 보냅니다.' : '저장된 액세스 토큰은 이 주소로 보내지 않습니다.'}
             </span>
+          )}
+          {settings.hubIsOverridden() && all.hubEndpoint !== settings.hub() && (
+            <button type="button" className="btn-ghost mt-1" data-testid="trust-hub" onClick={() => settings.update({ hubEndpoint: settings.hub() })}>
+              이 허브를 저장하고 토큰 보내기 (trust this hub)
+            </button>
           )}
         </label>
         <label className="block text-sm">
