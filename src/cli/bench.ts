@@ -54,12 +54,12 @@ export interface BenchReport {
 const promptLengths = (plan: BenchPlan) => (plan.quick ? [2, 4] : [128, 512]);
 const decodeRuns = (plan: BenchPlan): [number, number][] => (plan.quick ? [[4, 2]] : [[128, 64], [1900, 64]]);
 
-async function endToEnd(gpu: Gpu, config: LlamaConfig, dtype: 'q4' | 'f16', plan: BenchPlan): Promise<EndToEnd> {
+async function endToEnd(gpu: Gpu, config: LlamaConfig, dtype: 'q4' | 'f16', plan: BenchPlan, fuseNorms: boolean): Promise<EndToEnd> {
   const contextLength = plan.quick ? 64 : 2048;
   const maxChunk = plan.quick ? 16 : 512;
   let peakHostBytes = process.memoryUsage().rss;
   const sampler = setInterval(() => (peakHostBytes = Math.max(peakHostBytes, process.memoryUsage().rss)), 50);
-  const model = await LlamaModel.load(gpu, config, randomWeights(11), { dtype, contextLength, maxChunk });
+  const model = await LlamaModel.load(gpu, config, randomWeights(11), { dtype, contextLength, maxChunk, fuseNorms });
   try {
     const tokens = (n: number, salt = 0) => Array.from({ length: n }, (_, i) => 1 + ((i * 7919 + salt) % (config.vocabSize - 1)));
     const prompts: EndToEnd['prompts'] = [];
@@ -170,7 +170,7 @@ export async function writeBenchmarks(report: BenchReport, file = `${REPO_ROOT}/
 }
 
 export async function bench(argv: string[]): Promise<void> {
-  const flags = parseFlags(argv, { shape: 'string', dtype: 'string', json: 'boolean', 'no-write': 'boolean', quick: 'boolean', sweep: 'boolean', native: 'boolean' });
+  const flags = parseFlags(argv, { shape: 'string', dtype: 'string', json: 'boolean', 'no-write': 'boolean', quick: 'boolean', sweep: 'boolean', native: 'boolean', 'fuse-norms': 'boolean' });
   const shape = typeof flags.shape === 'string' ? flags.shape : '7b';
   if (!SHAPES[shape]) throw new EngineError('bad-input', `--shape must be ${Object.keys(SHAPES).join(' or ')}`);
   const dtype = dtypeFlag(flags, 'q4');
@@ -203,7 +203,7 @@ export async function bench(argv: string[]): Promise<void> {
     timestamps: timer.usesTimestamps,
     ceilings,
     kernels,
-    endToEnd: await endToEnd(gpu, config, dtype, plan),
+    endToEnd: await endToEnd(gpu, config, dtype, plan, flags['fuse-norms'] === true),
     ...(flags.native ? { native: await benchNative(config, promptLengths(plan), decodeRuns(plan)) } : {}),
   };
   timer.destroy();

@@ -27,7 +27,7 @@ const USAGE = `usage: npm run -s cli -- <command> [flags]
            [--max-new-tokens N] [--temperature T] [--top-k K] [--top-p P]
            [--repetition-penalty R] [--seed S] [--dtype f32|f16|q4] [--json]
   cache list | cache delete ID
-  bench    [--shape tiny|7b] [--dtype q4|f16] [--json] [--no-write] [--quick]
+  bench    [--shape tiny|7b] [--dtype q4|f16] [--json] [--no-write] [--quick] [--sweep] [--native] [--fuse-norms]
   selftest (checks this machine's adapter against the float64 reference)
 Every --model also takes --revision REV (hub; default main) and --cache-dir DIR.
 The hub endpoint comes from HF_ENDPOINT (default https://huggingface.co), a token from HF_TOKEN.`;

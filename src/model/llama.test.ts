@@ -76,7 +76,7 @@ describe.each([
     expect(rowRelativeError(logits, expected, vocab)).toBeLessThan(1e-4);
   });
 
-  it('greedy generation through the KV cache reproduces the reference ids exactly (golden)', async () => {
+  it.each([false, true])('greedy generation through the KV cache reproduces the reference ids exactly (golden; norms fused: %s)', async (fuseNorms) => {
     const prompt = TOKENS.slice(0, 6);
     const steps = 8;
     const reference = [...prompt];
@@ -84,7 +84,7 @@ describe.each([
       const logits = referenceLogits(model.config, model.weights, reference);
       reference.push(argmaxRows(logits.subarray((reference.length - 1) * vocab), vocab)[0]);
     }
-    const gpuModel = await load(model, { dtype: 'f32', maxChunk: 4 });
+    const gpuModel = await load(model, { dtype: 'f32', maxChunk: 4, fuseNorms });
     gpuModel.setSeenTokens(prompt);
     const generated = [await gpuModel.prefill(prompt, 0, GREEDY)];
     for (let i = 1; i < steps; i++) generated.push(await gpuModel.decode(prompt.length + i - 1, GREEDY));

@@ -51,6 +51,12 @@ export interface LoadOptions extends Partial<RunShape> {
   dtype: ModelDtype;
   /** Overrides the lm_head's storage (for measurements; the default is justified in weights.ts). */
   lmHeadFormat?: WeightFormat;
+  /**
+   * Fuse each RMSNorm into the GEMV after it in one-token steps (gemv_input.wgsl). Off by
+   * default: on an H100 it saved 65 dispatches per token but every GEMV workgroup then re-reads
+   * x and the gain, and decode measured no faster (123.6/124.9 vs 146.9/126.7 tok/s, same run).
+   */
+  fuseNorms?: boolean;
   /** Ids at or above this are never sampled (the tokenizer's vocab may be smaller than V). */
   vocabLimit?: number;
   onProgress?: (progress: LoadProgress) => void;
@@ -74,6 +80,7 @@ export class LlamaModel {
   private disposed = false;
   private nextSlot = 0;
   private inFlight = 0;
+  private readonly fuseNorms: boolean;
 
   private constructor(
     readonly gpu: Gpu,
@@ -94,7 +101,10 @@ export class LlamaModel {
     /** lm_head with the final norm fused in, for one-token steps. */
     private readonly lmHeadDecode: Dispatch,
     private readonly sample: Dispatch,
-  ) {}
+    options: LoadOptions,
+  ) {
+    this.fuseNorms = options.fuseNorms ?? false;
+  }
 
   static async load(gpu: Gpu, config: LlamaConfig, weightSource: WeightSource, options: LoadOptions): Promise<LlamaModel> {
     const { device } = gpu;
@@ -157,17 +167,19 @@ export class LlamaModel {
       const matrix = (key: string) => weights!.matrices.get(key)!;
       const vector = (key: string) => weights!.vectors.get(key)!;
       const eps = config.rmsNormEps;
+      const fuseNorms = options.fuseNorms ?? false;
+      const fused = (gain: GPUBuffer) => (fuseNorms ? { x, gain, eps } : undefined);
       const layers = await Promise.all(
         Array.from({ length: config.numLayers }, async (_, l): Promise<Layer> => {
           const label = (name: string) => `layer ${l} ${name}`;
           const [attnNorm, qkvOp, ropeKv, attention, o, ffnNorm, gateUpOp, swiglu, down] = await Promise.all([
             rmsnormOp(gpu, { label: label('attn norm'), step, x, gain: vector(layerKey(l, 'attn_norm')), y: xn, dim: d, eps }),
-            linearOp(gpu, { label: label('qkv'), step, x: xn, weight: matrix(layerKey(l, 'qkv')), y: qkv, norm: { x, gain: vector(layerKey(l, 'attn_norm')), eps } }),
+            linearOp(gpu, { label: label('qkv'), step, x: xn, weight: matrix(layerKey(l, 'qkv')), y: qkv, norm: fused(vector(layerKey(l, 'attn_norm'))) }),
             ropeKvOp(gpu, { label: label('rope'), ...heads, step, qkv, rope, q, kCache: kCaches[l], vCache: vCaches[l] }),
             attentionOp(gpu, { label: label('attention'), ...heads, step, q, kCache: kCaches[l], vCache: vCaches[l], out: attn, partials, maxSeq: shape.contextLength }),
             linearOp(gpu, { label: label('o'), step, x: attn, weight: matrix(layerKey(l, 'o')), y: x, accumulate: true }),
             rmsnormOp(gpu, { label: label('ffn norm'), step, x, gain: vector(layerKey(l, 'ffn_norm')), y: xn, dim: d, eps }),
-            linearOp(gpu, { label: label('gate_up'), step, x: xn, weight: matrix(layerKey(l, 'gate_up')), y: gateUp, norm: { x, gain: vector(layerKey(l, 'ffn_norm')), eps } }),
+            linearOp(gpu, { label: label('gate_up'), step, x: xn, weight: matrix(layerKey(l, 'gate_up')), y: gateUp, norm: fused(vector(layerKey(l, 'ffn_norm'))) }),
             swigluOp(gpu, { label: label('swiglu'), step, gateUp, h, inter }),
             linearOp(gpu, { label: label('down'), step, x: h, weight: matrix(layerKey(l, 'down')), y: x, accumulate: true }),
           ]);
@@ -179,13 +191,13 @@ export class LlamaModel {
         rmsnormOp(gpu, { label: 'final norm', step, x, gain: vector('norm'), y: xn, dim: d, eps }),
         rmsnormOp(gpu, { label: 'final norm (last row)', step, x, gain: vector('norm'), y: xn, dim: d, eps, lastRowOnly: true }),
         linearOp(gpu, { label: 'lm_head', step, x: xn, weight: matrix(lmHeadKey(layout)), y: logits }),
-        linearOp(gpu, { label: 'lm_head (decode)', step, x: xn, weight: matrix(lmHeadKey(layout)), y: logits, norm: { x, gain: vector('norm'), eps } }),
+        linearOp(gpu, { label: 'lm_head (decode)', step, x: xn, weight: matrix(lmHeadKey(layout)), y: logits, norm: fused(vector('norm')) }),
         sampleOp(gpu, { label: 'sample', step, logits, seen, work, ids, vocab: v }),
       ]);
       gpu.context.throwIfFailed();
       const vocabLimit = Math.min(options.vocabLimit ?? v, v);
       const buffers = { step, ids, logits, seen, readback };
-      return new LlamaModel(gpu, config, options.dtype, shape, plan, vocabLimit, layout, weights, buffers, owned, embed, layers, finalNormAll, finalNormLast, lmHead, lmHeadDecode, sample);
+      return new LlamaModel(gpu, config, options.dtype, shape, plan, vocabLimit, layout, weights, buffers, owned, embed, layers, finalNormAll, finalNormLast, lmHead, lmHeadDecode, sample, options);
     } catch (error) {
       weights?.destroy();
       owned.forEach((buffer) => buffer.destroy());
@@ -198,14 +210,14 @@ export class LlamaModel {
    * o, gate_up, swiglu, down (the norms ride in qkv and gate_up); lm_head, sample.
    */
   get dispatchesPerDecode(): number {
-    return 1 + 8 * this.layers.length + 2;
+    return this.fuseNorms ? 1 + 8 * this.layers.length + 2 : 1 + 10 * this.layers.length + 3;
   }
 
   /** One forward pass over a chunk of T tokens at positions pos0 .. pos0 + T - 1. */
   private encodeForward(pass: GPUComputePassEncoder, n: number, pos0: number): void {
     this.embed.encode(pass, n); // x = embed_tokens[ids]
-    // One-token steps fuse each RMSNorm into the GEMV after it (gemv_input.wgsl).
-    const separateNorms = n > 1;
+    // With fuseNorms, one-token steps fold each RMSNorm into the GEMV after it (gemv_input.wgsl).
+    const separateNorms = n > 1 || !this.fuseNorms;
     for (const layer of this.layers) {
       if (separateNorms) layer.attnNorm.encode(pass, n); // xn = input_layernorm(x)
       layer.qkv.encode(pass, n); // q, k, v = xn Wq^T, xn Wk^T, xn Wv^T
@@ -308,7 +320,7 @@ export class LlamaModel {
     const pass = encoder.beginComputePass({ label: 'forward' });
     this.encodeForward(pass, n, pos0);
     if (output === 'sample') {
-      if (n === 1) {
+      if (n === 1 && this.fuseNorms) {
         this.lmHeadDecode.encode(pass, 1); // logits[0] = norm(x[0]) W_lm^T
       } else {
         this.finalNormLast.encode(pass, n); // xn[0] = norm(x[T - 1])
