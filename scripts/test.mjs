@@ -24,6 +24,8 @@ function ensureSystemPackages() {
   const missing = [];
   if (!existsSync('/usr/bin/chromium') || !existsSync(swiftshaderIcd)) missing.push('chromium');
   if (!hasVulkanLoader()) missing.push('libvulkan1');
+  // Hangul glyphs for the e2e screenshots (the tests pass without; the pictures would show boxes).
+  if (!existsSync('/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc')) missing.push('fonts-noto-cjk');
   if (missing.length === 0) return;
   const isRoot = process.getuid?.() === 0;
   if (!isRoot || !existsSync('/usr/bin/apt-get')) {

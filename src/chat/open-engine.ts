@@ -13,7 +13,7 @@ import { WEIGHTS_FILE, cachedWeights, saveWeights, type StoredLayout } from '../
 import { ChatEngine } from './engine';
 import { openRepo, readRepoFiles } from './repo';
 
-export type OpenPhase = 'connect' | 'download' | 'cache-read' | 'cache-write';
+export type OpenPhase = 'connect' | 'download' | 'cache-read' | 'cache-write' | 'compile';
 
 export interface OpenProgress {
   phase: OpenPhase;
@@ -33,6 +33,11 @@ export interface OpenEngineOptions extends Omit<LoadOptions, 'onProgress'> {
   repo: string;
   revision: string;
   cache?: CacheStore;
+  /**
+   * The commit the source's revision points at now, asked once and quickly (no retries): a
+   * cached copy is used when this fails (offline) or matches. Without it, the source is asked.
+   */
+  currentCommit?: () => Promise<string | undefined>;
   onProgress?: (progress: OpenProgress) => void;
 }
 
@@ -51,14 +56,14 @@ interface CacheExtra {
 export async function openEngine(gpu: Gpu, source: VersionedSource, options: OpenEngineOptions): Promise<OpenedEngine> {
   const { cache, onProgress, signal } = options;
   const key: CacheKey = { repo: options.repo, revision: options.revision, dtype: options.dtype };
-  const loadOptions = { ...options, onProgress: undefined };
+  const loadOptions = { ...options, onProgress: undefined, onCompile: () => onProgress?.({ phase: 'compile', doneBytes: 0, totalBytes: 0 }) };
 
   const cached = cache ? await cache.open(key) : null;
-  if (cached && (await isCurrent(source, cached.entry.manifest.extra as CacheExtra, signal))) {
+  const extra = cached?.entry.manifest.extra as CacheExtra | undefined;
+  if (cached && extra && (await isCurrent(options.currentCommit ?? (() => probeCommit(source, signal)), extra))) {
     const files = cached.files as FileSource & { close?(): Promise<void> };
     try {
       const repo = await readRepoFiles(files, signal);
-      const extra = cached.entry.manifest.extra as CacheExtra;
       const engine = await ChatEngine.fromRepo(gpu, repo, cachedWeights(files, extra.layout), {
         ...loadOptions,
         onProgress: (p) => onProgress?.({ phase: 'cache-read', doneBytes: p.doneBytes, totalBytes: p.totalBytes, file: WEIGHTS_FILE }),
@@ -95,16 +100,23 @@ export async function openEngine(gpu: Gpu, source: VersionedSource, options: Ope
 }
 
 /** A cached entry is current unless the source can be reached and serves another commit. */
-async function isCurrent(source: VersionedSource, extra: CacheExtra, signal?: AbortSignal): Promise<boolean> {
-  if (!source.resolvedCommit || !extra.commit) return true;
+async function isCurrent(currentCommit: () => Promise<string | undefined>, extra: CacheExtra): Promise<boolean> {
+  if (!extra.commit) return true;
+  let commit: string | undefined;
   try {
-    await source.size('config.json', signal);
+    commit = await currentCommit();
   } catch (error) {
     if (isEngineError(error, 'cancelled')) throw error;
     return true; // offline or refused: the cached copy is what we have
   }
-  const commit = source.resolvedCommit();
   return commit === undefined || commit === extra.commit;
+}
+
+/** The commit a versioned source serves (one small request), or undefined if it cannot say. */
+export async function probeCommit(source: VersionedSource, signal?: AbortSignal): Promise<string | undefined> {
+  if (!source.resolvedCommit) return undefined;
+  await source.size('config.json', signal);
+  return source.resolvedCommit();
 }
 
 async function writeCache(

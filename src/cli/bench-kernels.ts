@@ -9,6 +9,7 @@ import type { Gpu } from '../gpu/runtime';
 import type { WeightFormat } from '../gpu/shaders';
 import type { PassTimer } from '../gpu/timing';
 import type { LlamaConfig } from '../model/config';
+import { loadWeights } from '../model/load-weights';
 import { randomWeights } from '../model/random-weights';
 import { ropeTable } from '../model/rope';
 import { matrixBytes } from '../model/upload';
@@ -45,7 +46,7 @@ export async function sweepGemv(gpu: Gpu, timer: PassTimer, config: LlamaConfig,
     ['down_proj', d, config.intermediateSize],
   ];
   const layout: WeightLayout = { matrices: shapes.map(([key, rows, cols]) => ({ key, rows, cols, format })), vectors: [], placements: new Map() };
-  const weights = await randomWeights(5).upload(gpu, layout, {});
+  const weights = await loadWeights(gpu, randomWeights(5), layout);
   const step = createBufferWith(gpu.device, 'sweep step', new Uint8Array(encodeStep({ nTokens: 1, pos0: 0 })), UNIFORM);
   const x = createBufferWith(gpu.device, 'sweep x', new Float32Array(config.intermediateSize).fill(0.01));
   const y = createBuffer(gpu.device, 'sweep y', 2 * config.intermediateSize * 4);
@@ -134,7 +135,7 @@ export async function benchKernels(gpu: Gpu, timer: PassTimer, config: LlamaConf
     ['lm_head', config.vocabSize, d, headFormat],
   ];
   const layout: WeightLayout = { matrices: shapes.map(([key, rows, cols, f]) => ({ key, rows, cols, format: f })), vectors: [{ key: 'gain', length: d }], placements: new Map() };
-  const weights = await randomWeights(3).upload(gpu, layout, {});
+  const weights = await loadWeights(gpu, randomWeights(3), layout);
   const t = plan.prefillTokens;
   const maxContext = plan.quick ? 128 : 2048;
   const owned: GPUBuffer[] = [];

@@ -41,12 +41,14 @@ async function openGpu(): Promise<Gpu> {
   return gpu;
 }
 
-const PHASE_LABEL = { connect: 'connecting', download: 'downloading and converting', 'cache-read': 'loading from cache', 'cache-write': 'writing cache' };
+const PHASE_LABEL = { connect: 'connecting', download: 'downloading and converting', 'cache-read': 'loading from cache', 'cache-write': 'writing cache', compile: 'compiling GPU kernels' };
 
 function progressPrinter(): (p: OpenProgress) => void {
   let last = '';
   return ({ phase, doneBytes, totalBytes }) => {
-    if (!process.stderr.isTTY || totalBytes === 0) return;
+    if (!process.stderr.isTTY) return;
+    if (phase === 'compile') process.stderr.write(`${PHASE_LABEL[phase]}\n`);
+    if (totalBytes === 0) return;
     const line = `${PHASE_LABEL[phase]} ${Math.floor((100 * doneBytes) / totalBytes)}% of ${mib(totalBytes)}`;
     if (line !== last) process.stderr.write(`\r${line}\x1b[K${doneBytes === totalBytes ? '\n' : ''}`);
     last = line;
@@ -58,7 +60,14 @@ async function loadModel(flags: Flags, options: Omit<LoadOptions, 'onProgress'>)
   const location = await openModelLocation(flags);
   try {
     const gpu = await openGpu();
-    const opened = await openEngine(gpu, location.source, { ...options, repo: location.repo, revision: location.revision, cache: location.cache, onProgress: progressPrinter() });
+    const opened = await openEngine(gpu, location.source, {
+      ...options,
+      repo: location.repo,
+      revision: location.revision,
+      cache: location.cache,
+      currentCommit: location.currentCommit,
+      onProgress: progressPrinter(),
+    });
     process.stderr.write(opened.fromCache ? 'loaded from cache\n' : '');
     if (opened.cacheError) process.stderr.write(`warning: not cached [${opened.cacheError.code}]: ${opened.cacheError.message}\n`);
     return { ...opened, close: location.close };

@@ -25,7 +25,7 @@ import {
 import type { Gpu } from '../gpu/runtime';
 import type { WeightFormat } from '../gpu/shaders';
 import type { LlamaConfig } from './config';
-import type { GpuWeights, LoadProgress, WeightSource } from './load-weights';
+import { allocateWeights, type GpuWeights, type LoadProgress, type WeightSource } from './load-weights';
 import { checkPlanFits, planMemory, type MemoryPlan, type RunShape } from './memory-plan';
 import { ropeTable } from './rope';
 import { layerKey, lmHeadKey, weightLayout, type ModelDtype, type WeightLayout } from './weights';
@@ -57,6 +57,8 @@ export interface LoadOptions extends Partial<RunShape> {
    * x and the gain, and decode measured no faster (123.6/124.9 vs 146.9/126.7 tok/s, same run).
    */
   fuseNorms?: boolean;
+  /** Called when the weights are in and only kernel compilation may remain. */
+  onCompile?: () => void;
   /** Ids at or above this are never sampled (the tokenizer's vocab may be smaller than V). */
   vocabLimit?: number;
   onProgress?: (progress: LoadProgress) => void;
@@ -163,41 +165,50 @@ export class LlamaModel {
 
     let weights: GpuWeights | undefined;
     try {
-      weights = await weightSource.upload(gpu, layout, options);
-      const matrix = (key: string) => weights!.matrices.get(key)!;
-      const vector = (key: string) => weights!.vectors.get(key)!;
+      weights = await allocateWeights(gpu, layout);
+      const allocated = weights;
+      const matrix = (key: string) => allocated.matrices.get(key)!;
+      const vector = (key: string) => allocated.vectors.get(key)!;
       const eps = config.rmsNormEps;
       const fuseNorms = options.fuseNorms ?? false;
       const fused = (gain: GPUBuffer) => (fuseNorms ? { x, gain, eps } : undefined);
-      const layers = await Promise.all(
-        Array.from({ length: config.numLayers }, async (_, l): Promise<Layer> => {
-          const label = (name: string) => `layer ${l} ${name}`;
-          const [attnNorm, qkvOp, ropeKv, attention, o, ffnNorm, gateUpOp, swiglu, down] = await Promise.all([
-            rmsnormOp(gpu, { label: label('attn norm'), step, x, gain: vector(layerKey(l, 'attn_norm')), y: xn, dim: d, eps }),
-            linearOp(gpu, { label: label('qkv'), step, x: xn, weight: matrix(layerKey(l, 'qkv')), y: qkv, norm: fused(vector(layerKey(l, 'attn_norm'))) }),
-            ropeKvOp(gpu, { label: label('rope'), ...heads, step, qkv, rope, q, kCache: kCaches[l], vCache: vCaches[l] }),
-            attentionOp(gpu, { label: label('attention'), ...heads, step, q, kCache: kCaches[l], vCache: vCaches[l], out: attn, partials, maxSeq: shape.contextLength }),
-            linearOp(gpu, { label: label('o'), step, x: attn, weight: matrix(layerKey(l, 'o')), y: x, accumulate: true }),
-            rmsnormOp(gpu, { label: label('ffn norm'), step, x, gain: vector(layerKey(l, 'ffn_norm')), y: xn, dim: d, eps }),
-            linearOp(gpu, { label: label('gate_up'), step, x: xn, weight: matrix(layerKey(l, 'gate_up')), y: gateUp, norm: fused(vector(layerKey(l, 'ffn_norm'))) }),
-            swigluOp(gpu, { label: label('swiglu'), step, gateUp, h, inter }),
-            linearOp(gpu, { label: label('down'), step, x: h, weight: matrix(layerKey(l, 'down')), y: x, accumulate: true }),
-          ]);
-          return { attnNorm, qkv: qkvOp, ropeKv, attention, o, ffnNorm, gateUp: gateUpOp, swiglu, down };
-        }),
-      );
-      const [embed, finalNormAll, finalNormLast, lmHead, lmHeadDecode, sample] = await Promise.all([
-        embeddingOp(gpu, { label: 'embed', step, ids, table: matrix('embed'), x }),
-        rmsnormOp(gpu, { label: 'final norm', step, x, gain: vector('norm'), y: xn, dim: d, eps }),
-        rmsnormOp(gpu, { label: 'final norm (last row)', step, x, gain: vector('norm'), y: xn, dim: d, eps, lastRowOnly: true }),
-        linearOp(gpu, { label: 'lm_head', step, x: xn, weight: matrix(lmHeadKey(layout)), y: logits }),
-        linearOp(gpu, { label: 'lm_head (decode)', step, x: xn, weight: matrix(lmHeadKey(layout)), y: logits, norm: fused(vector('norm')) }),
-        sampleOp(gpu, { label: 'sample', step, logits, seen, work, ids, vocab: v }),
-      ]);
+      const buildLayer = async (l: number): Promise<Layer> => {
+        const label = (name: string) => `layer ${l} ${name}`;
+        const [attnNorm, qkvOp, ropeKv, attention, o, ffnNorm, gateUpOp, swiglu, down] = await Promise.all([
+          rmsnormOp(gpu, { label: label('attn norm'), step, x, gain: vector(layerKey(l, 'attn_norm')), y: xn, dim: d, eps }),
+          linearOp(gpu, { label: label('qkv'), step, x: xn, weight: matrix(layerKey(l, 'qkv')), y: qkv, norm: fused(vector(layerKey(l, 'attn_norm'))) }),
+          ropeKvOp(gpu, { label: label('rope'), ...heads, step, qkv, rope, q, kCache: kCaches[l], vCache: vCaches[l] }),
+          attentionOp(gpu, { label: label('attention'), ...heads, step, q, kCache: kCaches[l], vCache: vCaches[l], out: attn, partials, maxSeq: shape.contextLength }),
+          linearOp(gpu, { label: label('o'), step, x: attn, weight: matrix(layerKey(l, 'o')), y: x, accumulate: true }),
+          rmsnormOp(gpu, { label: label('ffn norm'), step, x, gain: vector(layerKey(l, 'ffn_norm')), y: xn, dim: d, eps }),
+          linearOp(gpu, { label: label('gate_up'), step, x: xn, weight: matrix(layerKey(l, 'gate_up')), y: gateUp, norm: fused(vector(layerKey(l, 'ffn_norm'))) }),
+          swigluOp(gpu, { label: label('swiglu'), step, gateUp, h, inter }),
+          linearOp(gpu, { label: label('down'), step, x: h, weight: matrix(layerKey(l, 'down')), y: x, accumulate: true }),
+        ]);
+        return { attnNorm, qkv: qkvOp, ropeKv, attention, o, ffnNorm, gateUp: gateUpOp, swiglu, down };
+      };
+      const buildOps = () =>
+        Promise.all([
+          Promise.all(Array.from({ length: config.numLayers }, (_, l) => buildLayer(l))),
+          embeddingOp(gpu, { label: 'embed', step, ids, table: matrix('embed'), x }),
+          rmsnormOp(gpu, { label: 'final norm', step, x, gain: vector('norm'), y: xn, dim: d, eps }),
+          rmsnormOp(gpu, { label: 'final norm (last row)', step, x, gain: vector('norm'), y: xn, dim: d, eps, lastRowOnly: true }),
+          linearOp(gpu, { label: 'lm_head', step, x: xn, weight: matrix(lmHeadKey(layout)), y: logits }),
+          linearOp(gpu, { label: 'lm_head (decode)', step, x: xn, weight: matrix(lmHeadKey(layout)), y: logits, norm: fused(vector('norm')) }),
+          sampleOp(gpu, { label: 'sample', step, logits, seen, work, ids, vocab: v }),
+        ]);
+
+      // Pipelines compile (in the browser's GPU process / Dawn's threads) while the weights
+      // stream in; whatever compiling is left after the last byte is reported as its own phase.
+      const opsReady = buildOps();
+      opsReady.catch(() => undefined); // if the fill fails, that is the error to report
+      await weightSource.fill(gpu, allocated, layout, options);
+      options.onCompile?.();
+      const [layers, embed, finalNormAll, finalNormLast, lmHead, lmHeadDecode, sample] = await opsReady;
       gpu.context.throwIfFailed();
       const vocabLimit = Math.min(options.vocabLimit ?? v, v);
       const buffers = { step, ids, logits, seen, readback };
-      return new LlamaModel(gpu, config, options.dtype, shape, plan, vocabLimit, layout, weights, buffers, owned, embed, layers, finalNormAll, finalNormLast, lmHead, lmHeadDecode, sample, options);
+      return new LlamaModel(gpu, config, options.dtype, shape, plan, vocabLimit, layout, allocated, buffers, owned, embed, layers, finalNormAll, finalNormLast, lmHead, lmHeadDecode, sample, options);
     } catch (error) {
       weights?.destroy();
       owned.forEach((buffer) => buffer.destroy());

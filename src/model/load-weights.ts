@@ -1,7 +1,7 @@
 /**
- * Streams a checkpoint's tensors onto the GPU: each tensor is read in row chunks (bounded
- * host memory whatever the shard size) and converted or quantised on the GPU by the Uploader.
- * On any failure every buffer made so far is destroyed: nothing half-loaded survives.
+ * Weights onto the GPU. A checkpoint's tensors stream in row chunks (bounded host memory
+ * whatever the shard size) and are converted or quantised on the GPU by the Uploader. Whoever
+ * allocated the buffers destroys them on any failure: nothing half-loaded survives.
  */
 import { EngineError } from '../errors';
 import type { WeightMatrix } from '../gpu/ops';
@@ -28,13 +28,55 @@ export interface UploadOptions {
   signal?: AbortSignal;
 }
 
-/** Where a model's weights come from: a checkpoint (converted on the GPU) or the cache. */
+/**
+ * Where a model's weights come from: a checkpoint (converted on the GPU), the cache, or random
+ * values. Buffers are allocated first (allocateWeights) and filled after, so the forward pass's
+ * pipelines can compile while the bytes stream in.
+ */
 export interface WeightSource {
   /** The checkpoint has its own lm_head (else it is tied to the embedding). */
   hasLmHead: boolean;
   /** Throws `bad-model` if these weights cannot fill `layout`; runs before any allocation. */
   check(layout: WeightLayout): void;
-  upload(gpu: Gpu, layout: WeightLayout, options: UploadOptions): Promise<GpuWeights>;
+  /** Writes every buffer of `weights` (allocated for `layout`). */
+  fill(gpu: Gpu, weights: GpuWeights, layout: WeightLayout, options: UploadOptions): Promise<void>;
+}
+
+/** Empty GPU buffers for every tensor of `layout`; an allocation failure is `out-of-memory`. */
+export async function allocateWeights(gpu: Gpu, layout: WeightLayout): Promise<GpuWeights> {
+  const uploader = new Uploader(gpu);
+  const matrices = new Map<string, WeightMatrix>();
+  const vectors = new Map<string, GPUBuffer>();
+  const weights: GpuWeights = {
+    matrices,
+    vectors,
+    destroy() {
+      for (const matrix of matrices.values()) matrix.buffers.forEach((buffer) => buffer.destroy());
+      for (const buffer of vectors.values()) buffer.destroy();
+    },
+  };
+  gpu.device.pushErrorScope('out-of-memory');
+  for (const m of layout.matrices) matrices.set(m.key, uploader.createMatrix(m.key, m.format, m.rows, m.cols));
+  for (const v of layout.vectors) vectors.set(v.key, uploader.createVector(v.key, v.length));
+  const oom = await gpu.device.popErrorScope();
+  if (oom) {
+    weights.destroy();
+    throw new EngineError('out-of-memory', `Not enough GPU memory for the weights: ${oom.message}`);
+  }
+  return weights;
+}
+
+/** Allocates and fills in one go (benchmarks and tools); nothing survives a failure. */
+export async function loadWeights(gpu: Gpu, source: WeightSource, layout: WeightLayout, options: UploadOptions = {}): Promise<GpuWeights> {
+  source.check(layout);
+  const weights = await allocateWeights(gpu, layout);
+  try {
+    await source.fill(gpu, weights, layout, options);
+    return weights;
+  } catch (error) {
+    weights.destroy();
+    throw error;
+  }
 }
 
 /** Hub-format tensors (safetensors or torch), converted or quantised on the GPU. */
@@ -45,34 +87,21 @@ export function checkpointWeights(tensors: TensorRecord[], source: FileSource): 
     check(layout) {
       matched = matchTensors(layout, tensors);
     },
-    upload(gpu, layout, options) {
-      return uploadWeights(gpu, layout, matched ?? matchTensors(layout, tensors), source, options);
+    fill(gpu, weights, layout, options) {
+      return streamCheckpoint(gpu, weights, matched ?? matchTensors(layout, tensors), source, options);
     },
   };
 }
 
-export async function uploadWeights(
+async function streamCheckpoint(
   gpu: Gpu,
-  layout: WeightLayout,
+  { matrices, vectors }: GpuWeights,
   matched: { record: TensorRecord; placements: Placement[] }[],
   source: FileSource,
   options: UploadOptions = {},
-): Promise<GpuWeights> {
-  const { device } = gpu;
+): Promise<void> {
   const uploader = new Uploader(gpu);
-  const matrices = new Map<string, WeightMatrix>();
-  const vectors = new Map<string, GPUBuffer>();
-  const destroy = () => {
-    for (const matrix of matrices.values()) matrix.buffers.forEach((buffer) => buffer.destroy());
-    for (const buffer of vectors.values()) buffer.destroy();
-  };
   try {
-    device.pushErrorScope('out-of-memory');
-    for (const m of layout.matrices) matrices.set(m.key, uploader.createMatrix(m.key, m.format, m.rows, m.cols));
-    for (const v of layout.vectors) vectors.set(v.key, uploader.createVector(v.key, v.length));
-    const oom = await device.popErrorScope();
-    if (oom) throw new EngineError('out-of-memory', `Not enough GPU memory for the weights: ${oom.message}`);
-
     const ordered = [...matched].sort((a, b) => a.record.file.localeCompare(b.record.file) || a.record.offset - b.record.offset);
     const totalBytes = ordered.reduce((sum, m) => sum + m.record.byteLength, 0);
     let doneBytes = 0;
@@ -99,10 +128,8 @@ export async function uploadWeights(
     }
     await uploader.finish();
     gpu.context.throwIfFailed();
-    return { matrices, vectors, destroy };
   } catch (error) {
     await uploader.finish().catch(() => undefined); // the original error is the one to report
-    destroy();
     throw error;
   }
 }

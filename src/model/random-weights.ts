@@ -6,7 +6,6 @@
  */
 import { EngineError } from '../errors';
 import { UNIFORM, createBuffer } from '../gpu/buffers';
-import { weightBindGroup, type WeightMatrix } from '../gpu/ops';
 import type { Gpu } from '../gpu/runtime';
 import type { GpuWeights, WeightSource } from './load-weights';
 import { matrixBytes } from './upload';
@@ -23,13 +22,7 @@ export function randomWeights(seed: number, options: { tiedEmbeddings?: boolean 
   return {
     hasLmHead: !options.tiedEmbeddings,
     check() {},
-    async upload(gpu: Gpu, layout: WeightLayout, { onProgress, signal }): Promise<GpuWeights> {
-      const matrices = new Map<string, WeightMatrix>();
-      const vectors = new Map<string, GPUBuffer>();
-      const destroy = () => {
-        for (const m of matrices.values()) m.buffers.forEach((b) => b.destroy());
-        for (const b of vectors.values()) b.destroy();
-      };
+    async fill(gpu: Gpu, { matrices, vectors }: GpuWeights, layout: WeightLayout, { onProgress, signal }): Promise<void> {
       const totalBytes = layout.matrices.reduce((sum, m) => sum + matrixBytes(m.format, m.rows, m.cols), 0);
       let doneBytes = 0;
       let salt = seed >>> 0;
@@ -55,18 +48,6 @@ export function randomWeights(seed: number, options: { tiedEmbeddings?: boolean 
         gpu.device.queue.submit([encoder.finish()]);
       };
       try {
-        gpu.device.pushErrorScope('out-of-memory');
-        for (const m of layout.matrices) {
-          const buffers =
-            m.format === 'q4'
-              ? [createBuffer(gpu.device, `${m.key} q4 codes`, m.rows * (m.cols / 2)), createBuffer(gpu.device, `${m.key} q4 scales`, m.rows * Math.ceil(m.cols / 64) * 4)]
-              : [createBuffer(gpu.device, m.key, m.rows * m.cols * (m.format === 'f32' ? 4 : 2))];
-          matrices.set(m.key, { format: m.format, rows: m.rows, cols: m.cols, buffers, bindGroup: weightBindGroup(gpu, m.format, buffers, m.key) });
-        }
-        for (const v of layout.vectors) vectors.set(v.key, createBuffer(gpu.device, v.key, v.length * 4));
-        const oom = await gpu.device.popErrorScope();
-        if (oom) throw new EngineError('out-of-memory', `Not enough GPU memory for the weights: ${oom.message}`);
-
         for (const m of layout.matrices) {
           signal?.throwIfAborted();
           const { buffers, format, cols } = matrices.get(m.key)!;
@@ -88,10 +69,6 @@ export function randomWeights(seed: number, options: { tiedEmbeddings?: boolean 
         for (const v of layout.vectors) await fill(vectors.get(v.key)!, Mode.F32Constant, 1);
         await gpu.device.queue.onSubmittedWorkDone();
         gpu.context.throwIfFailed();
-        return { matrices, vectors, destroy };
-      } catch (error) {
-        destroy();
-        throw error;
       } finally {
         params.destroy();
       }

@@ -10,7 +10,6 @@ import type { Gpu } from '../gpu/runtime';
 import type { WeightFormat } from '../gpu/shaders';
 import type { FileSource } from '../loader/types';
 import type { GpuWeights, UploadOptions, WeightSource } from './load-weights';
-import { Uploader } from './upload';
 import type { WeightLayout } from './weights';
 
 export const WEIGHTS_FILE = 'weights.bin';
@@ -94,52 +93,33 @@ export function cachedWeights(files: FileSource, stored: StoredLayout): WeightSo
     check(layout) {
       if (!storedLayoutMatches(stored, layout)) throw new EngineError('integrity-failed', 'The cached weights do not match this model and dtype: delete the cache entry and load again');
     },
-    async upload(gpu: Gpu, layout: WeightLayout, options: UploadOptions): Promise<GpuWeights> {
-      const uploader = new Uploader(gpu);
-      const matrices = new Map<string, ReturnType<Uploader['createMatrix']>>();
-      const vectors = new Map<string, GPUBuffer>();
-      const destroy = () => {
-        for (const m of matrices.values()) m.buffers.forEach((buffer) => buffer.destroy());
-        for (const buffer of vectors.values()) buffer.destroy();
-      };
-      try {
-        gpu.device.pushErrorScope('out-of-memory');
-        for (const m of stored.matrices) matrices.set(m.key, uploader.createMatrix(m.key, m.format, m.rows, m.cols));
-        for (const v of stored.vectors) vectors.set(v.key, uploader.createVector(v.key, v.length));
-        const oom = await gpu.device.popErrorScope();
-        if (oom) throw new EngineError('out-of-memory', `Not enough GPU memory for the weights: ${oom.message}`);
-        const jobs = [
-          ...stored.matrices.flatMap((m) => m.buffers.map((b, i) => ({ buffer: matrices.get(m.key)!.buffers[i], stored: b, name: m.key }))),
-          ...stored.vectors.map((v) => ({ buffer: vectors.get(v.key)!, stored: v.buffer, name: v.key })),
-        ];
-        const totalBytes = jobs.reduce((sum, job) => sum + job.stored.bytes, 0);
-        let doneBytes = 0;
-        let sinceWait = 0;
-        for (const job of jobs) {
-          if (job.stored.bytes !== job.buffer.size) throw new EngineError('integrity-failed', `Cached ${job.name} has ${job.stored.bytes} bytes, expected ${job.buffer.size}`);
-          for (let at = 0; at < job.stored.bytes; at += CHUNK_BYTES) {
-            options.signal?.throwIfAborted();
-            const size = Math.min(CHUNK_BYTES, job.stored.bytes - at);
-            const bytes = await files.read(WEIGHTS_FILE, job.stored.offset + at, size, options.signal);
-            gpu.device.queue.writeBuffer(job.buffer, at, bytes as Uint8Array<ArrayBuffer>);
-            doneBytes += size;
-            sinceWait += size;
-            options.onProgress?.({ doneBytes, totalBytes, tensor: job.name });
-            // Bound queued host copies, as the checkpoint path does.
-            if (sinceWait >= 4 * CHUNK_BYTES) {
-              sinceWait = 0;
-              await gpu.device.queue.onSubmittedWorkDone();
-            }
+    async fill(gpu: Gpu, weights: GpuWeights, _layout: WeightLayout, options: UploadOptions): Promise<void> {
+      const jobs = [
+        ...stored.matrices.flatMap((m) => m.buffers.map((b, i) => ({ buffer: weights.matrices.get(m.key)!.buffers[i], stored: b, name: m.key }))),
+        ...stored.vectors.map((v) => ({ buffer: weights.vectors.get(v.key)!, stored: v.buffer, name: v.key })),
+      ];
+      const totalBytes = jobs.reduce((sum, job) => sum + job.stored.bytes, 0);
+      let doneBytes = 0;
+      let sinceWait = 0;
+      for (const job of jobs) {
+        if (job.stored.bytes !== job.buffer.size) throw new EngineError('integrity-failed', `Cached ${job.name} has ${job.stored.bytes} bytes, expected ${job.buffer.size}`);
+        for (let at = 0; at < job.stored.bytes; at += CHUNK_BYTES) {
+          options.signal?.throwIfAborted();
+          const size = Math.min(CHUNK_BYTES, job.stored.bytes - at);
+          const bytes = await files.read(WEIGHTS_FILE, job.stored.offset + at, size, options.signal);
+          gpu.device.queue.writeBuffer(job.buffer, at, bytes as Uint8Array<ArrayBuffer>);
+          doneBytes += size;
+          sinceWait += size;
+          options.onProgress?.({ doneBytes, totalBytes, tensor: job.name });
+          // Bound queued host copies, as the checkpoint path does.
+          if (sinceWait >= 4 * CHUNK_BYTES) {
+            sinceWait = 0;
+            await gpu.device.queue.onSubmittedWorkDone();
           }
         }
-        await uploader.finish();
-        gpu.context.throwIfFailed();
-        return { matrices, vectors, destroy };
-      } catch (error) {
-        await uploader.finish().catch(() => undefined); // the original error is the one to report
-        destroy();
-        throw error;
       }
+      await gpu.device.queue.onSubmittedWorkDone();
+      gpu.context.throwIfFailed();
     },
   };
 }
