@@ -16,17 +16,7 @@ export function testGpu(): Promise<Gpu> {
   return shared;
 }
 
-/** Deterministic uniform [0, 1) generator (mulberry32). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from '../seeded-random';
 
 /** `count` standard normal values times `scale` (Box-Muller), as float32. */
 export function randomNormal(random: () => number, count: number, scale = 1): Float32Array {

@@ -4,22 +4,13 @@
  */
 
 import { expect } from 'vitest';
+import { seededRandom } from '../seeded-random';
 import { EngineError } from '../errors';
 import { f32ToBf16Bits, f32ToF16Bits } from './dtype';
 import type { TensorToEncode } from './formats/safetensors';
 import { SOURCE_DTYPE_BYTES, type FileSource, type SourceDtype } from './types';
 
-/** mulberry32: small, seeded, good enough for test data. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
+export { seededRandom } from '../seeded-random';
 
 /** A tensor of seeded values in [-1, 1) (never all zeros), encoded little-endian in `dtype`. */
 export function randomTensor(name: string, dtype: SourceDtype, shape: number[], seed: number): TensorToEncode {

@@ -19,8 +19,9 @@
 import { f32ToF16Bits } from '../loader/dtype';
 import { encodeSafetensors, type TensorToEncode } from '../loader/formats/safetensors';
 import { LlamaTokenizer } from '../tokenizer/llama-tokenizer';
-import { parseSentencePieceModel, type SentencePieceModel } from '../tokenizer/sentencepiece-model';
-import { llamaTensorShapes, TINY_TOKENIZER_CONFIG } from './tiny-model';
+import { sentencePieceToTokenizerJson } from '../tokenizer/llama-converter';
+import { parseSentencePieceModel } from '../tokenizer/sentencepiece-model';
+import { llamaConfigJson, llamaTensorShapes, TINY_TOKENIZER_CONFIG } from './tiny-model';
 import type { ReferenceConfig } from './reference';
 
 export interface Script {
@@ -71,42 +72,6 @@ export interface ScriptedModel {
   answerFor(prompt: string): string;
 }
 
-/**
- * tokenizer.json as transformers' LlamaConverter writes it for LLaMA's tokenizer.model: the
- * sentencepiece vocabulary, and as merges every split of every normal piece into two normal
- * pieces, in piece score order (the same derivation as tokenizer-json.test.ts checks).
- */
-function llamaTokenizerJson(model: SentencePieceModel, extraPieces: string[]): string {
-  const vocab: Record<string, number> = {};
-  model.pieces.forEach(({ piece }, id) => (vocab[piece] = id));
-  // Extra pieces have no merge, so encoding never produces them: only the model can.
-  extraPieces.forEach((piece, index) => (vocab[piece] = model.pieces.length + index));
-  const isNormal = (piece: string) => vocab[piece] !== undefined && vocab[piece] < model.pieces.length && model.pieces[vocab[piece]].type === 'normal';
-  const ordered = model.pieces.map((piece, id) => ({ ...piece, id })).filter(({ type }) => type === 'normal');
-  ordered.sort((a, b) => b.score - a.score || a.id - b.id);
-  const merges: string[] = [];
-  for (const { piece } of ordered) {
-    const characters = [...piece];
-    for (let split = 1; split < characters.length; split++) {
-      const [left, right] = [characters.slice(0, split).join(''), characters.slice(split).join('')];
-      if (isNormal(left) && isNormal(right)) merges.push(`${left} ${right}`);
-    }
-  }
-  const special = (id: number, content: string) => ({ id, content, special: true, lstrip: false, rstrip: false, normalized: false, single_word: false });
-  return JSON.stringify({
-    version: '1.0',
-    added_tokens: [special(0, '<unk>'), special(1, '<s>'), special(2, '</s>')],
-    normalizer: {
-      type: 'Sequence',
-      normalizers: [
-        { type: 'Prepend', prepend: '\u2581' },
-        { type: 'Replace', pattern: { String: ' ' }, content: '\u2581' },
-      ],
-    },
-    pre_tokenizer: null,
-    model: { type: 'BPE', unk_token: '<unk>', byte_fallback: true, fuse_unk: true, vocab, merges },
-  });
-}
 
 export function buildScriptedModel(tokenizerModel: Uint8Array, scripts: Script[] = DEFAULT_SCRIPTS, defaultAnswer = DEFAULT_ANSWER): ScriptedModel {
   const sentencePiece = parseSentencePieceModel(tokenizerModel);
@@ -114,7 +79,7 @@ export function buildScriptedModel(tokenizerModel: Uint8Array, scripts: Script[]
   if (scripts.length + 2 > HIDDEN) throw new Error(`at most ${HIDDEN - 2} scripts fit a hidden size of ${HIDDEN}`);
   const answers = [defaultAnswer, ...scripts.map((script) => script.answer)];
   if (new Set(answers).size !== answers.length) throw new Error('every answer must be a distinct text');
-  const tokenizerJson = llamaTokenizerJson(sentencePiece, answers);
+  const tokenizerJson = sentencePieceToTokenizerJson(sentencePiece, answers);
   const tokenizer = LlamaTokenizer.fromTokenizerJson(tokenizerJson);
   const answerId = (index: number) => LLAMA_VOCAB + index; // 0 = default, 1 + i = scripts[i]
 
@@ -172,27 +137,7 @@ export function buildScriptedModel(tokenizerModel: Uint8Array, scripts: Script[]
 
   const text = (value: unknown) => new TextEncoder().encode(JSON.stringify(value, null, 2));
   const files = new Map<string, Uint8Array>([
-    [
-      'config.json',
-      text({
-        architectures: ['LlamaForCausalLM'],
-        model_type: 'llama',
-        hidden_size: config.hiddenSize,
-        intermediate_size: config.intermediateSize,
-        num_hidden_layers: config.numLayers,
-        num_attention_heads: config.numHeads,
-        num_key_value_heads: config.numKvHeads,
-        rms_norm_eps: config.rmsNormEps,
-        rope_theta: config.ropeTheta,
-        max_position_embeddings: 512,
-        vocab_size: vocabSize,
-        tie_word_embeddings: false,
-        hidden_act: 'silu',
-        bos_token_id: 1,
-        eos_token_id: 2,
-        torch_dtype: 'float16',
-      }),
-    ],
+    ['config.json', llamaConfigJson(config, { maxPositions: 512, dtype: 'F16' })],
     ['generation_config.json', text({ bos_token_id: 1, eos_token_id: 2 })],
     ['tokenizer.json', new TextEncoder().encode(tokenizerJson)],
     ['tokenizer_config.json', text({ ...TINY_TOKENIZER_CONFIG, chat_template: SCRIPTED_CHAT_TEMPLATE })],

@@ -7,6 +7,7 @@
  * `weights(name)` returns exactly the values stored (after f16/bf16 rounding) as float64, for
  * the reference forward pass.
  */
+import { seededRandom } from '../seeded-random';
 import { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, f32ToF16Bits } from '../loader/dtype';
 import { encodeSafetensors, type TensorToEncode } from '../loader/formats/safetensors';
 import { encodeTorchZip } from '../loader/formats/torch-zip';
@@ -63,15 +64,6 @@ export function llamaTensorShapes(c: ReferenceConfig): [string, number[]][] {
   return shapes;
 }
 
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Values scaled so activations stay O(1) through the layers and logits spread out. */
 function initScale(name: string, shape: number[]): { mean: number; std: number } {
@@ -101,7 +93,7 @@ export function buildTinyModel(spec: TinyModelSpec): TinyModel {
     vocabSize: spec.vocabSize ?? 32000,
     tieWordEmbeddings: spec.tieWordEmbeddings ?? false,
   };
-  const rand = random(spec.seed);
+  const rand = seededRandom(spec.seed);
   const normal = () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
   const stored = new Map<string, Float64Array>();
   const tensors: TensorToEncode[] = llamaTensorShapes(config).map(([name, shape]) => {
@@ -114,27 +106,7 @@ export function buildTinyModel(spec: TinyModelSpec): TinyModel {
 
   const files = new Map<string, Uint8Array>();
   const text = (value: unknown) => new TextEncoder().encode(JSON.stringify(value, null, 2));
-  files.set(
-    'config.json',
-    text({
-      architectures: ['LlamaForCausalLM'],
-      model_type: 'llama',
-      hidden_size: config.hiddenSize,
-      intermediate_size: config.intermediateSize,
-      num_hidden_layers: config.numLayers,
-      num_attention_heads: config.numHeads,
-      num_key_value_heads: config.numKvHeads,
-      rms_norm_eps: config.rmsNormEps,
-      rope_theta: config.ropeTheta,
-      max_position_embeddings: spec.maxPositions ?? 512,
-      vocab_size: config.vocabSize,
-      tie_word_embeddings: config.tieWordEmbeddings,
-      hidden_act: 'silu',
-      bos_token_id: 1,
-      eos_token_id: 2,
-      torch_dtype: { F32: 'float32', F16: 'float16', BF16: 'bfloat16' }[spec.dtype],
-    }),
-  );
+  files.set('config.json', llamaConfigJson(config, { maxPositions: spec.maxPositions ?? 512, dtype: spec.dtype }));
   files.set('generation_config.json', text({ bos_token_id: 1, eos_token_id: 2 }));
   if (spec.tokenizerModel) {
     files.set('tokenizer.model', spec.tokenizerModel);
@@ -167,6 +139,29 @@ export function buildTinyModel(spec: TinyModelSpec): TinyModel {
     return values;
   };
   return { files, config, weights };
+}
+
+/** config.json for `config` as transformers writes a LlamaConfig (BOS 1, EOS 2, as LLaMA). */
+export function llamaConfigJson(config: ReferenceConfig, options: { maxPositions: number; dtype: SourceDtype }): Uint8Array {
+  const json = {
+    architectures: ['LlamaForCausalLM'],
+    model_type: 'llama',
+    hidden_size: config.hiddenSize,
+    intermediate_size: config.intermediateSize,
+    num_hidden_layers: config.numLayers,
+    num_attention_heads: config.numHeads,
+    num_key_value_heads: config.numKvHeads,
+    rms_norm_eps: config.rmsNormEps,
+    rope_theta: config.ropeTheta,
+    max_position_embeddings: options.maxPositions,
+    vocab_size: config.vocabSize,
+    tie_word_embeddings: config.tieWordEmbeddings,
+    hidden_act: 'silu',
+    bos_token_id: 1,
+    eos_token_id: 2,
+    torch_dtype: { F32: 'float32', F16: 'float16', BF16: 'bfloat16' }[options.dtype],
+  };
+  return new TextEncoder().encode(JSON.stringify(json, null, 2));
 }
 
 /** tokenizer_config.json as LLaMA-1 era repos ship it (legacy sentencepiece behaviour). */

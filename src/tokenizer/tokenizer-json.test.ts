@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isEngineError } from '../errors';
+import { sentencePieceToTokenizerJson } from './llama-converter';
 import { LlamaTokenizer } from './llama-tokenizer';
 import { parseSentencePieceModel } from './sentencepiece-model';
 import { llamaModelBytes, seededRandom } from './testing';
@@ -98,33 +99,8 @@ describe('parseTokenizerJson on a small handmade tokenizer.json', () => {
 });
 
 describe('parseTokenizerJson on a LLaMA tokenizer.json derived from the real model', () => {
-  /**
-   * What transformers' LlamaConverter writes: the sentencepiece vocabulary, and as merges every
-   * split of every normal piece into two normal pieces, in piece score order.
-   */
-  function llamaTokenizerJson(): string {
-    const model = parseSentencePieceModel(llamaModelBytes());
-    const vocab: Record<string, number> = {};
-    model.pieces.forEach(({ piece }, id) => (vocab[piece] = id));
-    const isNormal = (piece: string) => vocab[piece] !== undefined && model.pieces[vocab[piece]].type === 'normal';
-    const ordered = model.pieces.map((piece, id) => ({ ...piece, id })).filter(({ type }) => type === 'normal');
-    ordered.sort((a, b) => b.score - a.score || a.id - b.id);
-    const merges: string[] = [];
-    for (const { piece } of ordered) {
-      const characters = [...piece];
-      for (let split = 1; split < characters.length; split++) {
-        const [left, right] = [characters.slice(0, split).join(''), characters.slice(split).join('')];
-        if (isNormal(left) && isNormal(right)) merges.push(`${left} ${right}`);
-      }
-    }
-    return JSON.stringify({
-      version: '1.0',
-      added_tokens: [special(0, '<unk>'), special(1, '<s>'), special(2, '</s>')],
-      normalizer: llamaNormalizer,
-      pre_tokenizer: null,
-      model: { type: 'BPE', unk_token: '<unk>', byte_fallback: true, fuse_unk: true, vocab, merges },
-    });
-  }
+  // What transformers' LlamaConverter writes (src/tokenizer/llama-converter.ts).
+  const llamaTokenizerJson = () => sentencePieceToTokenizerJson(parseSentencePieceModel(llamaModelBytes()));
 
   const fromModel = LlamaTokenizer.fromSentencePiece(llamaModelBytes());
   const fromJson = LlamaTokenizer.fromTokenizerJson(llamaTokenizerJson());
