@@ -6,23 +6,23 @@
 // Bindings (group 0):
 //   0 step: Step (n_tokens, pos0)
 //   1 q: (n_tokens, N_HEADS * HEAD_DIM) f32, rotated
-//   2 k_cache: (max_seq, N_KV_HEADS * HEAD_DIM) f32, rotated
-//   3 v_cache: (max_seq, N_KV_HEADS * HEAD_DIM) f32
+//   2 k_cache: (max_seq, N_KV_HEADS * HEAD_DIM / 2) KvPair (kv_f32.wgsl or kv_f16.wgsl), rotated
+//   3 v_cache: (max_seq, N_KV_HEADS * HEAD_DIM / 2) KvPair
 //   4 out: (n_tokens, N_HEADS * HEAD_DIM) f32
 // Dispatch: (N_HEADS, n_tokens). One workgroup per (head, query); keys in tiles of WG with an
 // online softmax (running max and sum, rescaled per tile) so no score row is ever stored whole.
-// Each thread scores one key of the tile, then owns HEAD_DIM / WG output dimensions.
+// Each thread scores one key of the tile, then owns HEAD_DIM / 2 / WG pairs of output dimensions.
 
 override N_HEADS: u32;
 override N_KV_HEADS: u32;
-override HEAD_DIM: u32; // <= WG * MAX_DIMS_PER_THREAD, multiple of 4
+override HEAD_DIM: u32; // <= 2 * WG * MAX_PAIRS_PER_THREAD, multiple of 4
 override WG: u32 = 64;
-const MAX_DIMS_PER_THREAD: u32 = 4u;
+const MAX_PAIRS_PER_THREAD: u32 = 2u;
 
 @group(0) @binding(0) var<uniform> step: Step;
 @group(0) @binding(1) var<storage, read> q: array<f32>;
-@group(0) @binding(2) var<storage, read> k_cache: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read> v_cache: array<f32>;
+@group(0) @binding(2) var<storage, read> k_cache: array<KvPair>;
+@group(0) @binding(3) var<storage, read> v_cache: array<KvPair>;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
 
 var<workgroup> q_scaled: array<vec4<f32>, HEAD_DIM / 4u>;
@@ -46,16 +46,17 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 
   var running_max = NEG_BIG;
   var running_sum = 0.0;
-  var acc: array<f32, MAX_DIMS_PER_THREAD>;
+  var acc: array<vec2<f32>, MAX_PAIRS_PER_THREAD>;
   for (var key0 = 0u; key0 <= last_key; key0 += WG) {
     // Score one key per thread.
     let key = key0 + tid;
     var score = NEG_BIG;
     if (key <= last_key) {
-      let k_base = (key * kv_dim + kv_head * HEAD_DIM) / 4u;
+      let k_base = (key * kv_dim + kv_head * HEAD_DIM) / 2u;
       var dot_sum = 0.0;
       for (var d4 = 0u; d4 < HEAD_DIM / 4u; d4++) {
-        dot_sum += dot(q_scaled[d4], k_cache[k_base + d4]);
+        let k4 = vec4<f32>(kv_unpack(k_cache[k_base + 2u * d4]), kv_unpack(k_cache[k_base + 2u * d4 + 1u]));
+        dot_sum += dot(q_scaled[d4], k4);
       }
       score = dot_sum;
     }
@@ -80,12 +81,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
     running_sum = running_sum * correction + tile_sum;
     running_max = new_max;
-    for (var i = 0u; i < MAX_DIMS_PER_THREAD; i++) {
-      let d = tid + i * WG;
-      if (d < HEAD_DIM) {
+    for (var i = 0u; i < MAX_PAIRS_PER_THREAD; i++) {
+      let p = tid + i * WG;
+      if (p < HEAD_DIM / 2u) {
         var value = acc[i] * correction;
         for (var j = 0u; j < n_keys; j++) {
-          value += probs[j] * v_cache[(key0 + j) * kv_dim + kv_head * HEAD_DIM + d];
+          value += probs[j] * kv_unpack(v_cache[((key0 + j) * kv_dim + kv_head * HEAD_DIM) / 2u + p]);
         }
         acc[i] = value;
       }
@@ -93,10 +94,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     workgroupBarrier();
   }
 
-  for (var i = 0u; i < MAX_DIMS_PER_THREAD; i++) {
-    let d = tid + i * WG;
-    if (d < HEAD_DIM) {
-      out[t * q_dim + head * HEAD_DIM + d] = acc[i] / running_sum;
+  for (var i = 0u; i < MAX_PAIRS_PER_THREAD; i++) {
+    let p = tid + i * WG;
+    if (p < HEAD_DIM / 2u) {
+      let value = acc[i] / running_sum;
+      out[t * q_dim + head * HEAD_DIM + 2u * p] = value.x;
+      out[t * q_dim + head * HEAD_DIM + 2u * p + 1u] = value.y;
     }
   }
 }

@@ -8,23 +8,23 @@
 // Bindings (group 0):
 //   0 step: Step (n_tokens = 1, pos0 = the query's position)
 //   1 q: (N_HEADS * HEAD_DIM) f32, rotated
-//   2 k_cache: (max_seq, N_KV_HEADS * HEAD_DIM) f32, rotated
-//   3 v_cache: (max_seq, N_KV_HEADS * HEAD_DIM) f32
+//   2 k_cache: (max_seq, N_KV_HEADS * HEAD_DIM / 2) KvPair (kv_f32.wgsl or kv_f16.wgsl), rotated
+//   3 v_cache: (max_seq, N_KV_HEADS * HEAD_DIM / 2) KvPair
 //   4 partials: (N_HEADS, MAX_CHUNKS, HEAD_DIM + 2) f32: acc_c, then m_c, l_c
 // Dispatch: (N_HEADS, ceil((pos0 + 1) / CHUNK)). CHUNK = WG: one key per thread for the score,
-// then each thread owns HEAD_DIM / WG output dimensions of the weighted sum.
+// then each thread owns HEAD_DIM / 2 / WG pairs of output dimensions of the weighted sum.
 
 override N_HEADS: u32;
 override N_KV_HEADS: u32;
-override HEAD_DIM: u32; // <= WG * MAX_DIMS_PER_THREAD, multiple of 4
+override HEAD_DIM: u32; // <= 2 * WG * MAX_PAIRS_PER_THREAD, multiple of 4
 override MAX_CHUNKS: u32;
 override WG: u32 = 64;
-const MAX_DIMS_PER_THREAD: u32 = 4u;
+const MAX_PAIRS_PER_THREAD: u32 = 2u;
 
 @group(0) @binding(0) var<uniform> step: Step;
 @group(0) @binding(1) var<storage, read> q: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> k_cache: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read> v_cache: array<f32>;
+@group(0) @binding(2) var<storage, read> k_cache: array<KvPair>;
+@group(0) @binding(3) var<storage, read> v_cache: array<KvPair>;
 @group(0) @binding(4) var<storage, read_write> partials: array<f32>;
 
 var<workgroup> q_scaled: array<vec4<f32>, HEAD_DIM / 4u>;
@@ -46,10 +46,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
 
   var score = NEG_BIG;
   if (tid < n_keys) {
-    let k_base = ((key0 + tid) * kv_dim + kv_head * HEAD_DIM) / 4u;
+    let k_base = ((key0 + tid) * kv_dim + kv_head * HEAD_DIM) / 2u;
     var dot_sum = 0.0;
     for (var d4 = 0u; d4 < HEAD_DIM / 4u; d4++) {
-      dot_sum += dot(q_scaled[d4], k_cache[k_base + d4]);
+      let k4 = vec4<f32>(kv_unpack(k_cache[k_base + 2u * d4]), kv_unpack(k_cache[k_base + 2u * d4 + 1u]));
+      dot_sum += dot(q_scaled[d4], k4);
     }
     score = dot_sum;
   }
@@ -66,14 +67,15 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   workgroupBarrier();
 
   let out_base = (head * MAX_CHUNKS + chunk) * (HEAD_DIM + 2u);
-  for (var i = 0u; i < MAX_DIMS_PER_THREAD; i++) {
-    let d = tid + i * WG;
-    if (d < HEAD_DIM) {
-      var acc = 0.0;
+  for (var i = 0u; i < MAX_PAIRS_PER_THREAD; i++) {
+    let p = tid + i * WG;
+    if (p < HEAD_DIM / 2u) {
+      var acc = vec2<f32>(0.0);
       for (var j = 0u; j < n_keys; j++) {
-        acc += probs[j] * v_cache[(key0 + j) * kv_dim + kv_head * HEAD_DIM + d];
+        acc += probs[j] * kv_unpack(v_cache[((key0 + j) * kv_dim + kv_head * HEAD_DIM) / 2u + p]);
       }
-      partials[out_base + d] = acc;
+      partials[out_base + 2u * p] = acc.x;
+      partials[out_base + 2u * p + 1u] = acc.y;
     }
   }
   if (tid == 0u) {

@@ -8,10 +8,12 @@
 //   1 qkv: (n_tokens, Q_DIM + 2 KV_DIM) f32; per row q, k, v projections (one fused matmul)
 //   2 rope: (max_pos, HEAD_DIM / 2) vec2<f32> (cos, sin), computed in float64 on the CPU
 //   3 q: (n_tokens, Q_DIM) f32, rotated
-//   4 k_cache: (max_seq, KV_DIM) f32, rows pos0 .. pos0 + n_tokens written, rotated
-//   5 v_cache: (max_seq, KV_DIM) f32, rows pos0 .. pos0 + n_tokens written
-// Dispatch: ceil(n_tokens * (N_HEADS + 2 N_KV_HEADS) * HEAD_DIM / 2 / WG) workgroups, flattened;
-// one thread per rotated pair (or per pair of v elements copied).
+//   4 k_cache: (max_seq, KV_DIM / 2) KvPair (kv_f32.wgsl or kv_f16.wgsl), rows pos0 ..
+//      pos0 + n_tokens written, rotated
+//   5 v_cache: (max_seq, KV_DIM / 2) KvPair, rows pos0 .. pos0 + n_tokens written
+// Dispatch: ceil(n_tokens * (N_HEADS + 2 N_KV_HEADS) * HEAD_DIM / 4 / WG) workgroups, flattened;
+// one thread per two adjacent rotated pairs (j, j + h), (j + 1, j + 1 + h), so k is stored as
+// whole KvPairs (or per four v elements copied). HEAD_DIM is a multiple of 4.
 
 override N_HEADS: u32;
 override N_KV_HEADS: u32;
@@ -22,8 +24,8 @@ override WG: u32 = 256;
 @group(0) @binding(1) var<storage, read> qkv: array<f32>;
 @group(0) @binding(2) var<storage, read> rope: array<vec2<f32>>;
 @group(0) @binding(3) var<storage, read_write> q: array<f32>;
-@group(0) @binding(4) var<storage, read_write> k_cache: array<f32>;
-@group(0) @binding(5) var<storage, read_write> v_cache: array<f32>;
+@group(0) @binding(4) var<storage, read_write> k_cache: array<KvPair>;
+@group(0) @binding(5) var<storage, read_write> v_cache: array<KvPair>;
 
 @compute @workgroup_size(WG)
 fn main(
@@ -32,42 +34,50 @@ fn main(
   @builtin(local_invocation_index) tid: u32,
 ) {
   let half = HEAD_DIM / 2u;
+  let quarter = HEAD_DIM / 4u;
   let q_dim = N_HEADS * HEAD_DIM;
   let kv_dim = N_KV_HEADS * HEAD_DIM;
-  let slots = (N_HEADS + 2u * N_KV_HEADS) * half;
+  let slots = (N_HEADS + 2u * N_KV_HEADS) * quarter;
   let i = flat_workgroup(wid, nwg) * WG + tid;
   if (i >= step.n_tokens * slots) {
     return;
   }
   let t = i / slots;
   let s = i % slots;
+  let head_slot = s / quarter; // q heads, then k heads, then v heads
+  let m = s % quarter;
   let pos = step.pos0 + t;
   let row = t * (q_dim + 2u * kv_dim);
 
-  if (s < (N_HEADS + N_KV_HEADS) * half) {
-    let is_q = s < N_HEADS * half;
-    let head = select(s / half - N_HEADS, s / half, is_q);
-    let j = s % half;
+  if (head_slot < N_HEADS + N_KV_HEADS) {
+    let is_q = head_slot < N_HEADS;
+    let head = select(head_slot - N_HEADS, head_slot, is_q);
+    let j = 2u * m;
     let src = row + select(q_dim, 0u, is_q) + head * HEAD_DIM + j;
-    let a = qkv[src];
-    let b = qkv[src + half];
-    let cs = rope[pos * half + j];
-    let ra = a * cs.x - b * cs.y;
-    let rb = b * cs.x + a * cs.y;
+    let a = vec2<f32>(qkv[src], qkv[src + 1u]);
+    let b = vec2<f32>(qkv[src + half], qkv[src + half + 1u]);
+    let cs0 = rope[pos * half + j];
+    let cs1 = rope[pos * half + j + 1u];
+    let cos_j = vec2<f32>(cs0.x, cs1.x);
+    let sin_j = vec2<f32>(cs0.y, cs1.y);
+    let ra = a * cos_j - b * sin_j;
+    let rb = b * cos_j + a * sin_j;
     if (is_q) {
       let dst = t * q_dim + head * HEAD_DIM + j;
-      q[dst] = ra;
-      q[dst + half] = rb;
+      q[dst] = ra.x;
+      q[dst + 1u] = ra.y;
+      q[dst + half] = rb.x;
+      q[dst + half + 1u] = rb.y;
     } else {
-      let dst = pos * kv_dim + head * HEAD_DIM + j;
-      k_cache[dst] = ra;
-      k_cache[dst + half] = rb;
+      let dst = (pos * kv_dim + head * HEAD_DIM + j) / 2u;
+      k_cache[dst] = kv_pack(ra);
+      k_cache[dst + half / 2u] = kv_pack(rb);
     }
   } else {
-    let e = 2u * (s - (N_HEADS + N_KV_HEADS) * half);
+    let e = (head_slot - N_HEADS - N_KV_HEADS) * HEAD_DIM + 4u * m;
     let src = row + q_dim + kv_dim + e;
-    let dst = pos * kv_dim + e;
-    v_cache[dst] = qkv[src];
-    v_cache[dst + 1u] = qkv[src + 1u];
+    let dst = (pos * kv_dim + e) / 2u;
+    v_cache[dst] = kv_pack(vec2<f32>(qkv[src], qkv[src + 1u]));
+    v_cache[dst + 1u] = kv_pack(vec2<f32>(qkv[src + 2u], qkv[src + 3u]));
   }
 }

@@ -6,14 +6,14 @@
 import { STORAGE, UNIFORM, createBuffer, createBufferWith, encodeStep, grid, type StepParams } from '../gpu/buffers';
 import { attentionOp, attentionPartialsBytes, linearOp, rmsnormOp, ropeKvOp, sampleOp, type Dispatch } from '../gpu/ops';
 import type { Gpu } from '../gpu/runtime';
-import type { WeightFormat } from '../gpu/shaders';
+import { KV_BYTES_PER_ELEMENT, type WeightFormat } from '../gpu/shaders';
 import type { PassTimer } from '../gpu/timing';
 import type { LlamaConfig } from '../model/config';
 import { loadWeights } from '../model/load-weights';
 import { randomWeights } from '../model/random-weights';
 import { ropeTable } from '../model/rope';
 import { matrixBytes } from '../model/upload';
-import type { WeightLayout } from '../model/weights';
+import { kvFormatFor, type WeightLayout } from '../model/weights';
 
 export interface Ceilings {
   copyGBs: number;
@@ -177,19 +177,21 @@ export async function benchKernels(gpu: Gpu, timer: PassTimer, config: LlamaConf
     }
 
     const heads = { nHeads: config.numHeads, nKvHeads: config.numKvHeads, headDim: config.headDim };
-    const kCache = buffer('bench k cache', maxContext * kvDim * 4);
-    const vCache = buffer('bench v cache', maxContext * kvDim * 4);
+    const kvFormat = kvFormatFor(format);
+    const kvElement = KV_BYTES_PER_ELEMENT[kvFormat];
+    const kCache = buffer('bench k cache', maxContext * kvDim * kvElement);
+    const vCache = buffer('bench v cache', maxContext * kvDim * kvElement);
     const q = buffer('bench q', t * qDim * 4);
     const out = buffer('bench attention out', t * qDim * 4);
     const partials = buffer('bench attention partials', attentionPartialsBytes(heads, maxContext));
-    const attention = await attentionOp(gpu, { label: 'attention', ...heads, step, q, kCache, vCache, out, partials, maxSeq: maxContext });
+    const attention = await attentionOp(gpu, { label: 'attention', ...heads, step, q, kCache, vCache, kvFormat, out, partials, maxSeq: maxContext });
     for (const context of plan.quick ? [128] : [128, 1024, 2048]) {
-      await time('attention decode', `context ${context}`, attention, 1, { nTokens: 1, pos0: context - 1 }, { bytes: 2 * context * kvDim * 4 + 2 * qDim * 4 });
+      await time('attention decode', `context ${context}`, attention, 1, { nTokens: 1, pos0: context - 1 }, { bytes: 2 * context * kvDim * kvElement + 2 * qDim * 4 });
     }
     const rope = createBufferWith(device, 'bench rope', ropeTable(config.headDim, maxContext, config.ropeTheta));
     owned.push(rope);
-    const ropeKv = await ropeKvOp(gpu, { label: 'rope', ...heads, step, qkv: x, rope, q, kCache, vCache });
-    for (const n of [1, t]) await time('RoPE + KV store', `${n} token(s)`, ropeKv, n, { nTokens: n, pos0: 0 }, { bytes: n * (qDim + 2 * kvDim) * 8 });
+    const ropeKv = await ropeKvOp(gpu, { label: 'rope', ...heads, step, qkv: x, rope, q, kCache, vCache, kvFormat });
+    for (const n of [1, t]) await time('RoPE + KV store', `${n} token(s)`, ropeKv, n, { nTokens: n, pos0: 0 }, { bytes: n * (qDim * 8 + 2 * kvDim * (4 + kvElement)) });
     const norm = await rmsnormOp(gpu, { label: 'rmsnorm', step, x, gain: weights.vectors.get('gain')!, y, dim: d, eps: config.rmsNormEps });
     for (const n of [1, t]) await time('RMSNorm', `${n} x ${d}`, norm, n, { nTokens: n, pos0: 0 }, { bytes: 2 * n * d * 4 });
     const ids = buffer('bench ids', 16);

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { attentionRef, rmsnormRef, ropeRef, siluRef } from '../model/reference';
 import { ropeTable } from '../model/rope';
+import { f16BitsToF32, f32ToF16Bits } from '../loader/dtype';
 import { attentionOp, attentionPartialsBytes, rmsnormOp, ropeKvOp, swigluOp } from './ops';
-import { gpuBuffer, poisoned, randomNormal, readF32, relativeError, run, runAt, seededRandom, stepBuffer, testGpu } from './testing';
+import type { KvFormat } from './shaders';
+import { gpuBuffer, poisoned, randomNormal, readF32, readU32, relativeError, run, runAt, seededRandom, stepBuffer, testGpu, type TestGpu } from './testing';
 
 describe('rmsnorm', () => {
   // One f32 sum of squares over DIM terms and a hardware inverseSqrt (WGSL: 2 ulp): ~1e-6.
@@ -48,16 +50,40 @@ describe('swiglu', () => {
 
 describe('rope_kv + attention', () => {
   // Scores are f32 dot products over HEAD_DIM terms and the softmax an online f32 one over
-  // <= 140 keys; RoPE uses the f32-rounded float64 table. Together ~1e-6 relative.
+  // <= 140 keys; RoPE uses the f32-rounded float64 table. Together ~1e-6 relative. The
+  // attention reference reads the cache the kernel wrote (decoded), so the same bound holds for
+  // an f16 cache; the f16 store itself is checked against the float64 rows at f16's rounding,
+  // 2^-11 relative per element (max error over the max magnitude stays below that).
   const TOLERANCE = 1e-5;
-  it.each([
-    // nHeads, nKvHeads, headDim, pos0, T
-    [4, 4, 32, 0, 5], // MHA prefill from an empty cache
-    [6, 2, 20, 0, 67], // GQA prefill spanning two key tiles
-    [6, 2, 20, 70, 1], // GQA decode after a 70-token context: split-K over 2 key chunks
-    [4, 1, 132, 300, 1], // decode over 5 key chunks, head dim 132 (3 dims per thread)
-    [3, 1, 160, 3, 9], // multi-query, head dim > workgroup: 3 dims per thread
-  ])('H=%i Hkv=%i hd=%i pos0=%i T=%i', async (nHeads, nKvHeads, headDim, pos0, t) => {
+  const F16_STORE_TOLERANCE = 2 ** -11;
+  const F16_NAN = 0x7e00;
+
+  /** The cache as the GPU holds it (f32, or f16 two per u32), and back as float64. */
+  const encodeCache = (values: Float32Array, format: KvFormat): Float32Array | Uint32Array => {
+    if (format === 'f32') return values;
+    const packed = new Uint32Array(values.length / 2);
+    const half = (x: number) => (Number.isNaN(x) ? F16_NAN : f32ToF16Bits(x));
+    for (let i = 0; i < packed.length; i++) packed[i] = (half(values[2 * i]) | (half(values[2 * i + 1]) << 16)) >>> 0;
+    return packed;
+  };
+  const decodeCache = (data: Float32Array | Uint32Array, format: KvFormat, count: number): Float64Array =>
+    format === 'f32'
+      ? Float64Array.from(data.subarray(0, count))
+      : Float64Array.from({ length: count }, (_, i) => f16BitsToF32((data[i >> 1] >>> (16 * (i & 1))) & 0xffff));
+  const readCache = async (g: TestGpu, buffer: GPUBuffer, format: KvFormat, count: number): Promise<Float64Array> =>
+    decodeCache(format === 'f32' ? await readF32(g, buffer) : await readU32(g, buffer), format, count);
+
+  it.each<[number, number, number, number, number, KvFormat]>([
+    // nHeads, nKvHeads, headDim, pos0, T, KV cache
+    [4, 4, 32, 0, 5, 'f32'], // MHA prefill from an empty cache
+    [6, 2, 20, 0, 67, 'f32'], // GQA prefill spanning two key tiles
+    [6, 2, 20, 70, 1, 'f32'], // GQA decode after a 70-token context: split-K over 2 key chunks
+    [4, 1, 132, 300, 1, 'f32'], // decode over 5 key chunks, head dim 132 (2 dim pairs per thread)
+    [3, 1, 160, 3, 9, 'f32'], // multi-query, head dim > workgroup: 2 dim pairs per thread
+    [6, 2, 20, 0, 67, 'f16'], // the same at an f16 cache: GQA prefill over two tiles
+    [4, 1, 132, 300, 1, 'f16'], // split-K decode over 5 chunks
+    [3, 1, 160, 3, 9, 'f16'], // prefill after a context, head dim > workgroup
+  ])('H=%i Hkv=%i hd=%i pos0=%i T=%i, %s cache', async (nHeads, nKvHeads, headDim, pos0, t, kvFormat) => {
     const g = await testGpu();
     const random = seededRandom(nHeads * 1000 + pos0 * 10 + t);
     const maxSeq = pos0 + t + 3;
@@ -71,20 +97,27 @@ describe('rope_kv + attention', () => {
     kCache.set(randomNormal(random, pos0 * kvDim));
     vCache.set(randomNormal(random, pos0 * kvDim));
     const step = stepBuffer(g, { nTokens: t, pos0 });
-    const kBuffer = gpuBuffer(g, 'k cache', kCache);
-    const vBuffer = gpuBuffer(g, 'v cache', vCache);
+    const [kEncoded, vEncoded] = [encodeCache(kCache, kvFormat), encodeCache(vCache, kvFormat)];
+    const kBuffer = gpuBuffer(g, 'k cache', kEncoded);
+    const vBuffer = gpuBuffer(g, 'v cache', vEncoded);
     const q = gpuBuffer(g, 'q', poisoned(t * qDim));
     const out = gpuBuffer(g, 'out', poisoned(t * qDim));
     const shape = { nHeads, nKvHeads, headDim };
     const rope = gpuBuffer(g, 'rope', ropeTable(headDim, maxSeq, theta));
-    const ropeKv = await ropeKvOp(g, { label: 'rope', ...shape, step, qkv: gpuBuffer(g, 'qkv', qkv), rope, q, kCache: kBuffer, vCache: vBuffer });
+    const ropeKv = await ropeKvOp(g, { label: 'rope', ...shape, step, qkv: gpuBuffer(g, 'qkv', qkv), rope, q, kCache: kBuffer, vCache: vBuffer, kvFormat });
     const partials = gpuBuffer(g, 'partials', poisoned(attentionPartialsBytes(shape, maxSeq) / 4));
-    const attention = await attentionOp(g, { label: 'attention', ...shape, step, q, kCache: kBuffer, vCache: vBuffer, out, partials, maxSeq });
+    const attention = await attentionOp(g, { label: 'attention', ...shape, step, q, kCache: kBuffer, vCache: vBuffer, kvFormat, out, partials, maxSeq });
     runAt(g, t, pos0, ropeKv, attention);
 
     const qRef = new Float64Array(t * qDim);
-    const kRef = Float64Array.from(kCache.subarray(0, (pos0 + t) * kvDim));
-    const vRef = Float64Array.from(vCache.subarray(0, (pos0 + t) * kvDim));
+    // The earlier context as stored, then the chunk's rows in float64.
+    const withContext = (encoded: Float32Array | Uint32Array) => {
+      const rows = new Float64Array((pos0 + t) * kvDim);
+      rows.set(decodeCache(encoded, kvFormat, pos0 * kvDim));
+      return rows;
+    };
+    const kRef = withContext(kEncoded);
+    const vRef = withContext(vEncoded);
     for (let i = 0; i < t; i++) {
       const row = i * (qDim + 2 * kvDim);
       qRef.set(qkv.subarray(row, row + qDim), i * qDim);
@@ -94,10 +127,19 @@ describe('rope_kv + attention', () => {
       for (let h = 0; h < nKvHeads; h++) ropeRef(kRef, (pos0 + i) * kvDim + h * headDim, headDim, pos0 + i, theta);
     }
     expect(relativeError(await readF32(g, q), qRef)).toBeLessThan(TOLERANCE);
-    const kGpu = await readF32(g, kBuffer, (pos0 + t) * kvDim);
-    expect(relativeError(kGpu, kRef)).toBeLessThan(TOLERANCE);
-    expect(relativeError(await readF32(g, vBuffer, (pos0 + t) * kvDim), vRef)).toBe(0);
-    const expected = attentionRef(qRef, kRef, vRef, t, pos0, nHeads, nKvHeads, headDim);
+    const [kAll, vGpu] = [await readCache(g, kBuffer, kvFormat, maxSeq * kvDim), await readCache(g, vBuffer, kvFormat, (pos0 + t) * kvDim)];
+    const kGpu = kAll.subarray(0, (pos0 + t) * kvDim);
+    if (kvFormat === 'f32') {
+      expect(relativeError(kGpu, kRef)).toBeLessThan(TOLERANCE);
+      expect(relativeError(vGpu, vRef)).toBe(0);
+    } else {
+      expect(relativeError(kGpu, kRef)).toBeLessThan(F16_STORE_TOLERANCE);
+      expect(relativeError(kGpu, kRef)).toBeGreaterThan(0); // the rows really went through f16
+      expect(relativeError(vGpu, vRef)).toBeLessThan(F16_STORE_TOLERANCE);
+    }
+    // The rows after the chunk stay poison: the store wrote exactly its rows.
+    expect(kAll.subarray((pos0 + t) * kvDim).every(Number.isNaN)).toBe(true);
+    const expected = attentionRef(qRef, kGpu, vGpu, t, pos0, nHeads, nKvHeads, headDim);
     expect(relativeError(await readF32(g, out), expected)).toBeLessThan(TOLERANCE);
   });
 });

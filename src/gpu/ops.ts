@@ -7,7 +7,7 @@
  */
 import { grid } from './buffers';
 import type { PipelineCache } from './pipelines';
-import type { WeightFormat } from './shaders';
+import { KV_ACCESSOR, type KvFormat, type WeightFormat } from './shaders';
 
 export interface OpContext {
   device: GPUDevice;
@@ -192,15 +192,16 @@ export interface AttentionShape {
 /** RoPE on q and k, k and v appended to the cache at rows pos0 .. pos0 + T. */
 export async function ropeKvOp(
   ctx: OpContext,
-  a: AttentionShape & { label: string; step: GPUBuffer; qkv: GPUBuffer; rope: GPUBuffer; q: GPUBuffer; kCache: GPUBuffer; vCache: GPUBuffer },
+  a: AttentionShape & { label: string; step: GPUBuffer; qkv: GPUBuffer; rope: GPUBuffer; q: GPUBuffer; kCache: GPUBuffer; vCache: GPUBuffer; kvFormat: KvFormat },
 ): Promise<Dispatch> {
   const kernel = await ctx.pipelines.get({
     kernel: 'rope_kv.wgsl',
+    accessors: [KV_ACCESSOR[a.kvFormat]],
     bindings: ['uniform', 'read', 'read', 'storage', 'storage', 'storage'],
     constants: { N_HEADS: a.nHeads, N_KV_HEADS: a.nKvHeads, HEAD_DIM: a.headDim, WG },
   });
   const group = bindGroup(ctx, kernel.layout, a.label, [a.step, a.qkv, a.rope, a.q, a.kCache, a.vCache]);
-  const slotsPerToken = ((a.nHeads + 2 * a.nKvHeads) * a.headDim) / 2;
+  const slotsPerToken = ((a.nHeads + 2 * a.nKvHeads) * a.headDim) / 4;
   return {
     label: a.label,
     encode(pass, nTokens) {
@@ -231,6 +232,7 @@ export async function attentionOp(
     q: GPUBuffer;
     kCache: GPUBuffer;
     vCache: GPUBuffer;
+    kvFormat: KvFormat;
     out: GPUBuffer;
     /** Scratch of attentionPartialsBytes(shape, maxSeq) bytes, shareable by every layer. */
     partials: GPUBuffer;
@@ -240,9 +242,10 @@ export async function attentionOp(
   const heads = { N_HEADS: a.nHeads, N_KV_HEADS: a.nKvHeads, HEAD_DIM: a.headDim };
   const maxChunks = Math.ceil(a.maxSeq / ATTENTION_CHUNK);
   const partials = a.partials;
+  const accessors = [KV_ACCESSOR[a.kvFormat]];
   const [prefill, decode, merge] = await Promise.all([
-    ctx.pipelines.get({ kernel: 'attention.wgsl', bindings: ['uniform', 'read', 'read', 'read', 'storage'], constants: { ...heads, WG: 64 } }),
-    ctx.pipelines.get({ kernel: 'attention_decode.wgsl', bindings: ['uniform', 'read', 'read', 'read', 'storage'], constants: { ...heads, MAX_CHUNKS: maxChunks, WG: ATTENTION_CHUNK } }),
+    ctx.pipelines.get({ kernel: 'attention.wgsl', accessors, bindings: ['uniform', 'read', 'read', 'read', 'storage'], constants: { ...heads, WG: 64 } }),
+    ctx.pipelines.get({ kernel: 'attention_decode.wgsl', accessors, bindings: ['uniform', 'read', 'read', 'read', 'storage'], constants: { ...heads, MAX_CHUNKS: maxChunks, WG: ATTENTION_CHUNK } }),
     ctx.pipelines.get({ kernel: 'attention_merge.wgsl', bindings: ['uniform', 'read', 'storage'], constants: { N_HEADS: a.nHeads, HEAD_DIM: a.headDim, MAX_CHUNKS: maxChunks, CHUNK: ATTENTION_CHUNK, WG: 64 } }),
   ]);
   const prefillGroup = bindGroup(ctx, prefill.layout, a.label, [a.step, a.q, a.kCache, a.vCache, a.out]);

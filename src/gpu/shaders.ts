@@ -8,6 +8,8 @@ import weightsF32 from '../../shaders/weights_f32.wgsl?raw';
 import weightsF16 from '../../shaders/weights_f16.wgsl?raw';
 import weightsF16Native from '../../shaders/weights_f16_native.wgsl?raw';
 import weightsQ4 from '../../shaders/weights_q4.wgsl?raw';
+import kvF32 from '../../shaders/kv_f32.wgsl?raw';
+import kvF16 from '../../shaders/kv_f16.wgsl?raw';
 import source from '../../shaders/source.wgsl?raw';
 import embedding from '../../shaders/embedding.wgsl?raw';
 import rmsnorm from '../../shaders/rmsnorm.wgsl?raw';
@@ -37,6 +39,8 @@ export const SHADER_FILES = {
   'weights_f16.wgsl': weightsF16,
   'weights_f16_native.wgsl': weightsF16Native,
   'weights_q4.wgsl': weightsQ4,
+  'kv_f32.wgsl': kvF32,
+  'kv_f16.wgsl': kvF16,
   'source.wgsl': source,
   'embedding.wgsl': embedding,
   'rmsnorm.wgsl': rmsnorm,
@@ -71,6 +75,16 @@ export const WEIGHT_ACCESSOR: Record<WeightFormat, ShaderFile> = {
   f16: 'weights_f16.wgsl',
   q4: 'weights_q4.wgsl',
 };
+
+/** How the engine stores the KV cache: f32 for the f32 engine, f16 (two per u32) otherwise. */
+export type KvFormat = 'f32' | 'f16';
+
+export const KV_ACCESSOR: Record<KvFormat, ShaderFile> = {
+  f32: 'kv_f32.wgsl',
+  f16: 'kv_f16.wgsl',
+};
+
+export const KV_BYTES_PER_ELEMENT: Record<KvFormat, number> = { f32: 4, f16: 2 };
 
 /** SRC_DTYPE codes of source.wgsl. */
 export const SOURCE_DTYPE_CODE = { F32: 0, F16: 1, BF16: 2 } as const;

@@ -113,7 +113,7 @@ describe('weight map and memory plan', () => {
 
   it('a buffer beyond the device limit is an unsupported error naming it, before any allocation', () => {
     const big = parseConfig(JSON.stringify(LLAMA_7B));
-    const plan = planMemory(big, weightLayout(big, 'f32', true), { contextLength: 2048, maxChunk: 256, logitsRows: 1 });
+    const plan = planMemory(big, weightLayout(big, 'f32', true), { contextLength: 2048, maxChunk: 256, logitsRows: 1, kvFormat: 'f32' });
     const limits = { maxStorageBufferBindingSize: 256 << 20, maxBufferSize: 1 << 30 } as GPUSupportedLimits;
     expect(() => checkPlanFits(plan, limits)).toThrow(expect.objectContaining({ code: 'unsupported', message: expect.stringMatching(/embed needs a 500 MiB buffer/) }));
     expect(plan.weightBytes).toBeGreaterThan(26e9);

@@ -23,12 +23,12 @@ import {
   type Dispatch,
 } from '../gpu/ops';
 import type { Gpu } from '../gpu/runtime';
-import type { WeightFormat } from '../gpu/shaders';
+import { KV_BYTES_PER_ELEMENT, type WeightFormat } from '../gpu/shaders';
 import type { LlamaConfig } from './config';
 import { allocateWeights, type GpuWeights, type LoadProgress, type WeightSource } from './load-weights';
 import { checkPlanFits, planMemory, type MemoryPlan, type RunShape } from './memory-plan';
 import { ropeTable } from './rope';
-import { layerKey, lmHeadKey, weightLayout, type ModelDtype, type WeightLayout } from './weights';
+import { kvFormatFor, layerKey, lmHeadKey, weightLayout, type ModelDtype, type WeightLayout } from './weights';
 
 export interface SamplingParams {
   /** 0 = greedy. */
@@ -114,6 +114,7 @@ export class LlamaModel {
       contextLength: Math.min(options.contextLength ?? config.maxPositions, config.maxPositions),
       maxChunk: options.maxChunk ?? 256,
       logitsRows: options.logitsRows ?? 1,
+      kvFormat: options.kvFormat ?? kvFormatFor(options.dtype),
     };
     if (options.dtype === 'q4') {
       const dims = { hidden_size: config.hiddenSize, intermediate_size: config.intermediateSize, 'heads * head_dim': config.numHeads * config.headDim };
@@ -153,8 +154,10 @@ export class LlamaModel {
     const readback = Array.from({ length: READBACK_SLOTS }, (_, i) => make(`readback ${i}`, 4, USAGE.MAP_READ | USAGE.COPY_DST));
     const heads = { nHeads: numHeads, nKvHeads: numKvHeads, headDim };
     const partials = make('attention partials', attentionPartialsBytes(heads, shape.contextLength)); // (H, S / chunk, headDim + 2) f32
-    const kCaches = Array.from({ length: config.numLayers }, (_, l) => make(`k cache ${l}`, shape.contextLength * kvDim * 4)); // (S, kvDim) f32
-    const vCaches = Array.from({ length: config.numLayers }, (_, l) => make(`v cache ${l}`, shape.contextLength * kvDim * 4)); // (S, kvDim) f32
+    const kvFormat = shape.kvFormat;
+    const kvBytes = shape.contextLength * kvDim * KV_BYTES_PER_ELEMENT[kvFormat];
+    const kCaches = Array.from({ length: config.numLayers }, (_, l) => make(`k cache ${l}`, kvBytes)); // (S, kvDim) kvFormat
+    const vCaches = Array.from({ length: config.numLayers }, (_, l) => make(`v cache ${l}`, kvBytes)); // (S, kvDim) kvFormat
     const rope = createBufferWith(device, 'rope', ropeTable(headDim, shape.contextLength, config.ropeTheta, config.ropeScaling)); // (S, headDim / 2) vec2 f32
     owned.push(rope);
     const oom = await device.popErrorScope();
@@ -177,8 +180,8 @@ export class LlamaModel {
         const [attnNorm, qkvOp, ropeKv, attention, o, ffnNorm, gateUpOp, swiglu, down] = await Promise.all([
           rmsnormOp(gpu, { label: label('attn norm'), step, x, gain: vector(layerKey(l, 'attn_norm')), y: xn, dim: d, eps }),
           linearOp(gpu, { label: label('qkv'), step, x: xn, weight: matrix(layerKey(l, 'qkv')), y: qkv, norm: fused(vector(layerKey(l, 'attn_norm'))) }),
-          ropeKvOp(gpu, { label: label('rope'), ...heads, step, qkv, rope, q, kCache: kCaches[l], vCache: vCaches[l] }),
-          attentionOp(gpu, { label: label('attention'), ...heads, step, q, kCache: kCaches[l], vCache: vCaches[l], out: attn, partials, maxSeq: shape.contextLength }),
+          ropeKvOp(gpu, { label: label('rope'), ...heads, step, qkv, rope, q, kCache: kCaches[l], vCache: vCaches[l], kvFormat }),
+          attentionOp(gpu, { label: label('attention'), ...heads, step, q, kCache: kCaches[l], vCache: vCaches[l], kvFormat, out: attn, partials, maxSeq: shape.contextLength }),
           linearOp(gpu, { label: label('o'), step, x: attn, weight: matrix(layerKey(l, 'o')), y: x, accumulate: true }),
           rmsnormOp(gpu, { label: label('ffn norm'), step, x, gain: vector(layerKey(l, 'ffn_norm')), y: xn, dim: d, eps }),
           linearOp(gpu, { label: label('gate_up'), step, x: xn, weight: matrix(layerKey(l, 'gate_up')), y: gateUp, norm: fused(vector(layerKey(l, 'ffn_norm'))) }),

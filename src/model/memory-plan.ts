@@ -4,6 +4,7 @@
  * A model that cannot fit fails here with an `unsupported` error that says what would fit.
  */
 import { EngineError } from '../errors';
+import { KV_BYTES_PER_ELEMENT, type KvFormat } from '../gpu/shaders';
 import type { LlamaConfig } from './config';
 import { matrixBytes } from './upload';
 import type { WeightLayout } from './weights';
@@ -15,6 +16,8 @@ export interface RunShape {
   maxChunk: number;
   /** Rows of logits kept: maxChunk for the logits CLI, 1 for generation. */
   logitsRows: number;
+  /** KV cache element format. */
+  kvFormat: KvFormat;
 }
 
 export interface MemoryPlan {
@@ -38,7 +41,7 @@ export function planMemory(config: LlamaConfig, layout: WeightLayout, shape: Run
     bindings.push({ name: m.key, bytes: m.format === 'q4' ? m.rows * (m.cols / 2) : bytes });
   }
   weightBytes += layout.vectors.reduce((sum, vector) => sum + vector.length * 4, 0);
-  const kvLayerBytes = shape.contextLength * kvDim * 4;
+  const kvLayerBytes = shape.contextLength * kvDim * KV_BYTES_PER_ELEMENT[shape.kvFormat];
   bindings.push({ name: 'KV cache (one layer)', bytes: kvLayerBytes });
   const activations = [
     c * d * 4 * 2, // x, xn

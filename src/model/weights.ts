@@ -10,12 +10,21 @@
  * kvDim = kv heads * headDim.
  */
 import { EngineError } from '../errors';
-import type { WeightFormat } from '../gpu/shaders';
+import type { KvFormat, WeightFormat } from '../gpu/shaders';
 import type { TensorRecord } from '../loader/types';
 import type { LlamaConfig } from './config';
 
 /** The engine's storage choice, as the CLI's --dtype names it. */
 export type ModelDtype = 'f32' | 'f16' | 'q4';
+
+/**
+ * The KV cache follows the weights' precision class: f32 for the f32 engine (held to float64 at
+ * 1e-4), f16 for f16 and q4, which halves the cache (1 GiB instead of 2 for a 7B model at 2048
+ * tokens) and the bytes attention reads; see the f16-cache figures in llama.test.ts.
+ */
+export function kvFormatFor(dtype: ModelDtype): KvFormat {
+  return dtype === 'f32' ? 'f32' : 'f16';
+}
 
 export interface MatrixSpec {
   key: string;
