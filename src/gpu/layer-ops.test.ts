@@ -56,20 +56,14 @@ describe('rope_kv + attention', () => {
   // 2^-11 relative per element (max error over the max magnitude stays below that).
   const TOLERANCE = 1e-5;
   const F16_STORE_TOLERANCE = 2 ** -11;
-  const F16_NAN = 0x7e00;
 
-  /** The cache as the GPU holds it (f32, or f16 two per u32), and back as float64. */
-  const encodeCache = (values: Float32Array, format: KvFormat): Float32Array | Uint32Array => {
-    if (format === 'f32') return values;
-    const packed = new Uint32Array(values.length / 2);
-    const half = (x: number) => (Number.isNaN(x) ? F16_NAN : f32ToF16Bits(x));
-    for (let i = 0; i < packed.length; i++) packed[i] = (half(values[2 * i]) | (half(values[2 * i + 1]) << 16)) >>> 0;
-    return packed;
-  };
+  // The cache as the GPU holds it (f32, or f16 two per u32: element 2i in the low half, as
+  // pack2x16float puts it, which is little-endian u16 order), and back as float64. NaN poison
+  // stays NaN through f32ToF16Bits.
+  const encodeCache = (values: Float32Array, format: KvFormat): Float32Array | Uint32Array =>
+    format === 'f32' ? values : new Uint32Array(Uint16Array.from(values, f32ToF16Bits).buffer);
   const decodeCache = (data: Float32Array | Uint32Array, format: KvFormat, count: number): Float64Array =>
-    format === 'f32'
-      ? Float64Array.from(data.subarray(0, count))
-      : Float64Array.from({ length: count }, (_, i) => f16BitsToF32((data[i >> 1] >>> (16 * (i & 1))) & 0xffff));
+    format === 'f32' ? Float64Array.from(data.subarray(0, count)) : Float64Array.from(new Uint16Array(data.buffer, data.byteOffset, count), f16BitsToF32);
   const readCache = async (g: TestGpu, buffer: GPUBuffer, format: KvFormat, count: number): Promise<Float64Array> =>
     decodeCache(format === 'f32' ? await readF32(g, buffer) : await readU32(g, buffer), format, count);
 
