@@ -23,7 +23,7 @@ import {
   type Dispatch,
 } from '../gpu/ops';
 import type { Gpu } from '../gpu/runtime';
-import { KV_BYTES_PER_ELEMENT, type WeightFormat } from '../gpu/shaders';
+import type { WeightFormat } from '../gpu/shaders';
 import type { LlamaConfig } from './config';
 import { allocateWeights, type GpuWeights, type LoadProgress, type WeightSource } from './load-weights';
 import { checkPlanFits, planMemory, type MemoryPlan, type RunShape } from './memory-plan';
@@ -155,9 +155,8 @@ export class LlamaModel {
     const heads = { nHeads: numHeads, nKvHeads: numKvHeads, headDim };
     const partials = make('attention partials', attentionPartialsBytes(heads, shape.contextLength)); // (H, S / chunk, headDim + 2) f32
     const kvFormat = shape.kvFormat;
-    const kvBytes = shape.contextLength * kvDim * KV_BYTES_PER_ELEMENT[kvFormat];
-    const kCaches = Array.from({ length: config.numLayers }, (_, l) => make(`k cache ${l}`, kvBytes)); // (S, kvDim) kvFormat
-    const vCaches = Array.from({ length: config.numLayers }, (_, l) => make(`v cache ${l}`, kvBytes)); // (S, kvDim) kvFormat
+    const kCaches = Array.from({ length: config.numLayers }, (_, l) => make(`k cache ${l}`, plan.kvLayerBytes)); // (S, kvDim) kvFormat
+    const vCaches = Array.from({ length: config.numLayers }, (_, l) => make(`v cache ${l}`, plan.kvLayerBytes)); // (S, kvDim) kvFormat
     const rope = createBufferWith(device, 'rope', ropeTable(headDim, shape.contextLength, config.ropeTheta, config.ropeScaling)); // (S, headDim / 2) vec2 f32
     owned.push(rope);
     const oom = await device.popErrorScope();

@@ -23,6 +23,8 @@ export interface RunShape {
 export interface MemoryPlan {
   weightBytes: number;
   kvCacheBytes: number;
+  /** One layer's k (or v) cache: contextLength rows of kvDim elements in shape.kvFormat. */
+  kvLayerBytes: number;
   activationBytes: number;
   totalBytes: number;
   largestBinding: { name: string; bytes: number };
@@ -57,7 +59,7 @@ export function planMemory(config: LlamaConfig, layout: WeightLayout, shape: Run
   const largestBinding = bindings.reduce((a, b) => (b.bytes > a.bytes ? b : a));
   const activationBytes = activations.reduce((a, b) => a + b, 0);
   const kvCacheBytes = 2 * config.numLayers * kvLayerBytes;
-  return { weightBytes, kvCacheBytes, activationBytes, totalBytes: weightBytes + kvCacheBytes + activationBytes, largestBinding };
+  return { weightBytes, kvCacheBytes, kvLayerBytes, activationBytes, totalBytes: weightBytes + kvCacheBytes + activationBytes, largestBinding };
 }
 
 export function checkPlanFits(plan: MemoryPlan, limits: GPUSupportedLimits): void {
