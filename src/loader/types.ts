@@ -31,6 +31,9 @@ export interface FileSource {
   size(file: string, signal?: AbortSignal): Promise<number | null>;
   /** Bytes [offset, offset + length) of `file`; a short or failed read is an error, never a short array. */
   read(file: string, offset: number, length: number, signal?: AbortSignal): Promise<Uint8Array>;
-  /** Whole small file as text, or null when it does not exist. */
+  /** Whole small file as text, or null when it does not exist. At most MAX_TEXT_BYTES. */
   readText(file: string, signal?: AbortSignal): Promise<string | null>;
 }
+
+/** readText is for config, tokenizer and index files; a larger "text" file is a mistake, not something to load. */
+export const MAX_TEXT_BYTES = 64 * 1024 * 1024;

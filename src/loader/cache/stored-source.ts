@@ -5,13 +5,10 @@
  */
 
 import { EngineError } from '../../errors';
-import type { FileSource } from '../types';
+import { MAX_TEXT_BYTES, type FileSource } from '../types';
 
 /** Reads exactly bytes [offset, offset + length) of a stored file, or throws. */
 export type RangeReader = (file: string, offset: number, length: number) => Promise<Uint8Array>;
-
-/** readText is for config and tokenizer files; a larger "text" file is a mistake, not something to load. */
-const MAX_TEXT_BYTES = 64 * 1024 * 1024;
 
 export class StoredFileSource implements FileSource {
   private readonly sizes: Map<string, number>;

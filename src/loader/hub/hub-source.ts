@@ -26,7 +26,7 @@ import {
   type RetryPolicy,
 } from './hub-http';
 import { ByteCoverage, type FileProgress } from './progress';
-import type { FileSource } from '../types';
+import { MAX_TEXT_BYTES, type FileSource } from '../types';
 
 export const DEFAULT_ENDPOINT = 'https://huggingface.co';
 
@@ -49,8 +49,6 @@ export interface HubSourceOptions {
 
 /** A server that ignores `Range` may send a whole small file; a whole shard would be gigabytes. */
 const MAX_WHOLE_FILE_BYTES = 32 * 1024 * 1024;
-/** readText is for config, tokenizer and index files. */
-const MAX_TEXT_BYTES = 64 * 1024 * 1024;
 
 export class HubSource implements FileSource, HubContext {
   readonly repo: string;

@@ -7,10 +7,7 @@
 import { open, readFile, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { EngineError } from '../../errors';
-import type { FileSource } from '../types';
-
-/** readText is for config and index files; a larger "text" file is a mistake, not something to load. */
-const MAX_TEXT_BYTES = 64 * 1024 * 1024;
+import { MAX_TEXT_BYTES, type FileSource } from '../types';
 
 export class LocalFolderSource implements FileSource {
   readonly description: string;
