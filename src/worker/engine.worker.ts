@@ -11,14 +11,13 @@ import { createGpu, type Gpu } from '../gpu/runtime';
 import { OpfsCacheStore } from '../loader/cache/opfs-cache';
 import { HubSource } from '../loader/hub/hub-source';
 import { DownloadProgress } from '../loader/hub/progress';
-import type { GenerationStats, LoadRequest, LoadPhase, WorkerEvent, WorkerRequest } from './protocol';
+import type { GenerationStats, LoadRequest, WorkerEvent, WorkerRequest } from './protocol';
 
 declare const self: DedicatedWorkerGlobalScope;
 
 interface Slot {
   engine: ChatEngine;
   request: LoadRequest;
-  lastUsed: number;
   busy: boolean;
 }
 
@@ -69,10 +68,10 @@ async function load(requestId: number, request: LoadRequest, signal: AbortSignal
   const progress = (p: OpenProgress) => {
     downloads.update({ file: p.phase, doneBytes: p.doneBytes, totalBytes: p.totalBytes });
     const rate = downloads.snapshot();
-    post({ type: 'progress', requestId, progress: { phase: p.phase as LoadPhase, file: p.file, doneBytes: p.doneBytes, totalBytes: p.totalBytes, bytesPerSecond: rate.bytesPerSecond, etaSeconds: rate.etaSeconds } });
+    post({ type: 'progress', requestId, progress: { phase: p.phase, file: p.file, doneBytes: p.doneBytes, totalBytes: p.totalBytes, bytesPerSecond: rate.bytesPerSecond, etaSeconds: rate.etaSeconds } });
   };
   const open = () =>
-    openEngine(device, new HubSource({ ...request.spec }), {
+    openEngine(device, new HubSource(request.spec), {
       repo: request.spec.repo,
       revision: request.spec.revision ?? 'main',
       dtype: request.dtype,
@@ -87,8 +86,8 @@ async function load(requestId: number, request: LoadRequest, signal: AbortSignal
   try {
     opened = await open();
   } catch (error) {
-    // Two 7B models may not fit one GPU: free the least recently used idle ones and retry.
-    const idle = [...slots.entries()].filter(([, s]) => !s.busy).sort((a, b) => a[1].lastUsed - b[1].lastUsed);
+    // Two 7B models may not fit one GPU: free every idle one and retry.
+    const idle = [...slots.entries()].filter(([, s]) => !s.busy);
     if (!(error instanceof EngineError && error.code === 'out-of-memory') || idle.length === 0) throw error;
     for (const [name, slot] of idle) {
       slot.engine.dispose();
@@ -97,7 +96,7 @@ async function load(requestId: number, request: LoadRequest, signal: AbortSignal
     }
     opened = await open();
   }
-  const slot: Slot = { engine: opened.engine, request, lastUsed: Date.now(), busy: false };
+  const slot: Slot = { engine: opened.engine, request, busy: false };
   slots.set(request.slot, slot);
   post({ type: 'loaded', requestId, info: { ...info(slot, opened.fromCache), evicted, loadMs: performance.now() - started, ...(opened.cacheError ? { cacheError: opened.cacheError } : {}) } });
 }
@@ -132,7 +131,6 @@ async function handle(request: WorkerRequest): Promise<void> {
       const controller = new AbortController();
       running.set(requestId, controller);
       slot.busy = true;
-      slot.lastUsed = Date.now();
       try {
         const result = await slot.engine.chat(request.messages, request.settings, {
           signal: controller.signal,

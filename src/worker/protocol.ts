@@ -5,6 +5,7 @@
  * exactly one `done`, `loaded`, `ok` or `error`).
  */
 import type { ChatSettings } from '../chat/engine';
+import type { OpenPhase } from '../chat/open-engine';
 import type { FinishReason } from '../chat/generate';
 import type { ChatMessage } from '../chat/template';
 import type { ErrorData } from '../errors';
@@ -37,7 +38,7 @@ export type WorkerRequest =
   | { type: 'cache-delete'; requestId: number; id: string }
   | { type: 'probe'; requestId: number };
 
-export type LoadPhase = 'connect' | 'download' | 'cache-read' | 'cache-write' | 'compile';
+export type LoadPhase = OpenPhase;
 
 export interface LoadProgressEvent {
   phase: LoadPhase;
