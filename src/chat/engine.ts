@@ -8,7 +8,7 @@ import type { FileSource } from '../loader/types';
 import { LlamaModel, type LoadOptions, type SamplingParams } from '../model/llama';
 import { checkpointWeights, type WeightSource } from '../model/load-weights';
 import { ChatSession, type GenerationResult } from './generate';
-import { defaultPromptFormat, openRepo, type RepoFiles } from './repo';
+import { defaultPromptFormat, openRepo, specialTokens, type RepoFiles } from './repo';
 import { RAW_FORMAT, vicunaFormat, type ChatMessage, type PromptFormat } from './template';
 
 export interface ChatSettings extends SamplingParams {
@@ -49,7 +49,7 @@ export class ChatEngine {
     const { tokenizer } = this.repo;
     if (settings.template === 'raw') return RAW_FORMAT;
     if (settings.template === 'vicuna') {
-      return vicunaFormat({ bos: tokenizer.idToPiece(tokenizer.bosId), eos: tokenizer.idToPiece(tokenizer.eosId) }, settings.systemPrompt);
+      return vicunaFormat(specialTokens(tokenizer), settings.systemPrompt);
     }
     return defaultPromptFormat(this.repo, settings.systemPrompt);
   }
@@ -60,8 +60,7 @@ export class ChatEngine {
     const text = format.render(messages, { addGenerationPrompt: true });
     if (format.kind === 'raw') return tokenizer.encode(text, { addBos: true });
     // A repo template may write BOS itself; never add a second one.
-    const bos = tokenizer.idToPiece(tokenizer.bosId);
-    return tokenizer.encodeChat(text, { addBos: !text.startsWith(bos) });
+    return tokenizer.encodeChat(text, { addBos: !text.startsWith(specialTokens(tokenizer).bos) });
   }
 
   /**

@@ -11,7 +11,7 @@ import type { LoadOptions } from '../model/llama';
 import { checkpointWeights } from '../model/load-weights';
 import { WEIGHTS_FILE, cachedWeights, saveWeights, type StoredLayout } from '../model/weights-cache';
 import { ChatEngine } from './engine';
-import { openRepo, readRepoFiles } from './repo';
+import { openRepo, readRepoFiles, type Repo } from './repo';
 
 export type OpenPhase = 'connect' | 'download' | 'cache-read' | 'cache-write' | 'compile';
 
@@ -124,7 +124,7 @@ async function writeCache(
   cache: CacheStore,
   key: CacheKey,
   source: VersionedSource,
-  repo: Awaited<ReturnType<typeof openRepo>>,
+  repo: Repo,
   engine: ChatEngine,
   hasLmHead: boolean,
   onProgress: OpenEngineOptions['onProgress'],

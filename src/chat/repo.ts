@@ -4,7 +4,7 @@
  */
 import { EngineError } from '../errors';
 import type { FileSource, TensorRecord } from '../loader/types';
-import { discoverWeights, type WeightsFormat } from '../loader/weights-index';
+import { discoverWeights } from '../loader/weights-index';
 import { parseConfig, type LlamaConfig } from '../model/config';
 import { LlamaTokenizer } from '../tokenizer/llama-tokenizer';
 import { repoFormat, vicunaFormat, type PromptFormat } from './template';
@@ -21,7 +21,6 @@ export interface RepoFiles {
 }
 
 export interface Repo extends RepoFiles {
-  weightsFormat: WeightsFormat;
   tensors: TensorRecord[];
 }
 
@@ -88,12 +87,17 @@ export async function readRepoFiles(source: FileSource, signal?: AbortSignal): P
 
 export async function openRepo(source: FileSource, signal?: AbortSignal): Promise<Repo> {
   const files = await readRepoFiles(source, signal);
-  const { format, tensors } = await discoverWeights(source, signal);
-  return { ...files, weightsFormat: format, tensors };
+  const { tensors } = await discoverWeights(source, signal);
+  return { ...files, tensors };
+}
+
+/** The text of the tokenizer's BOS and EOS, as templates write them. */
+export function specialTokens(tokenizer: RepoFiles['tokenizer']): { bos: string; eos: string } {
+  return { bos: tokenizer.idToPiece(tokenizer.bosId), eos: tokenizer.idToPiece(tokenizer.eosId) };
 }
 
 /** The prompt format a repo asks for: its own chat template, else Vicuna v1.1. */
 export function defaultPromptFormat(repo: RepoFiles, systemPrompt?: string): PromptFormat {
-  const specialTokens = { bos: repo.tokenizer.idToPiece(repo.tokenizer.bosId), eos: repo.tokenizer.idToPiece(repo.tokenizer.eosId) };
-  return repo.chatTemplate ? repoFormat(repo.chatTemplate, specialTokens) : vicunaFormat(specialTokens, systemPrompt);
+  const tokens = specialTokens(repo.tokenizer);
+  return repo.chatTemplate ? repoFormat(repo.chatTemplate, tokens) : vicunaFormat(tokens, systemPrompt);
 }
