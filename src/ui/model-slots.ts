@@ -108,7 +108,6 @@ export class ModelSlots {
   cancel(slot: string): void {
     const pending = this.loads.get(slot);
     if (pending) void this.client.stop(pending.requestId);
-    void requestPersistence();
   }
 
   async unload(slot: string): Promise<void> {

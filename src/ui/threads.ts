@@ -37,7 +37,7 @@ export interface Thread {
   turns: CompareTurn[];
 }
 
-const EMPTY: Thread = { messages: [], turns: [] };
+export const EMPTY_THREAD: Thread = { messages: [], turns: [] };
 const storageKey = (key: string) => `thread:v1:${key}`;
 
 let counter = 0;
@@ -46,9 +46,14 @@ export function newId(): string {
   return `${Date.now().toString(36)}-${counter}-${Math.random().toString(36).slice(2, 6)}`;
 }
 
+/** An answer still on its way: waiting for the model, loading it, or streaming. */
+export function isPending(message: UiMessage): boolean {
+  return message.state === 'waiting' || message.state === 'loading' || message.state === 'streaming';
+}
+
 /** An answer that was streaming when the page closed ended there. */
 function settle(message: UiMessage): UiMessage {
-  return message.state === 'waiting' || message.state === 'loading' || message.state === 'streaming' ? { ...message, state: 'stopped' } : message;
+  return isPending(message) ? { ...message, state: 'stopped' } : message;
 }
 
 /** Where threads are saved: IndexedDB in the app, a Map in tests. */
@@ -69,7 +74,7 @@ export class Threads {
   }
 
   thread(key: string): Thread {
-    return this.state.get()[key] ?? EMPTY;
+    return this.state.get()[key] ?? EMPTY_THREAD;
   }
 
   /** Reads the saved thread once; later calls return at once. */
@@ -84,7 +89,7 @@ export class Threads {
   }
 
   update(key: string, change: (thread: Thread) => Thread): void {
-    this.state.set((all) => ({ ...all, [key]: change(all[key] ?? EMPTY) }));
+    this.state.set((all) => ({ ...all, [key]: change(all[key] ?? EMPTY_THREAD) }));
     if (!this.timers.has(key)) this.timers.set(key, setTimeout(() => void this.flush(key), 500));
   }
 
@@ -97,7 +102,7 @@ export class Threads {
   }
 
   async clear(key: string): Promise<void> {
-    this.state.set((all) => ({ ...all, [key]: EMPTY }));
+    this.state.set((all) => ({ ...all, [key]: EMPTY_THREAD }));
     clearTimeout(this.timers.get(key));
     this.timers.delete(key);
     await this.storage.del(storageKey(key));

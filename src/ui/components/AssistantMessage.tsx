@@ -1,5 +1,5 @@
 import { lazy, Suspense, useState } from 'react';
-import type { UiMessage } from '../threads';
+import { isPending, type UiMessage } from '../threads';
 import { ErrorPanel } from './ErrorPanel';
 
 // The markdown stack (parser, sanitizer, highlight.js grammars) is most of the app's code:
@@ -23,7 +23,7 @@ interface Props {
 
 export function AssistantMessage({ message, onRegenerate, onSettings, label }: Props) {
   const [copied, setCopied] = useState(false);
-  const busy = message.state === 'waiting' || message.state === 'loading' || message.state === 'streaming';
+  const busy = isPending(message);
   const copy = () => {
     void navigator.clipboard?.writeText(message.content).then(() => {
       setCopied(true);

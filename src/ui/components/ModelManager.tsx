@@ -13,6 +13,7 @@ import { LoadProgress } from './LoadProgress';
 export function ModelManager({ onClose }: { onClose: () => void }) {
   const { client, slots } = useServices();
   const slotStates = useStore(slots.state);
+  const active = Object.values(slotStates).filter((s) => s.status !== 'empty');
   const [cached, setCached] = useState<CachedModel[] | null>(null);
   const [probe, setProbe] = useState<AdapterProbe | null>(null);
   const [persisted, setPersisted] = useState<boolean | null>(null);
@@ -58,10 +59,8 @@ export function ModelManager({ onClose }: { onClose: () => void }) {
 
       <section className="space-y-2">
         <h3 className="section-title">불러온 모델 (GPU)</h3>
-        {Object.values(slotStates).filter((s) => s.status !== 'empty').length === 0 && <p className="text-sm text-zinc-500">없음</p>}
-        {Object.values(slotStates)
-          .filter((s) => s.status !== 'empty')
-          .map((state) => (
+        {active.length === 0 && <p className="text-sm text-zinc-500">없음</p>}
+        {active.map((state) => (
             <div key={state.slot} className="space-y-2 rounded-xl border border-zinc-200 p-3 text-sm dark:border-zinc-800" data-testid="loaded-model">
               <div className="flex items-center justify-between gap-2">
                 <span className="min-w-0 truncate font-mono text-xs">{state.repo}</span>

@@ -16,8 +16,11 @@ interface Props {
 export function NumberField({ label, hint, value, min, max, step, integer, testId, onChange }: Props) {
   const [draft, setDraft] = useState(String(value));
   useEffect(() => setDraft(String(value)), [value]);
-  const parsed = Number(draft);
-  const valid = draft.trim() !== '' && Number.isFinite(parsed) && parsed >= min && parsed <= max && (!integer || Number.isInteger(parsed));
+  const accepts = (text: string) => {
+    const n = Number(text);
+    return text.trim() !== '' && Number.isFinite(n) && n >= min && n <= max && (!integer || Number.isInteger(n));
+  };
+  const valid = accepts(draft);
   return (
     <label className="block text-sm">
       <span className="font-medium">{label}</span>
@@ -33,8 +36,7 @@ export function NumberField({ label, hint, value, min, max, step, integer, testI
         step={step}
         onChange={(event) => {
           setDraft(event.target.value);
-          const next = Number(event.target.value);
-          if (event.target.value.trim() !== '' && Number.isFinite(next) && next >= min && next <= max && (!integer || Number.isInteger(next))) onChange(next);
+          if (accepts(event.target.value)) onChange(Number(event.target.value));
         }}
       />
       {!valid && <span className="text-xs text-rose-600">{`${min} ~ ${max}${integer ? ' 정수' : ''}`}</span>}

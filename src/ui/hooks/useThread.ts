@@ -1,9 +1,7 @@
 import { useEffect } from 'react';
-import type { Thread } from '../threads';
+import { EMPTY_THREAD, type Thread } from '../threads';
 import { useServices } from './useServices';
 import { useStore } from './useStore';
-
-const EMPTY: Thread = { messages: [], turns: [] };
 
 /** The conversation saved under `key` (read from IndexedDB on first use) and whether it is read yet. */
 export function useThread(key: string): { thread: Thread; ready: boolean } {
@@ -13,5 +11,5 @@ export function useThread(key: string): { thread: Thread; ready: boolean } {
   useEffect(() => {
     void threads.open(key);
   }, [threads, key]);
-  return { thread: all[key] ?? EMPTY, ready: opened.has(key) };
+  return { thread: all[key] ?? EMPTY_THREAD, ready: opened.has(key) };
 }
