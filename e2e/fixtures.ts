@@ -5,20 +5,18 @@
  * every test takes, which first checks that the page really has WebGPU (a failure, not a skip).
  */
 import { test as base, expect, type Page } from '@playwright/test';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { cli } from '../src/cli/testing';
 import { startFakeHub, type FakeHub } from '../src/loader/hub/fake-hub';
 import { buildScriptedModel } from '../src/model/scripted-model';
 import { buildTinyModel, type TinyModelSpec } from '../src/model/tiny-model';
-import { llamaTokenizerModel } from '../src/model/tiny-model-node';
+import { REPO_ROOT, llamaTokenizerModel } from '../src/model/tiny-model-node';
 import { serveStatic } from './static-server';
 
-export const ROOT = fileURLToPath(new URL('..', import.meta.url));
-export const ARTIFACTS = path.join(ROOT, 'e2e/artifacts');
+export const ARTIFACTS = path.join(REPO_ROOT, 'e2e/artifacts');
 
 export const REPOS = {
   random: 'e2e/tiny-random',
@@ -120,16 +118,8 @@ export class App {
  * must equal. Asynchronous: the fake hub answering it lives in this process.
  */
 export async function cliGenerate(env: E2eEnv, repo: string, prompt: string, flags: string[]): Promise<{ text: string; ids: number[] }> {
-  const args = ['scripts/cli.mjs', 'generate', '--model', repo, '--cache-dir', env.cliCacheDir, '--prompt', prompt, '--json', ...flags];
-  const child = spawn('node', args, { cwd: ROOT, env: { ...process.env, HF_ENDPOINT: env.hub.url, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const code = await new Promise<number | null>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', resolve);
-  });
+  const args = ['generate', '--model', repo, '--cache-dir', env.cliCacheDir, '--prompt', prompt, '--json', ...flags];
+  const { code, stdout, stderr } = await cli(args, { HF_ENDPOINT: env.hub.url, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' });
   if (code !== 0) throw new Error(`cli generate failed (${code}): ${stderr}`);
   return JSON.parse(stdout.trim().split('\n').at(-1)!) as { text: string; ids: number[] };
 }
@@ -147,7 +137,7 @@ export const test = base.extend<{ app: App }, { env: E2eEnv }>({
       for (const [repo, files] of Object.entries(repos)) hub.addRepo(repo, files);
       hub.addRepo(REPOS.gated, repos[REPOS.scripted], { gated: true });
       const cliCacheDir = await mkdtemp(path.join(tmpdir(), 'e2e-cli-cache-'));
-      const site = await serveStatic(path.join(ROOT, 'dist'));
+      const site = await serveStatic(path.join(REPO_ROOT, 'dist'));
       const cdnPath = (repo: string, file: string) => `/lfs-cdn/${createHash('sha256').update(repos[repo].get(file)!).digest('hex')}`;
       await use({ hub, site: site.url, cliCacheDir, cdnPath });
       await site.close();

@@ -15,7 +15,7 @@ export default defineConfig({
   retries: 0,
   timeout: 180_000,
   expect: { timeout: 60_000 },
-  reporter: process.env.CI ? [['list']] : [['list']],
+  reporter: [['list']],
   use: {
     browserName: 'chromium',
     headless: true,
