@@ -147,14 +147,15 @@ export async function linearOp(
       bindings: kernel === 'gemv_batched.wgsl' ? ['uniform', 'read', 'storage'] : ['uniform', 'read', 'storage', 'read'],
       constants: { IN_DIM: cols, OUT_DIM: rows, ACCUMULATE: accumulate, ...constants },
     });
-  const decodeRows = a.tuning?.rows ?? (wg < 64 ? 8 : 4);
   // q4 rows hold cols / 32 groups, one per thread step; about two steps per thread measured best
   // on an H100 (bench --sweep: 64 threads for 4096-wide rows, 128 for 11008).
   const q4Wg = a.tuning?.wg ?? Math.min(128, Math.max(16, 2 ** Math.floor(Math.log2(cols / 64))));
+  const singleRows = a.tuning?.rows ?? (format === 'q4' || wg >= 64 ? 4 : 8);
+  const batchedRows = 4;
   const fused: Record<string, number | boolean> = a.norm ? { FUSED_NORM: true, EPS: a.norm.eps } : {};
   const [single, batched, matmul] = await Promise.all([
-    format === 'q4' ? gemv('gemv_q4.wgsl', { WG: q4Wg, ROWS: a.tuning?.rows ?? 4, ...fused }) : gemv('gemv.wgsl', { WG: wg, ROWS: decodeRows, ...fused }),
-    gemv('gemv_batched.wgsl', { WG: Math.max(32, wg), ROWS: 4, TOKENS: GEMV_MAX_TOKENS }),
+    format === 'q4' ? gemv('gemv_q4.wgsl', { WG: q4Wg, ROWS: singleRows, ...fused }) : gemv('gemv.wgsl', { WG: wg, ROWS: singleRows, ...fused }),
+    gemv('gemv_batched.wgsl', { WG: Math.max(32, wg), ROWS: batchedRows, TOKENS: GEMV_MAX_TOKENS }),
     ctx.pipelines.get({
       kernel: 'matmul.wgsl',
       weights: format,
@@ -167,15 +168,15 @@ export async function linearOp(
     bindGroup(ctx, single.layout, `${a.label} ${single.label}`, a.norm ? [a.step, a.norm.x, a.y, a.norm.gain] : [a.step, a.x, a.y, a.x]),
     ...[batched, matmul].map((kernel) => bindGroup(ctx, kernel.layout, `${a.label} ${kernel.label}`, [a.step, a.x, a.y])),
   ];
+  const singleGrid = grid(Math.ceil(rows / singleRows), ctx.maxWorkgroups);
+  const batchedGrid = grid(Math.ceil(rows / batchedRows), ctx.maxWorkgroups);
   return {
     label: a.label,
     encode(pass, nTokens) {
       if (nTokens === 1) {
-        const [gx, gy] = grid(Math.ceil(rows / (format === 'q4' ? (a.tuning?.rows ?? 4) : decodeRows)), ctx.maxWorkgroups);
-        record(pass, single.pipeline, [groups[0], a.weight.bindGroup], gx, gy);
+        record(pass, single.pipeline, [groups[0], a.weight.bindGroup], ...singleGrid);
       } else if (nTokens <= GEMV_MAX_TOKENS) {
-        const [gx, gy] = grid(Math.ceil(rows / 4), ctx.maxWorkgroups);
-        record(pass, batched.pipeline, [groups[1], a.weight.bindGroup], gx, gy);
+        record(pass, batched.pipeline, [groups[1], a.weight.bindGroup], ...batchedGrid);
       } else {
         record(pass, matmul.pipeline, [groups[2], a.weight.bindGroup], Math.ceil(rows / 64), Math.ceil(nTokens / 64));
       }
