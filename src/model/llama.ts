@@ -82,7 +82,6 @@ export class LlamaModel {
   private disposed = false;
   private nextSlot = 0;
   private inFlight = 0;
-  private readonly fuseNorms: boolean;
 
   private constructor(
     readonly gpu: Gpu,
@@ -100,13 +99,11 @@ export class LlamaModel {
     private readonly finalNormAll: Dispatch,
     private readonly finalNormLast: Dispatch,
     private readonly lmHead: Dispatch,
-    /** lm_head with the final norm fused in, for one-token steps. */
-    private readonly lmHeadDecode: Dispatch,
+    /** lm_head with the final norm fused in, for one-token steps; only with fuseNorms. */
+    private readonly lmHeadDecode: Dispatch | undefined,
     private readonly sample: Dispatch,
-    options: LoadOptions,
-  ) {
-    this.fuseNorms = options.fuseNorms ?? false;
-  }
+    private readonly fuseNorms: boolean,
+  ) {}
 
   static async load(gpu: Gpu, config: LlamaConfig, weightSource: WeightSource, options: LoadOptions): Promise<LlamaModel> {
     const { device } = gpu;
@@ -196,7 +193,7 @@ export class LlamaModel {
           rmsnormOp(gpu, { label: 'final norm', step, x, gain: vector('norm'), y: xn, dim: d, eps }),
           rmsnormOp(gpu, { label: 'final norm (last row)', step, x, gain: vector('norm'), y: xn, dim: d, eps, lastRowOnly: true }),
           linearOp(gpu, { label: 'lm_head', step, x: xn, weight: matrix(lmHeadKey(layout)), y: logits }),
-          linearOp(gpu, { label: 'lm_head (decode)', step, x: xn, weight: matrix(lmHeadKey(layout)), y: logits, norm: fused(vector('norm')) }),
+          fuseNorms ? linearOp(gpu, { label: 'lm_head (decode)', step, x: xn, weight: matrix(lmHeadKey(layout)), y: logits, norm: fused(vector('norm')) }) : undefined,
           sampleOp(gpu, { label: 'sample', step, logits, seen, work, ids, vocab: v }),
         ]);
 
@@ -210,7 +207,7 @@ export class LlamaModel {
       gpu.context.throwIfFailed();
       const vocabLimit = Math.min(options.vocabLimit ?? v, v);
       const buffers = { step, ids, logits, seen, readback };
-      return new LlamaModel(gpu, config, options.dtype, shape, plan, vocabLimit, layout, allocated, buffers, owned, embed, layers, finalNormAll, finalNormLast, lmHead, lmHeadDecode, sample, options);
+      return new LlamaModel(gpu, config, options.dtype, shape, plan, vocabLimit, layout, allocated, buffers, owned, embed, layers, finalNormAll, finalNormLast, lmHead, lmHeadDecode, sample, fuseNorms);
     } catch (error) {
       weights?.destroy();
       owned.forEach((buffer) => buffer.destroy());
@@ -227,10 +224,8 @@ export class LlamaModel {
   }
 
   /** One forward pass over a chunk of T tokens at positions pos0 .. pos0 + T - 1. */
-  private encodeForward(pass: GPUComputePassEncoder, n: number, pos0: number): void {
+  private encodeForward(pass: GPUComputePassEncoder, n: number, pos0: number, separateNorms: boolean): void {
     this.embed.encode(pass, n); // x = embed_tokens[ids]
-    // With fuseNorms, one-token steps fold each RMSNorm into the GEMV after it (gemv_input.wgsl).
-    const separateNorms = n > 1 || !this.fuseNorms;
     for (const layer of this.layers) {
       if (separateNorms) layer.attnNorm.encode(pass, n); // xn = input_layernorm(x)
       layer.qkv.encode(pass, n); // q, k, v = xn Wq^T, xn Wk^T, xn Wv^T
@@ -331,10 +326,12 @@ export class LlamaModel {
   private submit(n: number, pos0: number, output: 'sample' | 'logits' | 'none'): void {
     const encoder = this.gpu.device.createCommandEncoder({ label: 'forward' });
     const pass = encoder.beginComputePass({ label: 'forward' });
-    this.encodeForward(pass, n, pos0);
+    // With fuseNorms, one-token steps fold each RMSNorm into the GEMV after it (gemv_input.wgsl).
+    const fusedHead = n === 1 ? this.lmHeadDecode : undefined;
+    this.encodeForward(pass, n, pos0, !fusedHead);
     if (output === 'sample') {
-      if (n === 1 && this.fuseNorms) {
-        this.lmHeadDecode.encode(pass, 1); // logits[0] = norm(x[0]) W_lm^T
+      if (fusedHead) {
+        fusedHead.encode(pass, 1); // logits[0] = norm(x[0]) W_lm^T
       } else {
         this.finalNormLast.encode(pass, n); // xn[0] = norm(x[T - 1])
         this.lmHead.encode(pass, 1); // logits[0] = xn[0] W_lm^T
