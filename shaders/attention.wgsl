@@ -1,5 +1,6 @@
-// attention.wgsl: causal scaled dot-product attention over the KV cache, for prefill and decode,
-// with grouped-query heads (N_HEADS / N_KV_HEADS query heads share one k/v head).
+// attention.wgsl: causal scaled dot-product attention over the KV cache for a prefill chunk
+// (decode steps use split-K: attention_decode.wgsl, then attention_merge.wgsl), with
+// grouped-query heads (N_HEADS / N_KV_HEADS query heads share one k/v head).
 //   out[t, h] = sum_j softmax_j(q[t, h] . k[j, g] / sqrt(HEAD_DIM)) v[j, g],
 //   j = 0 .. pos0 + t, g = h / (N_HEADS / N_KV_HEADS)
 //

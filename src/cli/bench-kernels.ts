@@ -3,7 +3,7 @@
  * streaming-read bandwidth, f32 FMA rate), then each kernel's time with its GB/s or GFLOP/s as a
  * share of the ceiling that bounds it. Run through the same ops the forward pass uses.
  */
-import { STORAGE, UNIFORM, createBuffer, createBufferWith, encodeStep, grid, type StepParams } from '../gpu/buffers';
+import { STEP_BYTES, STORAGE, UNIFORM, createBuffer, createBufferWith, encodeStep, grid, type StepParams } from '../gpu/buffers';
 import { attentionOp, attentionPartialsBytes, linearOp, rmsnormOp, ropeKvOp, sampleOp, type Dispatch } from '../gpu/ops';
 import type { Gpu } from '../gpu/runtime';
 import { KV_BYTES_PER_ELEMENT, type WeightFormat } from '../gpu/shaders';
@@ -145,7 +145,7 @@ export async function benchKernels(gpu: Gpu, timer: PassTimer, config: LlamaConf
     return made;
   };
   const random = (count: number) => Float32Array.from({ length: count }, (_, i) => Math.sin(i * 12.9898) * 0.5);
-  const step = buffer('bench step', 32, UNIFORM);
+  const step = buffer('bench step', STEP_BYTES, UNIFORM);
   const setStep = (params: StepParams) => device.queue.writeBuffer(step, 0, encodeStep(params));
   const x = createBufferWith(device, 'bench x', random(t * Math.max(d, inter)));
   owned.push(x);
@@ -166,13 +166,13 @@ export async function benchKernels(gpu: Gpu, timer: PassTimer, config: LlamaConf
     rows.push(row);
   };
   try {
-    for (const [key, rowsOut, cols, f] of shapes) {
-      const op = await linearOp(gpu, { label: key, step, x, weight: weights.matrices.get(key)!, y });
+    const linears = await Promise.all(shapes.map(([key]) => linearOp(gpu, { label: key, step, x, weight: weights.matrices.get(key)!, y })));
+    for (const [i, [key, rowsOut, cols, f]] of shapes.entries()) {
       const weightBytes = matrixBytes(f, rowsOut, cols);
-      await time(`GEMV ${f} (${key})`, `${rowsOut}x${cols}`, op, 1, { nTokens: 1, pos0: 0 }, { bytes: weightBytes + 4 * (rowsOut + cols), flops: 2 * rowsOut * cols });
+      await time(`GEMV ${f} (${key})`, `${rowsOut}x${cols}`, linears[i], 1, { nTokens: 1, pos0: 0 }, { bytes: weightBytes + 4 * (rowsOut + cols), flops: 2 * rowsOut * cols });
     }
-    for (const [key, rowsOut, cols, f] of shapes) {
-      const op = await linearOp(gpu, { label: key, step, x, weight: weights.matrices.get(key)!, y });
+    for (const [i, [key, rowsOut, cols, f]] of shapes.entries()) {
+      const op = linears[i];
       await time(`matmul ${f} (${key}), ${t} tokens`, `${rowsOut}x${cols}`, op, t, { nTokens: t, pos0: 0 }, { flops: 2 * t * rowsOut * cols });
     }
 

@@ -5,7 +5,7 @@
  * finite through 32 layers; the text they produce is of course noise.
  */
 import { EngineError } from '../errors';
-import { UNIFORM, createBuffer } from '../gpu/buffers';
+import { UNIFORM, createBuffer, grid } from '../gpu/buffers';
 import type { Gpu } from '../gpu/runtime';
 import type { GpuWeights, WeightSource } from './load-weights';
 import { matrixBytes } from './upload';
@@ -41,9 +41,7 @@ export function randomWeights(seed: number, options: { tiedEmbeddings?: boolean 
         pass.setPipeline(kernel.pipeline);
         const entries = [params, buffer].map((b, binding) => ({ binding, resource: { buffer: b } }));
         pass.setBindGroup(0, gpu.device.createBindGroup({ layout: kernel.layout, entries }));
-        const groups = Math.ceil(words / 256);
-        const y = Math.ceil(groups / gpu.maxWorkgroups);
-        pass.dispatchWorkgroups(Math.ceil(groups / y), y);
+        pass.dispatchWorkgroups(...grid(Math.ceil(words / 256), gpu.maxWorkgroups));
         pass.end();
         gpu.device.queue.submit([encoder.finish()]);
       };

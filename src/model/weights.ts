@@ -57,7 +57,7 @@ export function weightLayout(config: LlamaConfig, dtype: ModelDtype, hasLmHead: 
   // q4 keeps the embedding table (and a tied lm_head) in f16: it is read one row per token, so
   // its size costs memory, not speed, and 4 bits there shifts every input.
   const tableFormat: WeightFormat = dtype === 'f32' ? 'f32' : 'f16';
-  const headFormat: WeightFormat = lmHeadFormat ?? (dtype === 'f32' ? 'f32' : 'f16');
+  const headFormat: WeightFormat = lmHeadFormat ?? tableFormat;
 
   const matrices: MatrixSpec[] = [];
   const vectors: { key: string; length: number }[] = [];
