@@ -4,6 +4,8 @@
  * hub) serve byte ranges of files. The model streams each record's range in bounded chunks.
  */
 
+import { EngineError } from '../errors';
+
 /** Element types a checkpoint may store; anything else is a `bad-model` error. */
 export type SourceDtype = 'F32' | 'F16' | 'BF16';
 
@@ -33,6 +35,25 @@ export interface FileSource {
   read(file: string, offset: number, length: number, signal?: AbortSignal): Promise<Uint8Array>;
   /** Whole small file as text, or null when it does not exist. At most MAX_TEXT_BYTES. */
   readText(file: string, signal?: AbortSignal): Promise<string | null>;
+}
+
+/** The checks every FileSource.read makes first: a range of whole, non-negative numbers. */
+export function checkReadRange(file: string, offset: number, length: number): void {
+  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
+    throw new EngineError('internal', `read of ${file} with invalid range (offset ${offset}, length ${length})`);
+  }
+}
+
+/** A read of a file whose size is known must lie within it. */
+export function checkWithinFile(file: string, size: number, offset: number, length: number): void {
+  if (offset + length > size) {
+    throw new EngineError('integrity-failed', `${file} is ${size} bytes long; bytes [${offset}, ${offset + length}) were asked for`, { file });
+  }
+}
+
+/** `a/b.safetensors` yes; `/x`, `../x`, `a//b`, `a\\b` no: a file name must not reach outside the repo. */
+export function isPlainRelativePath(path: string): boolean {
+  return path.length > 0 && !path.includes('\\') && path.split('/').every((part) => part !== '' && part !== '.' && part !== '..');
 }
 
 /** readText is for config, tokenizer and index files; a larger "text" file is a mistake, not something to load. */

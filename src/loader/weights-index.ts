@@ -5,7 +5,7 @@
  * `weight_map` (transformers modeling_utils, `load_sharded_checkpoint`).
  */
 
-import type { FileSource, TensorRecord } from './types';
+import { isPlainRelativePath, type FileSource, type TensorRecord } from './types';
 import { badModel } from './formats/binary';
 import { readSafetensorsHeader } from './formats/safetensors';
 import { readTorchZipHeader } from './formats/torch-zip';
@@ -95,9 +95,4 @@ function parseWeightMap(index: string, text: string): Map<string, string> {
     }
   }
   return new Map(entries as [string, string][]);
-}
-
-/** `a/b.safetensors` yes; `/x`, `../x`, `a//b`, `a\\b` no: a weight map must not reach outside the repo. */
-function isPlainRelativePath(path: string): boolean {
-  return path.length > 0 && !path.includes('\\') && path.split('/').every((part) => part !== '' && part !== '.' && part !== '..');
 }

@@ -121,6 +121,12 @@ export function splitFolderName(name: string): { id: string; suffix: string } | 
   return { id, suffix: dot < 0 ? '' : name.slice(dot + 1) };
 }
 
+/** An id a user passed to delete(): a bare entry id of ours, nothing else. */
+export function checkEntryId(id: string): void {
+  const parts = splitFolderName(id);
+  if (!parts || parts.suffix !== '' || parts.id !== id) throw new EngineError('bad-input', `${JSON.stringify(id)} is not a cached model id`);
+}
+
 /** `<base36 time>-<random>`: unique per writer, and its time lets other processes judge its age. */
 export function timedSuffix(now: number): string {
   const random = crypto.getRandomValues(new Uint32Array(1))[0].toString(36).padStart(7, '0');

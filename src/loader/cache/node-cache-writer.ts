@@ -7,6 +7,7 @@
 import { rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { EngineError } from '../../errors';
+import { errorCode, isMissing } from '../node-fs';
 import { MANIFEST_FILE, quotaError, timedSuffix, withHeadroom, type CacheKey, type CacheManifest } from './cache-store';
 import { SerialCacheWriter, type FileSink } from './cache-writer';
 
@@ -126,15 +127,6 @@ export async function renameIfPresent(from: string, to: string): Promise<boolean
     if (isMissing(error)) return false;
     throw error;
   }
-}
-
-export function isMissing(error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  return code === 'ENOENT' || code === 'ENOTDIR';
-}
-
-export function errorCode(error: unknown): string {
-  return (error as NodeJS.ErrnoException | undefined)?.code ?? String(error);
 }
 
 /** Any other filesystem failure: the cache folder is unusable as configured. */

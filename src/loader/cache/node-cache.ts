@@ -14,8 +14,8 @@ import path from 'node:path';
 import { EngineError } from '../../errors';
 import {
   cacheEntryId,
+  checkEntryId,
   checkExpectedBytes,
-  checkKey,
   MANIFEST_FILE,
   MAX_MANIFEST_BYTES,
   parseManifest,
@@ -32,7 +32,8 @@ import {
   type CacheStore,
   type CacheWriter,
 } from './cache-store';
-import { errorCode, fsError, isMissing, NodeCacheWriter, renameIfPresent, type WritableFile } from './node-cache-writer';
+import { errorCode, isMissing } from '../node-fs';
+import { fsError, NodeCacheWriter, renameIfPresent, type WritableFile } from './node-cache-writer';
 import { StoredFileSource } from './stored-source';
 
 export interface NodeCacheOptions {
@@ -118,9 +119,8 @@ export class NodeCacheStore implements CacheStore {
   }
 
   async create(key: CacheKey, expectedBytes: number): Promise<CacheWriter> {
-    checkKey(key);
+    const id = cacheEntryId(key); // checks the key first
     checkExpectedBytes(expectedBytes);
-    const id = cacheEntryId(key);
     await mkdir(this.root, { recursive: true }).catch((error) => {
       throw fsError(this.root, error);
     });
@@ -138,10 +138,7 @@ export class NodeCacheStore implements CacheStore {
   }
 
   async delete(id: string): Promise<void> {
-    const parts = splitFolderName(id);
-    if (!parts || parts.suffix !== '' || parts.id !== id) {
-      throw new EngineError('bad-input', `${JSON.stringify(id)} is not a cached model id`);
-    }
+    checkEntryId(id);
     await this.retire(id).catch((error) => {
       throw fsError(this.root, error);
     });

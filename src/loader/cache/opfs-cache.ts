@@ -15,8 +15,8 @@
 import { EngineError } from '../../errors';
 import {
   cacheEntryId,
+  checkEntryId,
   checkExpectedBytes,
-  checkKey,
   MANIFEST_FILE,
   MAX_MANIFEST_BYTES,
   parseManifest,
@@ -105,9 +105,8 @@ export class OpfsCacheStore implements CacheStore {
   }
 
   async create(key: CacheKey, expectedBytes: number): Promise<CacheWriter> {
-    checkKey(key);
+    const id = cacheEntryId(key); // checks the key first
     checkExpectedBytes(expectedBytes);
-    const id = cacheEntryId(key);
     const available = await this.availableBytes();
     const needed = withHeadroom(expectedBytes);
     if (available !== undefined && needed > available) throw quotaError(key, needed, available, WHERE);
@@ -125,8 +124,7 @@ export class OpfsCacheStore implements CacheStore {
   }
 
   async delete(id: string): Promise<void> {
-    const parts = splitFolderName(id);
-    if (!parts || parts.suffix !== '' || parts.id !== id) throw new EngineError('bad-input', `${JSON.stringify(id)} is not a cached model id`);
+    checkEntryId(id);
     const models = await this.models();
     for (const found of await this.inspectAll(models, id)) {
       // A live writer's folder is not the entry; an unreadable one may be readable later.

@@ -5,7 +5,7 @@
  */
 
 import { EngineError } from '../../errors';
-import { MAX_TEXT_BYTES, type FileSource } from '../types';
+import { checkReadRange, checkWithinFile, MAX_TEXT_BYTES, type FileSource } from '../types';
 
 /** Reads exactly bytes [offset, offset + length) of a stored file, or throws. */
 export type RangeReader = (file: string, offset: number, length: number) => Promise<Uint8Array>;
@@ -32,14 +32,8 @@ export class StoredFileSource implements FileSource {
     signal?.throwIfAborted();
     const size = this.sizes.get(file);
     if (size === undefined) throw new EngineError('not-found', `${file} is not in ${this.description}`, { file });
-    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
-      throw new EngineError('internal', `read of ${file} with invalid range (offset ${offset}, length ${length})`);
-    }
-    if (offset + length > size) {
-      throw new EngineError('integrity-failed', `${file} is ${size} bytes long; bytes [${offset}, ${offset + length}) were asked for`, {
-        file,
-      });
-    }
+    checkReadRange(file, offset, length);
+    checkWithinFile(file, size, offset, length);
     const bytes = await this.readRange(file, offset, length);
     if (bytes.length !== length) {
       throw new EngineError(

@@ -26,7 +26,7 @@ import {
   type RetryPolicy,
 } from './hub-http';
 import { ByteCoverage, type FileProgress } from './progress';
-import { MAX_TEXT_BYTES, type FileSource } from '../types';
+import { checkReadRange, isPlainRelativePath, MAX_TEXT_BYTES, type FileSource } from '../types';
 
 export const DEFAULT_ENDPOINT = 'https://huggingface.co';
 
@@ -138,9 +138,7 @@ export class HubSource implements FileSource, HubContext {
   }
 
   async read(file: string, offset: number, length: number, signal?: AbortSignal): Promise<Uint8Array> {
-    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
-      throw new EngineError('internal', `read of ${file} with invalid range (offset ${offset}, length ${length})`);
-    }
+    checkReadRange(file, offset, length);
     this.url(file); // validates the name before anything else
     if (signal?.aborted) throw cancelled();
     const bytes = new Uint8Array(length);
@@ -232,7 +230,7 @@ export class HubSource implements FileSource, HubContext {
    * snapshots (snapshot_download resolves the revision to a commit first for the same reason).
    */
   private url(file: string): string {
-    if (file.length === 0 || file.includes('\\') || file.split('/').some((part) => part === '' || part === '.' || part === '..')) {
+    if (!isPlainRelativePath(file)) {
       throw new EngineError('bad-model', `file name ${JSON.stringify(file)} is not a file in ${this.repo}`, { file });
     }
     // As hf_hub_url quotes them: the revision as one segment (`refs/pr/1` -> `refs%2Fpr%2F1`), the file per segment.

@@ -7,7 +7,8 @@
 import { open, readFile, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { EngineError } from '../../errors';
-import { MAX_TEXT_BYTES, type FileSource } from '../types';
+import { errorCode, isMissing } from '../node-fs';
+import { checkReadRange, MAX_TEXT_BYTES, type FileSource } from '../types';
 
 export class LocalFolderSource implements FileSource {
   readonly description: string;
@@ -27,9 +28,7 @@ export class LocalFolderSource implements FileSource {
 
   async read(file: string, offset: number, length: number, signal?: AbortSignal): Promise<Uint8Array> {
     signal?.throwIfAborted();
-    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
-      throw new EngineError('internal', `read of ${file} with invalid range (offset ${offset}, length ${length})`);
-    }
+    checkReadRange(file, offset, length);
     const handle = await this.handle(file);
     const bytes = new Uint8Array(length);
     let filled = 0;
@@ -118,12 +117,6 @@ export class LocalFolderSource implements FileSource {
     if (isMissing(error)) {
       return new EngineError('not-found', `${file} is not in ${this.root}`, { file }, { cause: error });
     }
-    const code = (error as NodeJS.ErrnoException).code ?? String(error);
-    return new EngineError('bad-input', `cannot read ${file} in ${this.root}: ${code}`, { file }, { cause: error });
+    return new EngineError('bad-input', `cannot read ${file} in ${this.root}: ${errorCode(error)}`, { file }, { cause: error });
   }
-}
-
-function isMissing(error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  return code === 'ENOENT' || code === 'ENOTDIR';
 }

@@ -4,7 +4,7 @@
  */
 
 import { EngineError } from '../../errors';
-import type { FileSource } from '../types';
+import { checkReadRange, checkWithinFile, type FileSource } from '../types';
 
 export class MemorySource implements FileSource {
   private readonly files: Map<string, Uint8Array>;
@@ -30,16 +30,8 @@ export class MemorySource implements FileSource {
     signal?.throwIfAborted();
     const bytes = this.files.get(file);
     if (!bytes) throw new EngineError('not-found', `${file} is not in ${this.description}`, { file });
-    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0) {
-      throw new EngineError('internal', `read of ${file} with invalid range (offset ${offset}, length ${length})`);
-    }
-    if (offset + length > bytes.length) {
-      throw new EngineError(
-        'integrity-failed',
-        `${file} is ${bytes.length} bytes long; bytes [${offset}, ${offset + length}) were asked for`,
-        { file },
-      );
-    }
+    checkReadRange(file, offset, length);
+    checkWithinFile(file, bytes.length, offset, length);
     // A copy, so that a caller holding the result cannot change the file.
     return bytes.slice(offset, offset + length);
   }
