@@ -17,6 +17,7 @@
  * Browser-safe: the caller supplies the real LLaMA tokenizer.model bytes.
  */
 import { f32ToF16Bits } from '../loader/dtype';
+import { seededRandom } from '../seeded-random';
 import { encodeSafetensors, type TensorToEncode } from '../loader/formats/safetensors';
 import { LlamaTokenizer } from '../tokenizer/llama-tokenizer';
 import { sentencePieceToTokenizerJson } from '../tokenizer/llama-converter';
@@ -118,11 +119,8 @@ export function buildScriptedModel(tokenizerModel: Uint8Array, scripts: Script[]
   lmHead[answerId(0) * HIDDEN + 0] = LOGIT_WEIGHT;
 
   // The layer still runs every kernel (random q/k/v/gate/up) but its outputs are multiplied by zero.
-  let seed = 7;
-  const random = () => {
-    seed = (seed * 1103515245 + 12345) >>> 0;
-    return seed / 2 ** 32 - 0.5;
-  };
+  const uniform = seededRandom(7);
+  const random = () => uniform() - 0.5;
   const values = (name: string, count: number): Float32Array => {
     if (name === 'model.embed_tokens.weight') return embedding;
     if (name === 'lm_head.weight') return lmHead;
