@@ -1,44 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { testGpu } from '../gpu/testing';
-import { MemorySource } from '../loader/sources/memory-source';
-import { discoverWeights } from '../loader/weights-index';
-import { parseConfig } from './config';
-import { GREEDY, LlamaModel, type LoadOptions } from './llama';
-import { checkpointWeights } from './load-weights';
+import { GREEDY, type LlamaModel, type LoadOptions } from './llama';
+import { argmaxRows, loadTinyModel, rowRelativeError } from './logit-checks';
 import { referenceLogits } from './reference';
 import { buildTinyModel, type TinyModel, type TinyModelSpec } from './tiny-model';
 
-async function load(model: TinyModel, options: LoadOptions): Promise<LlamaModel> {
-  const source = new MemorySource(model.files);
-  const config = parseConfig(new TextDecoder().decode(model.files.get('config.json')));
-  const { tensors } = await discoverWeights(source);
-  return LlamaModel.load(await testGpu(), config, checkpointWeights(tensors, source), options);
-}
-
-/** Largest |gpu - ref| of a row over the row's largest |ref|, maximised over rows. */
-function rowRelativeError(gpu: Float32Array, ref: Float64Array, vocab: number): number {
-  let worst = 0;
-  for (let row = 0; row < ref.length / vocab; row++) {
-    let diff = 0;
-    let scale = 0;
-    for (let i = row * vocab; i < (row + 1) * vocab; i++) {
-      diff = Math.max(diff, Math.abs(gpu[i] - ref[i]));
-      scale = Math.max(scale, Math.abs(ref[i]));
-    }
-    worst = Math.max(worst, Number.isNaN(diff) ? Infinity : diff / scale);
-  }
-  return worst;
-}
-
-function argmaxRows(values: ArrayLike<number>, vocab: number): number[] {
-  const out: number[] = [];
-  for (let row = 0; row < values.length / vocab; row++) {
-    let best = row * vocab;
-    for (let i = row * vocab; i < (row + 1) * vocab; i++) if (values[i] > values[best]) best = i;
-    out.push(best - row * vocab);
-  }
-  return out;
-}
+const load = async (model: TinyModel, options: LoadOptions): Promise<LlamaModel> => loadTinyModel(await testGpu(), model, options);
 
 const MHA: TinyModelSpec = { hiddenSize: 64, intermediateSize: 160, numLayers: 2, numHeads: 4, numKvHeads: 4, dtype: 'F16', format: 'safetensors', shards: 1, seed: 11 };
 const GQA: TinyModelSpec = { hiddenSize: 96, intermediateSize: 256, numLayers: 3, numHeads: 6, numKvHeads: 2, dtype: 'BF16', format: 'safetensors', shards: 3, seed: 12 };

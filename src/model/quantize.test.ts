@@ -5,11 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { f16BitsToF32, f32ToF16Bits } from '../loader/dtype';
 import { testGpu } from '../gpu/testing';
-import { MemorySource } from '../loader/sources/memory-source';
-import { discoverWeights } from '../loader/weights-index';
-import { parseConfig } from './config';
-import { checkpointWeights } from './load-weights';
-import { LlamaModel, type LoadOptions } from './llama';
+import type { LoadOptions } from './llama';
+import { compareLogits, loadTinyModel } from './logit-checks';
 import { dequantizeQ4Ref, quantizeQ4Ref } from './quantize-ref';
 import { buildTinyModel } from './tiny-model';
 
@@ -96,42 +93,13 @@ describe('q4 model against f32', () => {
   const vocab = 32000;
 
   async function logits(options: LoadOptions): Promise<Float32Array> {
-    const source = new MemorySource(model.files);
-    const { tensors } = await discoverWeights(source);
-    const config = parseConfig(new TextDecoder().decode(model.files.get('config.json')));
-    const gpuModel = await LlamaModel.load(await testGpu(), config, checkpointWeights(tensors, source), { maxChunk: 32, logitsRows: 32, ...options });
+    const gpuModel = await loadTinyModel(await testGpu(), model, { maxChunk: 32, logitsRows: 32, ...options });
     const values = await gpuModel.logits(tokens);
     gpuModel.dispose();
     return values;
   }
 
-  function compare(a: Float32Array, b: Float32Array): { minCosine: number; meanCosine: number; top1: number } {
-    let minCosine = 1;
-    let sumCosine = 0;
-    let top1 = 0;
-    const rows = a.length / vocab;
-    for (let r = 0; r < rows; r++) {
-      let dot = 0;
-      let na = 0;
-      let nb = 0;
-      let bestA = 0;
-      let bestB = 0;
-      for (let i = 0; i < vocab; i++) {
-        const x = a[r * vocab + i];
-        const y = b[r * vocab + i];
-        dot += x * y;
-        na += x * x;
-        nb += y * y;
-        if (x > a[r * vocab + bestA]) bestA = i;
-        if (y > b[r * vocab + bestB]) bestB = i;
-      }
-      const cosine = dot / Math.sqrt(na * nb);
-      minCosine = Math.min(minCosine, cosine);
-      sumCosine += cosine;
-      if (bestA === bestB) top1++;
-    }
-    return { minCosine, meanCosine: sumCosine / rows, top1: top1 / rows };
-  }
+  const compare = (a: Float32Array, b: Float32Array) => compareLogits(a, b, vocab);
 
   it('q4 logits keep the f32 direction and top-1; an f16 lm_head is measurably closer than q4', async () => {
     const exact = await logits({ dtype: 'f32' });
