@@ -112,4 +112,15 @@ describe('cli', () => {
     expect(truncated.code).toBe(1);
     expect(truncated.stderr).toMatch(/error \[bad-model\]/);
   });
+
+  // What a user runs on their own GPU; here on this machine's adapter. Its checks and tolerances
+  // are the forward-pass tests' (model/logit-checks.ts); this keeps the command itself passing.
+  it('selftest passes every check on this adapter', async () => {
+    const result = await cli(['selftest']);
+    expect(result.stderr).not.toMatch(/self-test check\(s\) failed/);
+    expect(result.code).toBe(0);
+    const lines = result.stdout.split('\n').filter((line) => /^(ok|FAIL)/.test(line));
+    expect(lines).toHaveLength(2 * 5); // per model: f32, f16 with each KV cache, q4, golden greedy
+    expect(lines.filter((line) => line.startsWith('FAIL'))).toEqual([]);
+  });
 });
