@@ -1,6 +1,6 @@
 /**
- * Helpers for the loader's tests (imported by *.test.ts only): seeded tensors, a source that
- * records what was read, and an assertion for `bad-model` errors.
+ * Helpers for the loader's tests (imported by *.test.ts only): seeded tensors and bytes, a source
+ * that records what was read, and assertions for EngineErrors.
  */
 
 import { expect } from 'vitest';
@@ -46,6 +46,29 @@ export class RecordingSource implements FileSource {
   readText(file: string, signal?: AbortSignal) {
     return this.inner.readText(file, signal);
   }
+}
+
+/** Seeded random bytes. */
+export function randomBytes(length: number, seed: number): Uint8Array {
+  const random = seededRandom(seed);
+  return Uint8Array.from({ length }, () => Math.floor(random() * 256));
+}
+
+/** Byte-for-byte equality of two views. */
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length));
+}
+
+/** Awaits `promise` and asserts it rejected with an EngineError of `code` (and `message`). */
+export async function expectCode(promise: Promise<unknown>, code: string, message?: RegExp): Promise<EngineError> {
+  const error = await promise.then(
+    () => expect.fail(`expected ${code}`),
+    (caught: unknown) => caught,
+  );
+  expect(error).toBeInstanceOf(EngineError);
+  expect((error as EngineError).code).toBe(code);
+  if (message) expect((error as EngineError).message).toMatch(message);
+  return error as EngineError;
 }
 
 /** Runs `action` and asserts it failed with EngineError('bad-model') whose message matches. */

@@ -2,8 +2,7 @@ import { mkdir, mkdtemp, open, readdir, readFile, rm, truncate, writeFile } from
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { EngineError } from '../../errors';
-import { seededRandom } from '../test-support';
+import { expectCode, randomBytes, sameBytes, seededRandom } from '../test-support';
 import { cacheEntryId, type CacheKey, type CacheWriter } from './cache-store';
 import { defaultCacheDir, NodeCacheStore } from './node-cache';
 import type { WritableFile } from './node-cache-writer';
@@ -12,26 +11,6 @@ const key: CacheKey = { repo: 'beomi/KoAlpaca-Polyglot-7B', revision: '5f5d1f8a0
 const otherKey: CacheKey = { repo: 'lmsys/vicuna-7b-v1.5', revision: 'local', dtype: 'q4' };
 const sources = { 'model.safetensors': { etag: '"sha256-abc"', size: 14_000_000_000 } };
 const HOUR = 60 * 60 * 1000;
-
-function randomBytes(length: number, seed: number): Uint8Array {
-  const random = seededRandom(seed);
-  return Uint8Array.from({ length }, () => Math.floor(random() * 256));
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length));
-}
-
-async function expectCode(promise: Promise<unknown>, code: string, message?: RegExp): Promise<EngineError> {
-  const error = await promise.then(
-    () => expect.fail(`expected ${code}`),
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(EngineError);
-  expect((error as EngineError).code).toBe(code);
-  if (message) expect((error as EngineError).message).toMatch(message);
-  return error as EngineError;
-}
 
 /** Writes a small complete entry: config.json and weights.bin. */
 async function writeEntry(store: NodeCacheStore, entryKey: CacheKey, weights: Uint8Array): Promise<void> {

@@ -5,8 +5,7 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import { EngineError } from '../../errors';
-import { seededRandom } from '../test-support';
+import { expectCode, randomBytes, sameBytes, seededRandom } from '../test-support';
 import { cacheEntryId, type CacheKey } from './cache-store';
 import { FakeDirectory, FakeFile, FakeStorage, type FakeStorageOptions } from './fake-opfs';
 import { OpfsCacheStore, requestPersistence } from './opfs-cache';
@@ -16,26 +15,6 @@ const otherKey: CacheKey = { repo: 'lmsys/vicuna-7b-v1.5', revision: 'local', dt
 const sources = { 'model.safetensors': { etag: '"sha256-abc"', size: 14_000_000_000 } };
 const MIB = 1024 * 1024;
 const HOUR = 60 * 60 * 1000;
-
-function randomBytes(length: number, seed: number): Uint8Array {
-  const random = seededRandom(seed);
-  return Uint8Array.from({ length }, () => Math.floor(random() * 256));
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length));
-}
-
-async function expectCode(promise: Promise<unknown>, code: string, message?: RegExp): Promise<EngineError> {
-  const error = await promise.then(
-    () => expect.fail(`expected ${code}`),
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(EngineError);
-  expect((error as EngineError).code).toBe(code);
-  if (message) expect((error as EngineError).message).toMatch(message);
-  return error as EngineError;
-}
 
 describe.each([
   { mode: 'worker (sync access handles)', syncHandles: true },

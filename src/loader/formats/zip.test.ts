@@ -2,7 +2,7 @@ import { deflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { EngineError } from '../../errors';
 import { MemorySource } from '../sources/memory-source';
-import { RecordingSource, expectBadModel, seededRandom } from '../test-support';
+import { RecordingSource, expectBadModel, randomBytes, seededRandom } from '../test-support';
 import type { FileSource } from '../types';
 import { ZipArchive } from './zip';
 import { crc32, writeZip, type ZipEntryToWrite } from './zip-writer';
@@ -10,10 +10,6 @@ import { crc32, writeZip, type ZipEntryToWrite } from './zip-writer';
 const FILE = 'archive.zip';
 const text = (value: string) => new TextEncoder().encode(value);
 
-function randomBytes(length: number, seed: number): Uint8Array {
-  const random = seededRandom(seed);
-  return Uint8Array.from({ length }, () => Math.floor(random() * 256));
-}
 
 const ENTRIES: ZipEntryToWrite[] = [
   { name: 'archive/data.pkl', data: randomBytes(301, 1) },
