@@ -5,7 +5,7 @@
  * the chunk size whatever the tensor size, and the CPU never touches a float.
  */
 import { EngineError } from '../errors';
-import { UNIFORM, createBuffer } from '../gpu/buffers';
+import { UNIFORM, createBuffer, grid } from '../gpu/buffers';
 import { weightBindGroup, type OpContext, type WeightMatrix } from '../gpu/ops';
 import { SOURCE_DTYPE_CODE, type WeightFormat } from '../gpu/shaders';
 import { SOURCE_DTYPE_BYTES, type SourceDtype } from '../loader/types';
@@ -88,8 +88,7 @@ export class Uploader {
     const count = bytes.byteLength / SOURCE_DTYPE_BYTES[dtype];
     if ((format === 'f32' && dtype === 'F32') || (format === 'f16' && dtype === 'F16')) {
       // Same type: a plain copy (offsets stay 4-byte aligned: f16 tensors have even row lengths).
-      this.ctx.device.queue.writeBuffer(destination, offset * (format === 'f32' ? 4 : 2), asBufferSource(bytes));
-      await this.throttle(bytes.byteLength);
+      await this.copy(destination, offset * (format === 'f32' ? 4 : 2), bytes);
       return;
     }
     const kernel = format === 'f32' ? 'convert_f32.wgsl' : 'convert_f16.wgsl';
@@ -125,11 +124,15 @@ export class Uploader {
     const pass = encoder.beginComputePass({ label: kernel.label });
     pass.setPipeline(kernel.pipeline);
     pass.setBindGroup(0, group);
-    const perDimension = this.ctx.maxWorkgroups;
-    const y = Math.ceil(workgroups / perDimension);
-    pass.dispatchWorkgroups(Math.ceil(workgroups / y), y);
+    pass.dispatchWorkgroups(...grid(workgroups, this.ctx.maxWorkgroups));
     pass.end();
     device.queue.submit([encoder.finish()]);
+    await this.throttle(bytes.byteLength);
+  }
+
+  /** Copies bytes already in the engine's format into `destination` at `byteOffset`. */
+  async copy(destination: GPUBuffer, byteOffset: number, bytes: Uint8Array): Promise<void> {
+    this.ctx.device.queue.writeBuffer(destination, byteOffset, asBufferSource(bytes));
     await this.throttle(bytes.byteLength);
   }
 

@@ -10,6 +10,7 @@ import type { Gpu } from '../gpu/runtime';
 import type { WeightFormat } from '../gpu/shaders';
 import type { FileSource } from '../loader/types';
 import type { GpuWeights, UploadOptions, WeightSource } from './load-weights';
+import { Uploader } from './upload';
 import type { WeightLayout } from './weights';
 
 export const WEIGHTS_FILE = 'weights.bin';
@@ -99,26 +100,21 @@ export function cachedWeights(files: FileSource, stored: StoredLayout): WeightSo
         ...stored.vectors.map((v) => ({ buffer: weights.vectors.get(v.key)!, stored: v.buffer, name: v.key })),
       ];
       const totalBytes = jobs.reduce((sum, job) => sum + job.stored.bytes, 0);
+      const uploader = new Uploader(gpu);
       let doneBytes = 0;
-      let sinceWait = 0;
       for (const job of jobs) {
         if (job.stored.bytes !== job.buffer.size) throw new EngineError('integrity-failed', `Cached ${job.name} has ${job.stored.bytes} bytes, expected ${job.buffer.size}`);
         for (let at = 0; at < job.stored.bytes; at += CHUNK_BYTES) {
           options.signal?.throwIfAborted();
           const size = Math.min(CHUNK_BYTES, job.stored.bytes - at);
           const bytes = await files.read(WEIGHTS_FILE, job.stored.offset + at, size, options.signal);
-          gpu.device.queue.writeBuffer(job.buffer, at, bytes as Uint8Array<ArrayBuffer>);
+          const copied = uploader.copy(job.buffer, at, bytes); // queues the write now; waits when too much is queued
           doneBytes += size;
-          sinceWait += size;
           options.onProgress?.({ doneBytes, totalBytes, tensor: job.name });
-          // Bound queued host copies, as the checkpoint path does.
-          if (sinceWait >= 4 * CHUNK_BYTES) {
-            sinceWait = 0;
-            await gpu.device.queue.onSubmittedWorkDone();
-          }
+          await copied;
         }
       }
-      await gpu.device.queue.onSubmittedWorkDone();
+      await uploader.finish();
       gpu.context.throwIfFailed();
     },
   };
