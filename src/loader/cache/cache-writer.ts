@@ -25,6 +25,44 @@ export interface FileSink {
   discard(): Promise<void>;
 }
 
+/** A file written at explicit offsets: a Node FileHandle, an OPFS sync access handle. */
+export interface PositionalFile {
+  /** Writes some prefix of `bytes` at byte `at`; returns how many bytes it wrote. */
+  writeAt(bytes: Uint8Array, at: number): number | Promise<number>;
+  /** Makes what was written durable. */
+  flush(): void | Promise<void>;
+  close(): void | Promise<void>;
+}
+
+/** A positional file as a FileSink: appends in order (looping on short writes), flushes and closes once. */
+export function positionalSink(file: string, target: PositionalFile): FileSink {
+  let position = 0;
+  let open = true;
+  return {
+    write: async (bytes) => {
+      for (let done = 0; done < bytes.length; ) {
+        const written = await target.writeAt(bytes.subarray(done), position + done);
+        if (written <= 0) throw new EngineError('internal', `writing cached ${file} made no progress`);
+        done += written;
+      }
+      position += bytes.length;
+    },
+    close: async () => {
+      if (!open) return;
+      open = false;
+      try {
+        await target.flush();
+      } finally {
+        await target.close();
+      }
+    },
+    discard: async () => {
+      if (open) await target.close();
+      open = false;
+    },
+  };
+}
+
 type State = 'open' | 'committed' | 'aborted';
 
 export abstract class SerialCacheWriter implements CacheWriter {

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { EngineError } from '../../errors';
 import { errorCode, isMissing } from '../node-fs';
 import { MANIFEST_FILE, quotaError, timedSuffix, withHeadroom, type CacheKey, type CacheManifest } from './cache-store';
-import { SerialCacheWriter, type FileSink } from './cache-writer';
+import { positionalSink, SerialCacheWriter, type FileSink } from './cache-writer';
 
 /** The part of a FileHandle a writer uses. */
 export interface WritableFile {
@@ -39,31 +39,11 @@ export class NodeCacheWriter extends SerialCacheWriter {
 
   protected async openSink(file: string): Promise<FileSink> {
     const handle = await this.place.openForWrite(path.join(this.place.folder, file));
-    let position = 0;
-    let open = true;
-    return {
-      write: async (bytes) => {
-        for (let done = 0; done < bytes.length; ) {
-          const { bytesWritten } = await handle.write(bytes, done, bytes.length - done, position + done);
-          if (bytesWritten <= 0) throw new EngineError('internal', `writing cached ${file} made no progress`);
-          done += bytesWritten;
-        }
-        position += bytes.length;
-      },
-      close: async () => {
-        if (!open) return;
-        open = false;
-        try {
-          await handle.datasync();
-        } finally {
-          await handle.close();
-        }
-      },
-      discard: async () => {
-        if (open) await handle.close();
-        open = false;
-      },
-    };
+    return positionalSink(file, {
+      writeAt: async (bytes, at) => (await handle.write(bytes, 0, bytes.length, at)).bytesWritten,
+      flush: () => handle.datasync(),
+      close: () => handle.close(),
+    });
   }
 
   protected async publish(manifest: CacheManifest): Promise<void> {

@@ -6,7 +6,7 @@
 
 import { EngineError } from '../../errors';
 import { MANIFEST_FILE, quotaError, withHeadroom, type CacheKey, type CacheManifest } from './cache-store';
-import { SerialCacheWriter, type FileSink } from './cache-writer';
+import { positionalSink, SerialCacheWriter, type FileSink } from './cache-writer';
 
 /** The subset of FileSystemDirectoryHandle used here (the DOM typings lack its async iteration). */
 export interface OpfsDirectory {
@@ -71,36 +71,17 @@ export class OpfsCacheWriter extends SerialCacheWriter {
 
   protected async openSink(file: string): Promise<FileSink> {
     const handle = await this.place.folder.getFileHandle(file, { create: true });
-    let open = true;
     if (handle.createSyncAccessHandle) {
       const access = await handle.createSyncAccessHandle();
-      let position = 0;
-      return {
-        write: async (bytes) => {
-          for (let done = 0; done < bytes.length; ) {
-            const written = access.write(bytes.subarray(done), { at: position + done });
-            if (written <= 0) throw new EngineError('internal', `writing cached ${file} made no progress`);
-            done += written;
-          }
-          position += bytes.length;
-        },
-        close: async () => {
-          if (!open) return;
-          open = false;
-          try {
-            await access.flush();
-          } finally {
-            await access.close();
-          }
-        },
-        discard: async () => {
-          if (open) await access.close();
-          open = false;
-        },
-      };
+      return positionalSink(file, {
+        writeAt: (bytes, at) => access.write(bytes, { at }),
+        flush: () => access.flush(),
+        close: () => access.close(),
+      });
     }
     if (!handle.createWritable) throw new EngineError('unsupported', 'This browser cannot write files to its Origin Private File System.');
     const writable = await handle.createWritable({ keepExistingData: false });
+    let open = true;
     return {
       write: (bytes) => writable.write(bytes),
       close: async () => {
