@@ -49,6 +49,11 @@ export class ChatController {
     return { repo: tab.repo, dtype, contextLength, endpoint: this.settings.hub(), token: this.settings.token() };
   }
 
+  /** Loads the tab's model (Load button, after a lost device); the outcome shows in its slot state. */
+  load(tab: ModelTab): void {
+    void this.slots.ensure(tab.id, this.target(tab)).catch(() => undefined);
+  }
+
   isRunning(key: string): boolean {
     return this.running.get()[key] !== undefined;
   }

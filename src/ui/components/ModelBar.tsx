@@ -9,7 +9,7 @@ import { LoadProgress } from './LoadProgress';
 export function ModelBar({ tab, onSettings }: { tab: ModelTab; onSettings: () => void }) {
   const { slots, chats } = useServices();
   const state = useStore(slots.state)[tab.id];
-  const load = () => void chats.slots.ensure(tab.id, chats.target(tab)).catch(() => undefined); // the outcome is in the slot state
+  const load = () => chats.load(tab);
   const info = state?.status === 'ready' ? state.info : undefined;
 
   return (

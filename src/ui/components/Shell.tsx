@@ -32,7 +32,7 @@ export function Shell() {
   const reloadModels = () => {
     slots.deviceLost.set(undefined);
     const models = tab.kind === 'compare' ? tab.models : tab.repo ? [tab] : [];
-    for (const model of models) void slots.ensure(model.id, chats.target(model)).catch(() => undefined); // shown in the model bar
+    for (const model of models) chats.load(model);
   };
   return (
     <div className="flex h-dvh flex-col">
