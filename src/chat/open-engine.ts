@@ -25,6 +25,8 @@ export interface OpenProgress {
 /** A source that can say which snapshot it serves (the hub does; a folder does not). */
 export interface VersionedSource extends FileSource {
   resolvedCommit?(): string | undefined;
+  /** The commit the revision points at now, asked once and quickly; a cached copy is used when this fails (offline) or matches. */
+  currentCommit?(signal?: AbortSignal): Promise<string | undefined>;
   etag?(file: string): string | undefined;
 }
 
@@ -33,11 +35,6 @@ export interface OpenEngineOptions extends Omit<LoadOptions, 'onProgress'> {
   repo: string;
   revision: string;
   cache?: CacheStore;
-  /**
-   * The commit the source's revision points at now, asked once and quickly (no retries): a
-   * cached copy is used when this fails (offline) or matches. Without it, the source is asked.
-   */
-  currentCommit?: () => Promise<string | undefined>;
   onProgress?: (progress: OpenProgress) => void;
 }
 
@@ -60,7 +57,7 @@ export async function openEngine(gpu: Gpu, source: VersionedSource, options: Ope
 
   const cached = cache ? await cache.open(key) : null;
   const extra = cached?.entry.manifest.extra as CacheExtra | undefined;
-  if (cached && extra && (await isCurrent(options.currentCommit ?? (() => probeCommit(source, signal)), extra))) {
+  if (cached && extra && (await isCurrent(async () => source.currentCommit?.(signal), extra))) {
     const files = cached.files as FileSource & { close?(): Promise<void> };
     try {
       const repo = await readRepoFiles(files, signal);
@@ -110,13 +107,6 @@ async function isCurrent(currentCommit: () => Promise<string | undefined>, extra
     return true; // offline or refused: the cached copy is what we have
   }
   return commit === undefined || commit === extra.commit;
-}
-
-/** The commit a versioned source serves (one small request), or undefined if it cannot say. */
-export async function probeCommit(source: VersionedSource, signal?: AbortSignal): Promise<string | undefined> {
-  if (!source.resolvedCommit) return undefined;
-  await source.size('config.json', signal);
-  return source.resolvedCommit();
 }
 
 async function writeCache(

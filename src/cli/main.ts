@@ -65,7 +65,6 @@ async function loadModel(flags: Flags, options: Omit<LoadOptions, 'onProgress'>)
       repo: location.repo,
       revision: location.revision,
       cache: location.cache,
-      currentCommit: location.currentCommit,
       onProgress: progressPrinter(),
     });
     process.stderr.write(opened.fromCache ? 'loaded from cache\n' : '');

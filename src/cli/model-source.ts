@@ -11,7 +11,6 @@ import type { CacheStore } from '../loader/cache/cache-store';
 import { NodeCacheStore, defaultCacheDir } from '../loader/cache/node-cache';
 import { hubSourceFromEnvironment } from '../loader/hub/hub-env';
 import { LocalFolderSource } from '../loader/sources/local-folder';
-import { probeCommit } from '../chat/open-engine';
 import type { Flags } from './args';
 
 export interface ModelLocation {
@@ -20,8 +19,6 @@ export interface ModelLocation {
   revision: string;
   /** Only hub models are cached: a local folder is already on disk. */
   cache?: CacheStore;
-  /** One quick request for the commit the revision points at now (see openEngine). */
-  currentCommit?: () => Promise<string | undefined>;
   close(): Promise<void>;
 }
 
@@ -40,6 +37,5 @@ export async function openModelLocation(flags: Flags): Promise<ModelLocation> {
   if (!/^[\w.-]+\/[\w.-]+$/.test(model)) throw new EngineError('not-found', `--model ${model}: no such folder, and not a hub repo name (org/name)`);
   const revision = typeof flags.revision === 'string' ? flags.revision : 'main';
   const source = hubSourceFromEnvironment(model, { revision });
-  const currentCommit = () => probeCommit(hubSourceFromEnvironment(model, { revision, retries: 0, stallTimeoutMs: 5000 }));
-  return { source, repo: model, revision, cache: cacheStore(flags), currentCommit, close: async () => undefined };
+  return { source, repo: model, revision, cache: cacheStore(flags), close: async () => undefined };
 }

@@ -3,7 +3,7 @@
  * cache, and answers the protocol in protocol.ts. Nothing here touches the DOM.
  */
 /// <reference lib="webworker" />
-import { openEngine, probeCommit, type OpenProgress } from '../chat/open-engine';
+import { openEngine, type OpenProgress } from '../chat/open-engine';
 import type { ChatEngine } from '../chat/engine';
 import { EngineError, toErrorData } from '../errors';
 import { requestBrowserAdapter } from '../gpu/device';
@@ -78,8 +78,6 @@ async function load(requestId: number, request: LoadRequest, signal: AbortSignal
       contextLength: request.contextLength,
       cache,
       signal,
-      // One quick try: offline, the cached copy must not wait for the hub client's retries.
-      currentCommit: () => probeCommit(new HubSource({ ...request.spec, retries: 0, stallTimeoutMs: 5000 }), signal),
       onProgress: progress,
     });
   let opened;

@@ -100,6 +100,15 @@ describe('HubSource reads', () => {
     expect(hub.requests).toHaveLength(count);
   });
 
+  it('asks for the current commit once, without the retries a download gets', async () => {
+    expect(await source().currentCommit()).toBe(commit);
+    expect(hub.requests.map((r) => r.path)).toEqual(['/org/model/resolve/main/config.json']);
+    hub.requests.length = 0;
+    hub.faults.add('config.json', { kind: 'status', status: 503 });
+    await expectCode(() => source({ retries: 4 }).currentCommit(), 'download-failed', /HTTP 503/);
+    expect(hub.requests).toHaveLength(1);
+  });
+
   it('reads text files, through the redirect too, with path segments encoded', async () => {
     const hubSource = source();
     expect(await hubSource.readText('config.json')).toBe(CONFIG);

@@ -65,7 +65,7 @@ export class HubSource implements FileSource, HubContext {
   private readonly coverage = new Map<string, ByteCoverage>();
   private commit: string | undefined;
 
-  constructor(options: HubSourceOptions) {
+  constructor(private readonly options: HubSourceOptions) {
     const { repo, revision = 'main', endpoint = DEFAULT_ENDPOINT } = options;
     if (!/^[\w.-]+\/[\w.-]+$/.test(repo) || repo.includes('..')) {
       throw new EngineError('bad-input', `"${repo}" is not a Hugging Face repo name; expected org/name, e.g. huggyllama/llama-7b`, {
@@ -92,6 +92,16 @@ export class HubSource implements FileSource, HubContext {
     this.onProgress = options.onProgress;
     const where = this.endpoint === DEFAULT_ENDPOINT ? '' : ` on ${this.endpoint}`;
     this.description = `${repo}@${revision}${where}`;
+  }
+
+  /**
+   * The commit the revision points at now, asked once and quickly (no retries, a 5 s stall
+   * limit): offline, a cached copy must not wait for this client's retries.
+   */
+  async currentCommit(signal?: AbortSignal): Promise<string | undefined> {
+    const quick = new HubSource({ ...this.options, retries: 0, stallTimeoutMs: 5000 });
+    await quick.size('config.json', signal);
+    return quick.resolvedCommit();
   }
 
   /**
