@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { vicunaFormat } from '../chat/template';
+import { argmaxRows } from '../model/logit-checks';
 import { referenceLogits, type ReferenceConfig, type ReferenceWeights } from '../model/reference';
 import { llamaTokenizerModel, writeTinyModel } from '../model/tiny-model-node';
 import { cli } from './testing';
@@ -15,9 +16,7 @@ import { LlamaTokenizer } from '../tokenizer/llama-tokenizer';
 function greedyReference(config: ReferenceConfig, weights: ReferenceWeights, prompt: number[], steps: number): number[] {
   const ids = [...prompt];
   for (let i = 0; i < steps; i++) {
-    const logits = referenceLogits(config, weights, ids).subarray((ids.length - 1) * config.vocabSize);
-    let best = 0;
-    for (let v = 1; v < config.vocabSize; v++) if (logits[v] > logits[best]) best = v;
+    const best = argmaxRows(referenceLogits(config, weights, ids), config.vocabSize).at(-1)!;
     ids.push(best);
     if (best === 2) break;
   }

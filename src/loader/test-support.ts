@@ -59,6 +59,16 @@ export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return Buffer.from(a.buffer, a.byteOffset, a.length).equals(Buffer.from(b.buffer, b.byteOffset, b.length));
 }
 
+/** Reads 20 seeded random ranges of `file` and asserts each equals the same range of `expected`. */
+export async function expectRandomReads(source: FileSource, file: string, expected: Uint8Array, seed: number): Promise<void> {
+  const random = seededRandom(seed);
+  for (let i = 0; i < 20; i++) {
+    const offset = Math.floor(random() * expected.length);
+    const length = Math.floor(random() * (expected.length - offset));
+    expect(sameBytes(await source.read(file, offset, length), expected.subarray(offset, offset + length))).toBe(true);
+  }
+}
+
 /** Awaits `promise` and asserts it rejected with an EngineError of `code` (and `message`). */
 export async function expectCode(promise: Promise<unknown>, code: string, message?: RegExp): Promise<EngineError> {
   const error = await promise.then(

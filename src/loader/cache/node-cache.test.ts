@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, open, readdir, readFile, rm, truncate, writeFile } from
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { expectCode, randomBytes, sameBytes, seededRandom } from '../test-support';
+import { expectCode, expectRandomReads, randomBytes, sameBytes } from '../test-support';
 import { cacheEntryId, type CacheKey, type CacheWriter } from './cache-store';
 import { defaultCacheDir, NodeCacheStore } from './node-cache';
 import type { WritableFile } from './node-cache-writer';
@@ -63,12 +63,7 @@ describe('NodeCacheStore', () => {
     expect(await files.size('manifest.json')).toBeNull();
     expect(sameBytes(await files.read('weights.bin', 0, weights.length), weights)).toBe(true);
     expect(sameBytes(await files.read('tokenizer.model', 0, tokenizer.length), tokenizer)).toBe(true);
-    const random = seededRandom(3);
-    for (let i = 0; i < 20; i++) {
-      const offset = Math.floor(random() * weights.length);
-      const length = Math.floor(random() * (weights.length - offset));
-      expect(sameBytes(await files.read('weights.bin', offset, length), weights.subarray(offset, offset + length))).toBe(true);
-    }
+    await expectRandomReads(files, 'weights.bin', weights, 3);
     expect(await files.readText('config.json')).toBe(config);
     expect(await files.readText('missing.json')).toBeNull();
     await expectCode(files.read('weights.bin', weights.length - 1, 2), 'integrity-failed');

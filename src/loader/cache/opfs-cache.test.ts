@@ -5,7 +5,7 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import { expectCode, randomBytes, sameBytes, seededRandom } from '../test-support';
+import { expectCode, expectRandomReads, randomBytes, sameBytes } from '../test-support';
 import { cacheEntryId, type CacheKey } from './cache-store';
 import { FakeDirectory, FakeFile, FakeStorage, type FakeStorageOptions } from './fake-opfs';
 import { OpfsCacheStore, requestPersistence } from './opfs-cache';
@@ -65,12 +65,7 @@ describe.each([
     const files = opened!.files;
     expect(sameBytes(await files.read('weights.bin', 0, weights.length), weights)).toBe(true);
     expect(sameBytes(await files.read('tokenizer.model', 0, tokenizer.length), tokenizer)).toBe(true);
-    const random = seededRandom(3);
-    for (let i = 0; i < 20; i++) {
-      const offset = Math.floor(random() * weights.length);
-      const length = Math.floor(random() * (weights.length - offset));
-      expect(sameBytes(await files.read('weights.bin', offset, length), weights.subarray(offset, offset + length))).toBe(true);
-    }
+    await expectRandomReads(files, 'weights.bin', weights, 3);
     expect(await files.readText('config.json')).toBe('{"vocab_size": 32000}');
     expect(await files.size('manifest.json')).toBeNull();
     await expectCode(files.read('weights.bin', weights.length, 1), 'integrity-failed');
