@@ -5,7 +5,7 @@
 
 export type ErrorCode =
   | 'webgpu-unavailable' // no adapter or device could be had
-  | 'unsupported' // the adapter lacks a limit or feature this model needs
+  | 'unsupported' // a buffer past the GPU's limit (detail.binding), or a browser feature (OPFS) missing
   | 'out-of-memory' // a GPU allocation failed
   | 'device-lost' // the GPU device went away mid-work
   | 'shader-compile' // a WGSL kernel failed to compile (a bug in the engine, with file:line)

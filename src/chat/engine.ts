@@ -82,7 +82,9 @@ export class ChatEngine {
       prompt = this.promptIds([...system, ...turns], format);
     }
     if (prompt.length >= this.session.contextLength) {
-      throw new EngineError('context-full', `This message is ${prompt.length} tokens, more than the model's context of ${this.session.contextLength}. Shorten it.`);
+      throw new EngineError('context-full', `This message is ${prompt.length} tokens, more than the model's context of ${this.session.contextLength}. Shorten it.`, {
+        contextLength: this.session.contextLength,
+      });
     }
     const maxNewTokens = Math.min(settings.maxNewTokens, this.session.contextLength - prompt.length);
     const result = await this.session.generate(prompt, {

@@ -15,6 +15,7 @@ import { requestNodeAdapter } from '../gpu/node-gpu';
 import { createGpu, type Gpu } from '../gpu/runtime';
 import type { LoadOptions } from '../model/llama';
 import { mib } from '../model/memory-plan';
+import { tensorFormats } from '../model/weights';
 import { bench } from './bench';
 import { selftest } from './selftest';
 import { dtypeFlag, numberFlag, parseFlags, requireString, tokenListFlag, type Flags } from './args';
@@ -55,6 +56,14 @@ function progressPrinter(): (p: OpenProgress) => void {
   };
 }
 
+/** `12 q4, 4 f16 (4 of 16 tensors not q4)`: the model's checkpoint matrices by storage format. */
+function describeFormats(counts: Partial<Record<string, number>>): string {
+  const entries = Object.entries(counts) as [string, number][];
+  const total = entries.reduce((sum, [, count]) => sum + count, 0);
+  const list = entries.map(([format, count]) => `${count} ${format}`).join(', ');
+  return counts.q4 === undefined ? list : `${list} (${total - counts.q4} of ${total} tensors not q4)`;
+}
+
 /** Opens --model (folder or hub, through the cache) on the GPU. */
 async function loadModel(flags: Flags, options: Omit<LoadOptions, 'onProgress'>): Promise<OpenedEngine & { close(): Promise<void> }> {
   const location = await openModelLocation(flags);
@@ -68,6 +77,7 @@ async function loadModel(flags: Flags, options: Omit<LoadOptions, 'onProgress'>)
       onProgress: progressPrinter(),
     });
     process.stderr.write(opened.fromCache ? 'loaded from cache\n' : '');
+    process.stderr.write(`weights: ${describeFormats(tensorFormats(opened.engine.model.layout))}\n`);
     if (opened.cacheError) process.stderr.write(`warning: not cached [${opened.cacheError.code}]: ${opened.cacheError.message}\n`);
     return { ...opened, close: location.close };
   } catch (error) {

@@ -113,12 +113,6 @@ export class LlamaModel {
       logitsRows: options.logitsRows ?? 1,
       kvFormat: options.kvFormat ?? kvFormatFor(options.dtype),
     };
-    if (options.dtype === 'q4') {
-      const dims = { hidden_size: config.hiddenSize, intermediate_size: config.intermediateSize, 'heads * head_dim': config.numHeads * config.headDim };
-      for (const [name, value] of Object.entries(dims)) {
-        if (value % 32 !== 0) throw new EngineError('unsupported', `q4 needs ${name} (${value}) to be a multiple of 32; load this model as f16`);
-      }
-    }
     const layout = weightLayout(config, options.dtype, weightSource.hasLmHead, options.lmHeadFormat);
     weightSource.check(layout);
     const plan = planMemory(config, layout, shape);

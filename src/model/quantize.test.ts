@@ -7,6 +7,7 @@ import { f16BitsToF32, f32ToF16Bits } from '../loader/dtype';
 import { testGpu } from '../gpu/testing';
 import type { LoadOptions } from './llama';
 import { compareLogits, loadTinyModel } from './logit-checks';
+import { tensorFormats } from './weights';
 import { dequantizeQ4Ref, quantizeQ4Ref } from './quantize-ref';
 import { buildTinyModel } from './tiny-model';
 
@@ -111,3 +112,32 @@ describe('q4 model against f32', () => {
     expect(q4.meanCosine).toBeGreaterThan(q4Head.meanCosine);
   });
 });
+
+describe('q4 for a shape whose MLP is not a multiple of 32 wide', () => {
+  // intermediate_size 176 (5.5 groups of 32): each layer's down_proj, whose rows are 176 wide,
+  // stays f16 while every other layer matrix is q4; the model loads instead of refusing.
+  const model = buildTinyModel({ hiddenSize: 128, intermediateSize: 176, numLayers: 2, numHeads: 4, numKvHeads: 2, dtype: 'F16', format: 'torch', shards: 2, seed: 32 });
+  const tokens = [1, 450, 4996, 17354, 1701, 432, 17204, 975, 278, 17366, 11203, 29889, 31734, 30709, 29871, 13];
+
+  it('keeps down_proj in f16 and the rest q4, and its logits stay near f32', async () => {
+    const gpu = await testGpu();
+    const run = async (options: LoadOptions) => {
+      const gpuModel = await loadTinyModel(gpu, model, { maxChunk: 32, logitsRows: 32, ...options });
+      const values = await gpuModel.logits(tokens);
+      const formats = Object.fromEntries(gpuModel.layout.matrices.map((m) => [m.key, m.format]));
+      const counts = tensorFormats(gpuModel.layout);
+      gpuModel.dispose();
+      return { values, formats, counts };
+    };
+    const exact = await run({ dtype: 'f32' });
+    const q4 = await run({ dtype: 'q4' });
+    expect(q4.formats).toMatchObject({ embed: 'f16', lm_head: 'f16', 'layers.0.qkv': 'q4', 'layers.0.o': 'q4', 'layers.0.gate_up': 'q4', 'layers.0.down': 'f16', 'layers.1.down': 'f16' });
+    // 2 layers x 7 tensors + embedding + lm_head; not q4: the two tables and the two down_proj.
+    expect(q4.counts).toEqual({ q4: 12, f16: 4 });
+    const closeness = compareLogits(q4.values, exact.values, 32000);
+    console.log(`q4 with f16 down_proj (I = 176): ${JSON.stringify(closeness)}`);
+    expect(closeness.minCosine).toBeGreaterThan(0.97);
+    expect(closeness.top1).toBeGreaterThanOrEqual(0.68);
+  });
+});
+

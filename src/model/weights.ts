@@ -26,6 +26,16 @@ export function kvFormatFor(dtype: ModelDtype): KvFormat {
   return dtype === 'f32' ? 'f32' : 'f16';
 }
 
+/**
+ * q4 needs whole groups of 32 along a row (the input dimension). A matrix whose input width is
+ * not a multiple of 32 (a LLaMA with intermediate_size 176: its down_proj) is kept in f16
+ * instead, tensor by tensor, as llama.cpp's quantizer falls back for rows its block size does
+ * not divide; the rest of the model stays q4.
+ */
+export function matrixFormat(dtype: WeightFormat, cols: number): WeightFormat {
+  return dtype === 'q4' && cols % 32 !== 0 ? 'f16' : dtype;
+}
+
 export interface MatrixSpec {
   key: string;
   format: WeightFormat;
@@ -53,11 +63,10 @@ export function weightLayout(config: LlamaConfig, dtype: ModelDtype, hasLmHead: 
   const { hiddenSize: d, intermediateSize: inter, numHeads, numKvHeads, headDim, vocabSize: v } = config;
   const qDim = numHeads * headDim;
   const kvDim = numKvHeads * headDim;
-  const layerFormat: WeightFormat = dtype;
   // q4 keeps the embedding table (and a tied lm_head) in f16: it is read one row per token, so
   // its size costs memory, not speed, and 4 bits there shifts every input.
   const tableFormat: WeightFormat = dtype === 'f32' ? 'f32' : 'f16';
-  const headFormat: WeightFormat = lmHeadFormat ?? tableFormat;
+  const headFormat: WeightFormat = lmHeadFormat === undefined ? tableFormat : matrixFormat(lmHeadFormat, d);
 
   const matrices: MatrixSpec[] = [];
   const vectors: { key: string; length: number }[] = [];
@@ -80,18 +89,18 @@ export function weightLayout(config: LlamaConfig, dtype: ModelDtype, hasLmHead: 
   for (let l = 0; l < config.numLayers; l++) {
     const p = `model.layers.${l}`;
     vector(layerKey(l, 'attn_norm'), `${p}.input_layernorm.weight`, d);
-    matrix(layerKey(l, 'qkv'), layerFormat, qDim + 2 * kvDim, d, [
+    matrix(layerKey(l, 'qkv'), matrixFormat(dtype, d), qDim + 2 * kvDim, d, [
       [`${p}.self_attn.q_proj.weight`, qDim],
       [`${p}.self_attn.k_proj.weight`, kvDim],
       [`${p}.self_attn.v_proj.weight`, kvDim],
     ]);
-    matrix(layerKey(l, 'o'), layerFormat, d, qDim, [[`${p}.self_attn.o_proj.weight`, d]]);
+    matrix(layerKey(l, 'o'), matrixFormat(dtype, qDim), d, qDim, [[`${p}.self_attn.o_proj.weight`, d]]);
     vector(layerKey(l, 'ffn_norm'), `${p}.post_attention_layernorm.weight`, d);
-    matrix(layerKey(l, 'gate_up'), layerFormat, 2 * inter, d, [
+    matrix(layerKey(l, 'gate_up'), matrixFormat(dtype, d), 2 * inter, d, [
       [`${p}.mlp.gate_proj.weight`, inter],
       [`${p}.mlp.up_proj.weight`, inter],
     ]);
-    matrix(layerKey(l, 'down'), layerFormat, d, inter, [[`${p}.mlp.down_proj.weight`, d]]);
+    matrix(layerKey(l, 'down'), matrixFormat(dtype, inter), d, inter, [[`${p}.mlp.down_proj.weight`, d]]);
   }
   vector('norm', 'model.norm.weight', d);
   if (hasLmHead) {
@@ -103,6 +112,22 @@ export function weightLayout(config: LlamaConfig, dtype: ModelDtype, hasLmHead: 
     place('model.embed_tokens.weight', { kind: 'matrix', key: 'lm_head', rowOffset: 0, rows: v, cols: d });
   }
   return { matrices, vectors, placements };
+}
+
+/**
+ * How many checkpoint matrices (hub tensors; norms are f32 vectors everywhere) each format
+ * holds, e.g. { q4: 12, f16: 4 }: what "N tensors are not q4" in the model's info counts. A tied
+ * embedding counts once, in the table's format.
+ */
+export function tensorFormats(layout: WeightLayout): Partial<Record<WeightFormat, number>> {
+  const formats = new Map(layout.matrices.map((m) => [m.key, m.format]));
+  const counts: Partial<Record<WeightFormat, number>> = {};
+  for (const placements of layout.placements.values()) {
+    if (placements[0].kind !== 'matrix') continue;
+    const format = formats.get(placements[0].key)!;
+    counts[format] = (counts[format] ?? 0) + 1;
+  }
+  return counts;
 }
 
 /** Key of the matrix the final projection reads: its own, or the tied embedding. */

@@ -60,7 +60,7 @@ class FakeWorker implements WorkerLike {
       }
       const evicted = this.resident.includes(request.slot) || this.resident.length < this.capacity ? [] : this.resident.splice(0);
       if (!this.resident.includes(request.slot)) this.resident.push(request.slot);
-      const info = { slot: request.slot, repo: request.spec.repo, dtype: request.dtype, contextLength: 512, fromCache: false, gpuBytes: 1, evicted, loadMs: 1 };
+      const info = { slot: request.slot, repo: request.spec.repo, dtype: request.dtype, contextLength: 512, fromCache: false, gpuBytes: 1, tensorFormats: { q4: 12, f16: 4 }, evicted, loadMs: 1 };
       this.emit({ type: 'loaded', requestId, info });
     } else if (request.type === 'generate') {
       if (!this.resident.includes(request.slot)) return this.emit({ type: 'error', requestId, error: { code: 'bad-input', message: `No model is loaded in ${request.slot}` } });

@@ -33,3 +33,9 @@ export function formatTokensPerSecond(rate: number): string {
 export function percent(done: number, total: number): number {
   return total > 0 ? Math.min(100, Math.max(0, (100 * done) / total)) : 0;
 }
+
+/** Of a loaded model's checkpoint matrices, how many there are and how many are not q4. */
+export function notQ4Count(formats: Partial<Record<'f32' | 'f16' | 'q4', number>>): { notQ4: number; total: number } {
+  const total = Object.values(formats).reduce((sum, count) => sum + (count ?? 0), 0);
+  return { notQ4: total - (formats.q4 ?? 0), total };
+}

@@ -26,6 +26,8 @@ export interface SlotState {
   /** The phases this load went through, in order. */
   phases: LoadPhase[];
   info?: LoadedInfo;
+  /** What the last load asked for: error advice depends on it. */
+  asked?: Pick<LoadTarget, 'dtype' | 'contextLength'>;
   error?: ErrorData;
   generating: boolean;
   /** Why a model that was loaded is not any more. */
@@ -65,7 +67,8 @@ export class ModelSlots {
     void requestPersistence();
 
     const unloadedBecause = current?.status === 'empty' ? current.unloadedBecause : undefined;
-    this.patch(slot, { repo: target.repo, status: 'loading', progress: undefined, phases: [], info: undefined, error: undefined, unloadedBecause });
+    const asked = { dtype: target.dtype, contextLength: target.contextLength };
+    this.patch(slot, { repo: target.repo, status: 'loading', progress: undefined, phases: [], info: undefined, asked, error: undefined, unloadedBecause });
     const running = this.client.load(
       {
         slot,

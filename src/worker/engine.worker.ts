@@ -11,6 +11,7 @@ import { createGpu, type Gpu } from '../gpu/runtime';
 import { OpfsCacheStore } from '../loader/cache/opfs-cache';
 import { HubSource } from '../loader/hub/hub-source';
 import { DownloadProgress } from '../loader/hub/progress';
+import { tensorFormats } from '../model/weights';
 import type { GenerationStats, LoadRequest, WorkerEvent, WorkerRequest } from './protocol';
 
 declare const self: DedicatedWorkerGlobalScope;
@@ -101,7 +102,7 @@ async function load(requestId: number, request: LoadRequest, signal: AbortSignal
 
 function info(slot: Slot, fromCache: boolean) {
   const { model } = slot.engine;
-  return { slot: slot.request.slot, repo: slot.request.spec.repo, dtype: model.dtype, contextLength: model.shape.contextLength, fromCache, gpuBytes: model.plan.totalBytes };
+  return { slot: slot.request.slot, repo: slot.request.spec.repo, dtype: model.dtype, contextLength: model.shape.contextLength, fromCache, gpuBytes: model.plan.totalBytes, tensorFormats: tensorFormats(model.layout) };
 }
 
 function slotOf(name: string): Slot {

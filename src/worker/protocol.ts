@@ -9,6 +9,7 @@ import type { OpenPhase } from '../chat/open-engine';
 import type { FinishReason } from '../chat/generate';
 import type { ChatMessage } from '../chat/template';
 import type { ErrorData } from '../errors';
+import type { WeightFormat } from '../gpu/shaders';
 import type { ModelDtype } from '../model/weights';
 
 /** Where a model comes from: a hub repo (default endpoint https://huggingface.co). */
@@ -58,6 +59,8 @@ export interface LoadedInfo {
   fromCache: boolean;
   /** GPU bytes this model holds (weights, KV cache, activations). */
   gpuBytes: number;
+  /** Checkpoint matrices per storage format: at q4, those not in q4 are f16 (tables, and widths q4 cannot group). */
+  tensorFormats: Partial<Record<WeightFormat, number>>;
   /** Slots unloaded to make room (the GPU could not hold both). */
   evicted: string[];
   loadMs: number;

@@ -1,5 +1,5 @@
 import type { ErrorData } from '../../errors';
-import { ERROR_HELP } from '../error-help';
+import { errorHelp, type HelpContext } from '../error-help';
 import { formatBytes } from '../format';
 
 interface Props {
@@ -8,12 +8,14 @@ interface Props {
   onSettings?: () => void;
   onDismiss?: () => void;
   compact?: boolean;
+  /** The settings the failed load ran with, so that advice never offers what is already set. */
+  context?: HelpContext;
 }
 
 /** An error a user can meet, what it means and what to do, with the engine's own message. */
-export function ErrorPanel({ error, onRetry, onSettings, onDismiss, compact }: Props) {
-  const help = ERROR_HELP[error.code] ?? ERROR_HELP.internal;
-  const needed = typeof error.detail?.needed === 'number' ? error.detail.needed : undefined;
+export function ErrorPanel({ error, onRetry, onSettings, onDismiss, compact, context }: Props) {
+  const help = errorHelp(error, context);
+  const needed = error.code === 'quota-exceeded' && typeof error.detail?.needed === 'number' ? error.detail.needed : undefined;
   const available = typeof error.detail?.available === 'number' ? error.detail.available : undefined;
   return (
     <div role="alert" data-testid="error" data-code={error.code} className="rounded-xl border border-rose-300 bg-rose-50 p-4 text-sm text-rose-950 dark:border-rose-900 dark:bg-rose-950/40 dark:text-rose-100">

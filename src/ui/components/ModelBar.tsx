@@ -1,6 +1,6 @@
 import { useServices } from '../hooks/useServices';
 import { useStore } from '../hooks/useStore';
-import { formatBytes } from '../format';
+import { formatBytes, notQ4Count } from '../format';
 import type { ModelTab } from '../tabs';
 import { ErrorPanel } from './ErrorPanel';
 import { LoadProgress } from './LoadProgress';
@@ -11,6 +11,7 @@ export function ModelBar({ tab, onSettings }: { tab: ModelTab; onSettings: () =>
   const state = useStore(slots.state)[tab.id];
   const load = () => chats.load(tab);
   const info = state?.status === 'ready' ? state.info : undefined;
+  const formats = info?.dtype === 'q4' ? notQ4Count(info.tensorFormats) : undefined;
 
   return (
     <div className="space-y-2" data-testid={`model-bar-${tab.id}`}>
@@ -20,7 +21,13 @@ export function ModelBar({ tab, onSettings }: { tab: ModelTab; onSettings: () =>
         </a>
         {info ? (
           <span data-testid="model-status" data-from-cache={info.fromCache} className="chip bg-emerald-100 text-emerald-900 dark:bg-emerald-900/50 dark:text-emerald-100">
-            {info.fromCache ? '캐시에서 불러옴 (loaded from cache, no download)' : '준비됨 (ready)'} · {info.dtype} · {formatBytes(info.gpuBytes)} GPU · 컨텍스트 {info.contextLength}
+            {info.fromCache ? '캐시에서 불러옴 (loaded from cache, no download)' : '준비됨 (ready)'} · {info.dtype}
+            {formats && (
+              <span data-testid="model-formats" data-not-q4={formats.notQ4} title="임베딩·lm_head는 f16으로 두고, 입력 폭이 32의 배수가 아닌 행렬도 f16으로 둡니다">
+                {' '}(f16 텐서 {formats.notQ4}/{formats.total}개 · {formats.notQ4} of {formats.total} tensors not q4)
+              </span>
+            )}{' '}
+            · {formatBytes(info.gpuBytes)} GPU · 컨텍스트 {info.contextLength}
             {info.loadMs > 0 && ` · ${(info.loadMs / 1000).toFixed(1)}초`}
           </span>
         ) : state?.status !== 'loading' && state?.status !== 'error' ? (
@@ -36,10 +43,10 @@ export function ModelBar({ tab, onSettings }: { tab: ModelTab; onSettings: () =>
         <p className="notice">GPU 장치가 초기화되어 모델이 내려졌습니다. 대화는 남아 있으며, 보내거나 불러오기를 누르면 캐시에서 다시 불러옵니다.</p>
       )}
       {info?.cacheError && (
-        <ErrorPanel error={info.cacheError} compact onSettings={onSettings} />
+        <ErrorPanel error={info.cacheError} compact onSettings={onSettings} context={state?.asked} />
       )}
       {state?.status === 'loading' && <LoadProgress state={state} onCancel={() => slots.cancel(tab.id)} />}
-      {state?.status === 'error' && state.error && <ErrorPanel error={state.error} onRetry={load} onSettings={onSettings} onDismiss={() => slots.dismissError(tab.id)} />}
+      {state?.status === 'error' && state.error && <ErrorPanel error={state.error} context={state.asked} onRetry={load} onSettings={onSettings} onDismiss={() => slots.dismissError(tab.id)} />}
     </div>
   );
 }

@@ -76,7 +76,7 @@ export function ModelManager({ onClose }: { onClose: () => void }) {
                 </p>
               )}
               {state.status === 'loading' && <LoadProgress state={state} onCancel={() => slots.cancel(state.slot)} />}
-              {state.status === 'error' && state.error && <ErrorPanel error={state.error} compact />}
+              {state.status === 'error' && state.error && <ErrorPanel error={state.error} context={state.asked} compact />}
             </div>
           ))}
       </section>
