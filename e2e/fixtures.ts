@@ -24,6 +24,8 @@ export const REPOS = {
   scripted: 'e2e/scripted',
   /** The scripted model behind a token (the fake hub's FAKE_HUB_TOKEN). */
   gated: 'e2e/gated',
+  /** intermediate_size 176: q4 keeps its down_proj in f16 (torch .bin shards). */
+  mlp176: 'e2e/mlp-176',
 } as const;
 
 const TINY: Omit<TinyModelSpec, 'seed'> = { hiddenSize: 64, intermediateSize: 128, numLayers: 2, numHeads: 4, numKvHeads: 2, dtype: 'F16', format: 'safetensors', shards: 1, maxPositions: 512 };
@@ -132,6 +134,7 @@ export const test = base.extend<{ app: App }, { env: E2eEnv }>({
         [REPOS.random]: buildTinyModel({ ...TINY, seed: 101, tokenizerModel }).files,
         [REPOS.randomB]: buildTinyModel({ ...TINY, seed: 202, tokenizerModel }).files,
         [REPOS.scripted]: buildScriptedModel(tokenizerModel).files,
+        [REPOS.mlp176]: buildTinyModel({ ...TINY, intermediateSize: 176, format: 'torch', shards: 2, seed: 303, tokenizerModel }).files,
       };
       const hub = await startFakeHub();
       for (const [repo, files] of Object.entries(repos)) hub.addRepo(repo, files);
