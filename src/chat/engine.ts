@@ -7,6 +7,7 @@ import type { Gpu } from '../gpu/runtime';
 import type { FileSource } from '../loader/types';
 import { LlamaModel, type LoadOptions, type SamplingParams } from '../model/llama';
 import { checkpointWeights, type WeightSource } from '../model/load-weights';
+import { ContextWindows } from './context-window';
 import { ChatSession, type GenerationResult } from './generate';
 import { defaultPromptFormat, openRepo, specialTokens, type RepoFiles } from './repo';
 import { RAW_FORMAT, vicunaFormat, type ChatMessage, type PromptFormat } from './template';
@@ -20,12 +21,14 @@ export interface ChatSettings extends SamplingParams {
 }
 
 export interface ChatResult extends GenerationResult {
-  /** Oldest turns dropped so the conversation fits the context. */
+  /** Oldest messages (after the system prompt) the prompt leaves out so it fits the context. */
   droppedTurns: number;
 }
 
 export class ChatEngine {
   readonly session: ChatSession;
+  /** Where each recent conversation's kept window starts once it overflowed the context. */
+  private readonly windows = new ContextWindows();
 
   private constructor(
     readonly repo: RepoFiles,
@@ -64,23 +67,16 @@ export class ChatEngine {
   }
 
   /**
-   * Answers the last user message of `messages`. Drops the oldest turns (never the system
-   * prompt) when the conversation plus maxNewTokens would overflow the context.
+   * Answers the last user message of `messages`. When the conversation plus room for the answer
+   * overflows the context, the oldest turns (never the system prompt) are dropped in one block
+   * and the window is kept for this conversation's next turns (context-window.ts).
    */
   async chat(messages: ChatMessage[], settings: ChatSettings, options: { signal?: AbortSignal; onText?: (text: string) => void } = {}): Promise<ChatResult> {
     const format = this.promptFormat(settings);
     const system = messages.filter((m) => m.role === 'system');
-    let turns = messages.filter((m) => m.role !== 'system');
-    let droppedTurns = 0;
-    let prompt = this.promptIds([...system, ...turns], format);
+    const turns = messages.filter((m) => m.role !== 'system');
     const budget = this.session.contextLength - Math.min(settings.maxNewTokens, this.session.contextLength >> 1);
-    while (prompt.length > budget && turns.length > 1) {
-      // Drop the oldest exchange: a user message and the answer that followed it.
-      const cut = turns[1]?.role === 'assistant' ? 2 : 1;
-      turns = turns.slice(cut);
-      droppedTurns += cut;
-      prompt = this.promptIds([...system, ...turns], format);
-    }
+    const { dropped: droppedTurns, prompt } = this.windows.fit(turns, budget, (kept) => this.promptIds([...system, ...kept], format));
     if (prompt.length >= this.session.contextLength) {
       throw new EngineError('context-full', `This message is ${prompt.length} tokens, more than the model's context of ${this.session.contextLength}. Shorten it.`, {
         contextLength: this.session.contextLength,

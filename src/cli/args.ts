@@ -1,5 +1,6 @@
 /** Command-line flags for the CLI commands, parsed with node:util and checked into typed values. */
 import { parseArgs } from 'node:util';
+import type { ChatSettings } from '../chat/engine';
 import { EngineError } from '../errors';
 import type { ModelDtype } from '../model/weights';
 
@@ -47,4 +48,44 @@ export function tokenListFlag(value: string): number[] {
     throw new EngineError('bad-input', `--tokens must be comma-separated token ids, got ${JSON.stringify(value)}`);
   }
   return ids;
+}
+
+/** The flags `generate` and `chat` share: prompt format, sampling, weights format, context, output. */
+export const GENERATION_FLAGS = {
+  template: 'string',
+  system: 'string',
+  'max-new-tokens': 'string',
+  temperature: 'string',
+  'top-k': 'string',
+  'top-p': 'string',
+  'repetition-penalty': 'string',
+  seed: 'string',
+  dtype: 'string',
+  'context-length': 'string',
+  json: 'boolean',
+} as const;
+
+export interface GenerationFlags {
+  settings: ChatSettings;
+  dtype: ModelDtype;
+  contextLength: number;
+  json: boolean;
+}
+
+/** Checks GENERATION_FLAGS into settings; defaults: Vicuna, greedy, 256 new tokens, q4, 2048. */
+export function generationFlags(flags: Flags): GenerationFlags {
+  const template = flags.template ?? 'vicuna';
+  if (template !== 'vicuna' && template !== 'raw') throw new EngineError('bad-input', `--template must be vicuna or raw, got ${JSON.stringify(template)}`);
+  const settings: ChatSettings = {
+    template,
+    systemPrompt: typeof flags.system === 'string' ? flags.system : undefined,
+    maxNewTokens: numberFlag(flags, 'max-new-tokens', 256, (n) => Number.isInteger(n) && n > 0, 'a positive integer'),
+    temperature: numberFlag(flags, 'temperature', 0, (n) => n >= 0 && n <= 10, 'in [0, 10] (0 = greedy)'),
+    topK: numberFlag(flags, 'top-k', 0, (n) => Number.isInteger(n) && n >= 0, 'a non-negative integer (0 = off)'),
+    topP: numberFlag(flags, 'top-p', 1, (n) => n > 0 && n <= 1, 'in (0, 1]'),
+    repetitionPenalty: numberFlag(flags, 'repetition-penalty', 1, (n) => n > 0 && n <= 10, 'in (0, 10]'),
+    seed: numberFlag(flags, 'seed', 0, (n) => Number.isInteger(n) && n >= 0 && n <= 0xffffffff, 'a 32-bit unsigned integer'),
+  };
+  const contextLength = numberFlag(flags, 'context-length', 2048, (n) => Number.isInteger(n) && n > 1, 'an integer > 1');
+  return { settings, dtype: dtypeFlag(flags, 'q4'), contextLength, json: flags.json === true };
 }

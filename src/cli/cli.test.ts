@@ -7,21 +7,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { vicunaFormat } from '../chat/template';
-import { argmaxRows } from '../model/logit-checks';
-import { referenceLogits, type ReferenceConfig, type ReferenceWeights } from '../model/reference';
+import { greedyReference, referenceLogits } from '../model/reference';
 import { llamaTokenizerModel, writeTinyModel } from '../model/tiny-model-node';
 import { cli } from './testing';
 import { LlamaTokenizer } from '../tokenizer/llama-tokenizer';
-
-function greedyReference(config: ReferenceConfig, weights: ReferenceWeights, prompt: number[], steps: number): number[] {
-  const ids = [...prompt];
-  for (let i = 0; i < steps; i++) {
-    const best = argmaxRows(referenceLogits(config, weights, ids), config.vocabSize).at(-1)!;
-    ids.push(best);
-    if (best === 2) break;
-  }
-  return ids.slice(prompt.length);
-}
 
 let dir: string;
 let tokenizer: LlamaTokenizer;
@@ -71,15 +60,18 @@ describe('cli', () => {
     const prompt = '삼국 통일 이후 신라';
     const raw = await cli(['generate', '--model', folder, '--prompt', prompt, '--template', 'raw', '--max-new-tokens', '6', '--dtype', 'f32', '--json']);
     expect(raw.code, raw.stderr).toBe(0);
-    const rawResult = JSON.parse(raw.stdout) as { ids: number[]; text: string };
-    expect(rawResult.ids).toEqual(greedyReference(model.config, model.weights, [1, ...tokenizer.encode(prompt)], 6));
+    const rawResult = JSON.parse(raw.stdout) as { ids: number[]; text: string; prefillTokens: number; newTokens: number };
+    const rawPrompt = [1, ...tokenizer.encode(prompt)];
+    expect(rawResult.ids).toEqual(greedyReference(model.config, model.weights, rawPrompt, 6, [tokenizer.eosId]));
+    expect(rawResult.prefillTokens).toBe(rawPrompt.length);
+    expect(rawResult.newTokens).toBe(rawResult.ids.length);
     expect(rawResult.text).toBe(tokenizer.decode(rawResult.ids.filter((id) => id !== 2)));
 
     const vicuna = await cli(['generate', '--model', folder, '--prompt', prompt, '--max-new-tokens', '4', '--dtype', 'f32', '--json', '--system', '시스템']);
     expect(vicuna.code, vicuna.stderr).toBe(0);
     const text = vicunaFormat({ bos: '<s>', eos: '</s>' }).render([{ role: 'system', content: '시스템' }, { role: 'user', content: prompt }], { addGenerationPrompt: true });
     expect(text).toBe(`시스템 USER: ${prompt} ASSISTANT:`);
-    const expectedIds = greedyReference(model.config, model.weights, tokenizer.encodeChat(text, { addBos: true }), 4);
+    const expectedIds = greedyReference(model.config, model.weights, tokenizer.encodeChat(text, { addBos: true }), 4, [tokenizer.eosId]);
     expect((JSON.parse(vicuna.stdout) as { ids: number[] }).ids).toEqual(expectedIds);
   });
 

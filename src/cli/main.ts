@@ -4,7 +4,8 @@
  *   logits   --model M (--text T | --tokens 1,2,3) --out FILE [--dtype f32|f16|q4]
  *   generate --model M --prompt T [--template vicuna|raw] [--system S] [--max-new-tokens N]
  *            [--temperature T] [--top-k K] [--top-p P] [--repetition-penalty R] [--seed S]
- *            [--dtype f32|f16|q4] [--json]
+ *            [--dtype f32|f16|q4] [--context-length N] [--json]
+ *   chat     --model M --script FILE.jsonl [the flags of generate]: one {"user": ...} per line
  * Results go to stdout; progress and diagnostics to stderr.
  */
 import { writeFile } from 'node:fs/promises';
@@ -18,7 +19,8 @@ import { mib } from '../model/memory-plan';
 import { tensorFormats } from '../model/weights';
 import { bench } from './bench';
 import { selftest } from './selftest';
-import { dtypeFlag, numberFlag, parseFlags, requireString, tokenListFlag, type Flags } from './args';
+import { dtypeFlag, GENERATION_FLAGS, generationFlags, parseFlags, requireString, tokenListFlag, type Flags } from './args';
+import { readChatScript, runChatScript } from './chat-script';
 import { cacheStore, openModelLocation } from './model-source';
 
 const USAGE = `usage: npm run -s cli -- <command> [flags]
@@ -26,7 +28,9 @@ const USAGE = `usage: npm run -s cli -- <command> [flags]
   logits   --model DIR|org/name (--text TEXT | --tokens 1,2,3) --out FILE [--dtype f32|f16|q4]
   generate --model DIR|org/name --prompt TEXT [--template vicuna|raw] [--system TEXT]
            [--max-new-tokens N] [--temperature T] [--top-k K] [--top-p P]
-           [--repetition-penalty R] [--seed S] [--dtype f32|f16|q4] [--json]
+           [--repetition-penalty R] [--seed S] [--dtype f32|f16|q4] [--context-length N] [--json]
+  chat     --model DIR|org/name --script FILE.jsonl [the flags of generate]
+           one conversation, one {"user": "..."} per line; one line per turn (JSON with --json)
   cache list | cache delete ID
   bench    [--shape tiny|7b] [--dtype q4|f16] [--json] [--no-write] [--quick] [--sweep] [--native] [--fuse-norms]
   selftest (checks this machine's adapter against the float64 reference)
@@ -125,48 +129,44 @@ async function logits(argv: string[]): Promise<void> {
 }
 
 async function generate(argv: string[]): Promise<void> {
-  const flags = parseFlags(argv, {
-    ...MODEL_FLAGS,
-    prompt: 'string',
-    template: 'string',
-    system: 'string',
-    'max-new-tokens': 'string',
-    temperature: 'string',
-    'top-k': 'string',
-    'top-p': 'string',
-    'repetition-penalty': 'string',
-    seed: 'string',
-    dtype: 'string',
-    'context-length': 'string',
-    json: 'boolean',
-  });
+  const flags = parseFlags(argv, { ...MODEL_FLAGS, ...GENERATION_FLAGS, prompt: 'string' });
   const prompt = requireString(flags, 'prompt');
-  const template = flags.template ?? 'vicuna';
-  if (template !== 'vicuna' && template !== 'raw') throw new EngineError('bad-input', `--template must be vicuna or raw, got ${JSON.stringify(template)}`);
-  const settings = {
-    template,
-    systemPrompt: typeof flags.system === 'string' ? flags.system : undefined,
-    maxNewTokens: numberFlag(flags, 'max-new-tokens', 256, (n) => Number.isInteger(n) && n > 0, 'a positive integer'),
-    temperature: numberFlag(flags, 'temperature', 0, (n) => n >= 0 && n <= 10, 'in [0, 10] (0 = greedy)'),
-    topK: numberFlag(flags, 'top-k', 0, (n) => Number.isInteger(n) && n >= 0, 'a non-negative integer (0 = off)'),
-    topP: numberFlag(flags, 'top-p', 1, (n) => n > 0 && n <= 1, 'in (0, 1]'),
-    repetitionPenalty: numberFlag(flags, 'repetition-penalty', 1, (n) => n > 0 && n <= 10, 'in (0, 10]'),
-    seed: numberFlag(flags, 'seed', 0, (n) => Number.isInteger(n) && n >= 0 && n <= 0xffffffff, 'a 32-bit unsigned integer'),
-  } as const;
-  const contextLength = numberFlag(flags, 'context-length', 2048, (n) => Number.isInteger(n) && n > 1, 'an integer > 1');
-  const { engine, close } = await loadModel(flags, { dtype: dtypeFlag(flags, 'q4'), contextLength });
+  const { settings, dtype, contextLength, json } = generationFlags(flags);
+  const { engine, close } = await loadModel(flags, { dtype, contextLength });
   try {
-    const json = flags.json === true;
     const result = await engine.chat([{ role: 'user', content: prompt }], settings, {
       onText: json ? undefined : (text) => process.stdout.write(text),
     });
-    if (json) process.stdout.write(`${JSON.stringify({ ids: result.ids, text: result.text })}\n`);
+    if (json) process.stdout.write(`${JSON.stringify({ ids: result.ids, text: result.text, prefillTokens: result.prefilledTokens, newTokens: result.ids.length })}\n`);
     else process.stdout.write('\n');
     const decodeRate = result.decodedTokens / Math.max(result.decodeMs / 1000, 1e-9);
     process.stderr.write(
       `prompt ${result.promptTokens} tokens, prefill ${(result.prefilledTokens / (result.prefillMs / 1000)).toFixed(1)} tok/s; ` +
         `${result.ids.length} new tokens, decode ${decodeRate.toFixed(1)} tok/s; finished: ${result.finishReason}\n`,
     );
+  } finally {
+    engine.dispose();
+    await close();
+  }
+}
+
+/** One conversation from a script of questions; one line (JSON with --json) per turn. */
+async function chat(argv: string[]): Promise<void> {
+  const flags = parseFlags(argv, { ...MODEL_FLAGS, ...GENERATION_FLAGS, script: 'string' });
+  const questions = await readChatScript(requireString(flags, 'script'));
+  const { settings, dtype, contextLength, json } = generationFlags(flags);
+  const { engine, close } = await loadModel(flags, { dtype, contextLength });
+  try {
+    await runChatScript(engine, questions, settings, {
+      onAsk: json ? undefined : (question) => process.stdout.write(`USER: ${question}\nASSISTANT:`),
+      onText: json ? undefined : (text) => process.stdout.write(text),
+      onTurn: (report) => {
+        if (json) process.stdout.write(`${JSON.stringify(report)}\n`);
+        else process.stdout.write('\n\n');
+        const dropped = report.droppedTurns > 0 ? `, ${report.droppedTurns} oldest messages left out` : '';
+        process.stderr.write(`turn ${report.turn}: prompt ${report.promptTokens} tokens, ${report.prefillTokens} prefilled${dropped}; ${report.newTokens} new tokens; ${report.ms} ms\n`);
+      },
+    });
   } finally {
     engine.dispose();
     await close();
@@ -200,7 +200,7 @@ async function cache(argv: string[]): Promise<void> {
   throw new EngineError('bad-input', 'usage: cache list [--cache-dir DIR] [--json] | cache delete ID [--cache-dir DIR]');
 }
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = { tokenize, logits, generate, cache, bench, selftest };
+const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = { tokenize, logits, generate, chat, cache, bench, selftest };
 
 /** Runs one command; returns the process exit code. */
 export async function main(argv: string[]): Promise<number> {

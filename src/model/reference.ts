@@ -105,6 +105,27 @@ export function siluRef(x: number): number {
 
 /** Logits (T, V) of every position of `tokens`, from an empty cache. */
 export function referenceLogits(config: ReferenceConfig, weight: ReferenceWeights, tokens: number[]): Float64Array {
+  return forwardRef(config, weight, tokens, tokens.length);
+}
+
+/**
+ * Greedy generation after `prompt`: up to `steps` ids, each the argmax of the last position's
+ * float64 logits (the lowest id on a tie), ending early at the first of `stopIds` (included).
+ */
+export function greedyReference(config: ReferenceConfig, weight: ReferenceWeights, prompt: number[], steps: number, stopIds: number[] = []): number[] {
+  const ids = [...prompt];
+  for (let step = 0; step < steps; step++) {
+    const logits = forwardRef(config, weight, ids, 1);
+    let best = 0;
+    for (let i = 1; i < logits.length; i++) if (logits[i] > logits[best]) best = i;
+    ids.push(best);
+    if (stopIds.includes(best)) break;
+  }
+  return ids.slice(prompt.length);
+}
+
+/** Logits (rows, V) of the last `rows` positions of `tokens`, from an empty cache. */
+function forwardRef(config: ReferenceConfig, weight: ReferenceWeights, tokens: number[], rows: number): Float64Array {
   const { hiddenSize: d, intermediateSize: inter, numHeads, numKvHeads, headDim, vocabSize } = config;
   const t = tokens.length;
   const qDim = numHeads * headDim;
@@ -137,7 +158,7 @@ export function referenceLogits(config: ReferenceConfig, weight: ReferenceWeight
     x = x.map((value, i) => value + down[i]);
   }
 
-  const final = rmsnormRef(x, weight('model.norm.weight'), t, d, config.rmsNormEps);
+  const final = rmsnormRef(x.subarray((t - rows) * d), weight('model.norm.weight'), rows, d, config.rmsNormEps);
   const head = config.tieWordEmbeddings ? embed : weight('lm_head.weight');
-  return linearRef(final, head, t, d, vocabSize);
+  return linearRef(final, head, rows, d, vocabSize);
 }
