@@ -6,9 +6,10 @@
  */
 import { test as base, expect, type Page } from '@playwright/test';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { TurnReport } from '../src/cli/chat-script';
 import { cli } from '../src/cli/testing';
 import { startFakeHub, type FakeHub } from '../src/loader/hub/fake-hub';
 import { buildScriptedModel } from '../src/model/scripted-model';
@@ -120,10 +121,26 @@ export class App {
  * must equal. Asynchronous: the fake hub answering it lives in this process.
  */
 export async function cliGenerate(env: E2eEnv, repo: string, prompt: string, flags: string[]): Promise<{ text: string; ids: number[] }> {
-  const args = ['generate', '--model', repo, '--cache-dir', env.cliCacheDir, '--prompt', prompt, '--json', ...flags];
-  const { code, stdout, stderr } = await cli(args, { HF_ENDPOINT: env.hub.url, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' });
-  if (code !== 0) throw new Error(`cli generate failed (${code}): ${stderr}`);
-  return JSON.parse(stdout.trim().split('\n').at(-1)!) as { text: string; ids: number[] };
+  const lines = await cliJsonLines(env, ['generate', '--model', repo, '--prompt', prompt, '--json', ...flags]);
+  return lines.at(-1) as { text: string; ids: number[] };
+}
+
+/** The CLI's `chat` over `questions` in one conversation: one report per turn. */
+export async function cliChat(env: E2eEnv, repo: string, questions: string[], flags: string[]): Promise<TurnReport[]> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'e2e-chat-'));
+  try {
+    const script = path.join(dir, 'script.jsonl');
+    await writeFile(script, questions.map((user) => JSON.stringify({ user })).join('\n'));
+    return (await cliJsonLines(env, ['chat', '--model', repo, '--script', script, '--json', ...flags])) as TurnReport[];
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function cliJsonLines(env: E2eEnv, args: string[]): Promise<unknown[]> {
+  const { code, stdout, stderr } = await cli([...args, '--cache-dir', env.cliCacheDir], { HF_ENDPOINT: env.hub.url, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' });
+  if (code !== 0) throw new Error(`cli ${args[0]} failed (${code}): ${stderr}`);
+  return stdout.trim().split('\n').map((line) => JSON.parse(line) as unknown);
 }
 
 export const test = base.extend<{ app: App }, { env: E2eEnv }>({

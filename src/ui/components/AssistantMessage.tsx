@@ -31,7 +31,7 @@ export function AssistantMessage({ message, onRegenerate, onSettings, label }: P
     });
   };
   return (
-    <article data-testid="message-assistant" data-state={message.state} data-raw={message.content} data-new-tokens={message.stats?.newTokens} className="min-w-0 rounded-2xl bg-white p-3 shadow-sm ring-1 ring-zinc-200 dark:bg-zinc-900 dark:ring-zinc-800">
+    <article data-testid="message-assistant" data-state={message.state} data-raw={message.content} data-new-tokens={message.stats?.newTokens} data-prefill-tokens={message.stats?.prefilledTokens} className="min-w-0 rounded-2xl bg-white p-3 shadow-sm ring-1 ring-zinc-200 dark:bg-zinc-900 dark:ring-zinc-800">
       {label && <div className="mb-1 text-xs font-semibold text-zinc-500">{label}</div>}
       {message.content ? (
         <div data-testid="answer-text">

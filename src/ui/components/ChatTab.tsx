@@ -1,5 +1,6 @@
 import { useCallback } from 'react';
 import { chatKey } from '../chat-controller';
+import { contextUse } from '../context-use';
 import { useAutoScroll } from '../hooks/useAutoScroll';
 import { useEscape } from '../hooks/useEscape';
 import { useServices } from '../hooks/useServices';
@@ -51,6 +52,7 @@ export function ChatTab({ tab, onSettings }: { tab: ModelTab; onSettings: () => 
         onSend={(text) => void chats.send(tab, text)}
         onStop={stop}
         onNewChat={() => void chats.newChat(tab)}
+        context={contextUse(thread.messages, slot?.info?.contextLength)}
       />
     </div>
   );

@@ -1,4 +1,6 @@
 import { useState, type KeyboardEvent } from 'react';
+import type { ContextUse } from '../context-use';
+import { ContextMeter } from './ContextMeter';
 
 interface Props {
   running: boolean;
@@ -7,6 +9,8 @@ interface Props {
   onSend: (text: string) => void;
   onStop: () => void;
   onNewChat: () => void;
+  /** How full the model's context is, when known (chat tabs). */
+  context?: ContextUse;
 }
 
 /**
@@ -14,7 +18,7 @@ interface Props {
  * syllable, Enter belongs to the IME (it commits the syllable): sending then would send the text
  * without its last syllable and leave that syllable in the box, so composition keys never send.
  */
-export function Composer({ running, blocked, onSend, onStop, onNewChat }: Props) {
+export function Composer({ running, blocked, onSend, onStop, onNewChat, context }: Props) {
   const [text, setText] = useState('');
   const canSend = !running && !blocked && text.trim() !== '';
   const send = () => {
@@ -57,7 +61,10 @@ export function Composer({ running, blocked, onSend, onStop, onNewChat }: Props)
           </button>
         )}
       </div>
-      <p className="mx-auto mt-1 hidden max-w-4xl pl-20 text-xs text-zinc-400 sm:block">Enter 보내기 · Shift+Enter 줄바꿈 · Esc 중지</p>
+      <div className="mx-auto mt-1 flex max-w-4xl items-center justify-between gap-3 sm:pl-20">
+        <p className="hidden text-xs text-zinc-400 sm:block">Enter 보내기 · Shift+Enter 줄바꿈 · Esc 중지</p>
+        {context && <ContextMeter use={context} />}
+      </div>
     </div>
   );
 }

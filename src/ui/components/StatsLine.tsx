@@ -15,8 +15,8 @@ export function StatsLine({ stats, finishReason }: { stats: GenerationStats; fin
   return (
     <div className="mt-1 space-y-1 text-xs text-zinc-500 dark:text-zinc-400" data-testid="stats">
       <div className="flex flex-wrap gap-x-3">
-        <span title={`${stats.prefilledTokens} prompt tokens computed (${stats.promptTokens - stats.prefilledTokens} reused from the KV cache)`}>
-          프리필 {formatTokensPerSecond(stats.prefillTokensPerSecond)}
+        <span data-testid="prefill" title={`${stats.prefilledTokens} of ${stats.promptTokens} prompt tokens computed (${stats.promptTokens - stats.prefilledTokens} reused from the KV cache)`}>
+          프리필 {stats.prefilledTokens} 토큰 · {formatTokensPerSecond(stats.prefillTokensPerSecond)}
         </span>
         <span data-testid="decode-rate">생성 {formatTokensPerSecond(stats.decodeTokensPerSecond)}</span>
         <span data-testid="context-use">
