@@ -25,6 +25,14 @@ export interface ChatResult extends GenerationResult {
   droppedTurns: number;
 }
 
+/**
+ * Logits rows a chat engine keeps, for scoring (token view, CLI score): the forward runs over
+ * this many positions per submit and token_logprobs.wgsl reduces each row on the GPU. At 7B
+ * (V = 32000) that is 64 x 32000 x 4 B = 8 MiB, a third of the gate_up activations at a
+ * 256-token chunk, and 64 rows fill the matmul's 64-row tile; generation reads only row 0.
+ */
+export const SCORE_ROWS = 64;
+
 export class ChatEngine {
   readonly session: ChatSession;
   /** Where each recent conversation's kept window starts once it overflowed the context. */
@@ -44,7 +52,7 @@ export class ChatEngine {
 
   /** Loads weights (from a checkpoint or the cache) for already-read repo files. */
   static async fromRepo(gpu: Gpu, repo: RepoFiles, weights: WeightSource, options: LoadOptions): Promise<ChatEngine> {
-    const model = await LlamaModel.load(gpu, repo.config, weights, { vocabLimit: repo.tokenizer.vocabSize, ...options });
+    const model = await LlamaModel.load(gpu, repo.config, weights, { vocabLimit: repo.tokenizer.vocabSize, logitsRows: SCORE_ROWS, ...options });
     return new ChatEngine(repo, model);
   }
 

@@ -4,7 +4,7 @@
  * text that never splits a UTF-8 character or shows part of a stop string.
  */
 import { EngineError } from '../errors';
-import type { LlamaModel, SamplingParams } from '../model/llama';
+import type { LlamaModel, SamplingParams, TokenScores } from '../model/llama';
 import type { LlamaTokenizer } from '../tokenizer/llama-tokenizer';
 import { StreamingDecoder } from '../tokenizer/streaming-decoder';
 import { StopStringFilter } from './stop-strings';
@@ -51,6 +51,21 @@ export class ChatSession {
   /** Forget the cache (a new conversation). */
   reset(): void {
     this.cached = [];
+  }
+
+  /**
+   * Scores `ids` (LlamaModel.score), which rewrites KV rows 0 .. n - 2 with ids[0 .. n - 2]. The
+   * cache then holds those, or still all it held when they were a prefix of it (later rows were
+   * computed on the same prefix), so the next turn reuses what is really there.
+   */
+  async score(ids: number[]): Promise<TokenScores> {
+    const before = this.cached;
+    const written = ids.slice(0, -1);
+    this.cached = []; // unknown if scoring fails midway
+    const scores = await this.model.score(ids);
+    const prefixOfBefore = written.length <= before.length && written.every((id, i) => before[i] === id);
+    this.cached = prefixOfBefore ? before : written;
+    return scores;
   }
 
   async generate(prompt: number[], options: GenerateOptions): Promise<GenerationResult> {

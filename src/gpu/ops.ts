@@ -302,3 +302,31 @@ export async function sampleOp(
     },
   };
 }
+
+/** Alternatives token_logprobs.wgsl reports per row (the token view's "top 5 on hover"). */
+export const TOP_LOGPROBS = 5;
+
+/** u32 words per row of token_logprobs.wgsl's output: [logprob, TOP_K ids, TOP_K logprobs]. */
+export const TOKEN_SCORE_WORDS = 1 + 2 * TOP_LOGPROBS;
+
+/**
+ * Per logits row: ln p(targets[t]) and the TOP_LOGPROBS best (id, logprob); see
+ * token_logprobs.wgsl. logits: (T, vocab) f32, targets: (T) u32, out: (T, TOKEN_SCORE_WORDS) u32.
+ */
+export async function tokenLogprobsOp(
+  ctx: OpContext,
+  a: { label: string; logits: GPUBuffer; targets: GPUBuffer; out: GPUBuffer; vocab: number },
+): Promise<Dispatch> {
+  const kernel = await ctx.pipelines.get({
+    kernel: 'token_logprobs.wgsl',
+    bindings: ['read', 'read', 'storage'],
+    constants: { VOCAB: a.vocab, WG: 128, TOP_K: TOP_LOGPROBS },
+  });
+  const group = bindGroup(ctx, kernel.layout, a.label, [a.logits, a.targets, a.out]);
+  return {
+    label: a.label,
+    encode(pass, nTokens) {
+      record(pass, kernel.pipeline, [group], nTokens);
+    },
+  };
+}

@@ -26,6 +26,7 @@ import reduceSubgroup from '../../shaders/reduce_subgroup.wgsl?raw';
 import matmul from '../../shaders/matmul.wgsl?raw';
 import swiglu from '../../shaders/swiglu.wgsl?raw';
 import sample from '../../shaders/sample.wgsl?raw';
+import tokenLogprobs from '../../shaders/token_logprobs.wgsl?raw';
 import convertF32 from '../../shaders/convert_f32.wgsl?raw';
 import convertF16 from '../../shaders/convert_f16.wgsl?raw';
 import quantizeQ4 from '../../shaders/quantize_q4.wgsl?raw';
@@ -57,6 +58,7 @@ export const SHADER_FILES = {
   'matmul.wgsl': matmul,
   'swiglu.wgsl': swiglu,
   'sample.wgsl': sample,
+  'token_logprobs.wgsl': tokenLogprobs,
   'convert_f32.wgsl': convertF32,
   'convert_f16.wgsl': convertF16,
   'quantize_q4.wgsl': quantizeQ4,

@@ -20,6 +20,9 @@ import {
   ropeKvOp,
   sampleOp,
   swigluOp,
+  TOKEN_SCORE_WORDS,
+  TOP_LOGPROBS,
+  tokenLogprobsOp,
   type Dispatch,
 } from '../gpu/ops';
 import type { Gpu } from '../gpu/runtime';
@@ -40,6 +43,16 @@ export interface SamplingParams {
   /** 1 = off. */
   repetitionPenalty: number;
   seed: number;
+}
+
+/** What `score` returns for n ids: one entry per predicted position i = 0 .. n - 2. */
+export interface TokenScores {
+  /** (n - 1) ln p(ids[i + 1] | ids[0..i]). */
+  logprobs: Float32Array;
+  /** (n - 1, TOP_LOGPROBS) the likeliest ids at each position, best first. */
+  topIds: Uint32Array;
+  /** (n - 1, TOP_LOGPROBS) their log-probabilities. */
+  topLogprobs: Float32Array;
 }
 
 /** Decode steps that may be submitted before the first of them is read back. */
@@ -92,7 +105,7 @@ export class LlamaModel {
     private readonly vocabLimit: number,
     readonly layout: WeightLayout,
     readonly weights: GpuWeights,
-    private readonly buffers: Record<'step' | 'ids' | 'logits' | 'seen', GPUBuffer> & { readback: GPUBuffer[] },
+    private readonly buffers: Record<'step' | 'ids' | 'logits' | 'seen' | 'targets' | 'scores' | 'scoresReadback', GPUBuffer> & { readback: GPUBuffer[] },
     private readonly owned: GPUBuffer[],
     private readonly embed: Dispatch,
     private readonly layers: Layer[],
@@ -102,6 +115,7 @@ export class LlamaModel {
     /** lm_head with the final norm fused in, for one-token steps; only with fuseNorms. */
     private readonly lmHeadDecode: Dispatch | undefined,
     private readonly sample: Dispatch,
+    private readonly tokenScores: Dispatch,
     private readonly fuseNorms: boolean,
   ) {}
 
@@ -143,6 +157,9 @@ export class LlamaModel {
     const seen = make('seen', Math.ceil(v / 32) * 4); // (ceil(V / 32)) u32 bitset
     // READBACK_SLOTS x (1) u32: each decode step's sampled id, mapped while the next step runs
     const readback = Array.from({ length: READBACK_SLOTS }, (_, i) => make(`readback ${i}`, 4, USAGE.MAP_READ | USAGE.COPY_DST));
+    const targets = make('score targets', shape.logitsRows * 4); // (logitsRows) u32: the id each scored row predicts
+    const scores = make('scores', shape.logitsRows * TOKEN_SCORE_WORDS * 4); // (logitsRows, 1 + 2 TOP_LOGPROBS) u32, see token_logprobs.wgsl
+    const scoresReadback = make('scores read-back', shape.contextLength * TOKEN_SCORE_WORDS * 4, USAGE.MAP_READ | USAGE.COPY_DST); // (S, 1 + 2 TOP_LOGPROBS) u32
     const heads = { nHeads: numHeads, nKvHeads: numKvHeads, headDim };
     const partials = make('attention partials', attentionPartialsBytes(heads, shape.contextLength)); // (H, S / chunk, headDim + 2) f32
     const kvFormat = shape.kvFormat;
@@ -189,6 +206,7 @@ export class LlamaModel {
           linearOp(gpu, { label: 'lm_head', step, x: xn, weight: matrix(lmHeadKey(layout)), y: logits }),
           fuseNorms ? linearOp(gpu, { label: 'lm_head (decode)', step, x: xn, weight: matrix(lmHeadKey(layout)), y: logits, norm: fused(vector('norm')) }) : undefined,
           sampleOp(gpu, { label: 'sample', step, logits, seen, work, ids, vocab: v }),
+          tokenLogprobsOp(gpu, { label: 'token logprobs', logits, targets, out: scores, vocab: v }),
         ]);
 
       // Pipelines compile (in the browser's GPU process / Dawn's threads) while the weights
@@ -197,11 +215,11 @@ export class LlamaModel {
       opsReady.catch(() => undefined); // if the fill fails, that is the error to report
       await weightSource.fill(gpu, allocated, layout, options);
       options.onCompile?.();
-      const [layers, embed, finalNormAll, finalNormLast, lmHead, lmHeadDecode, sample] = await opsReady;
+      const [layers, embed, finalNormAll, finalNormLast, lmHead, lmHeadDecode, sample, tokenScores] = await opsReady;
       gpu.context.throwIfFailed();
       const vocabLimit = Math.min(options.vocabLimit ?? v, v);
-      const buffers = { step, ids, logits, seen, readback };
-      return new LlamaModel(gpu, config, options.dtype, shape, plan, vocabLimit, layout, allocated, buffers, owned, embed, layers, finalNormAll, finalNormLast, lmHead, lmHeadDecode, sample, fuseNorms);
+      const buffers = { step, ids, logits, seen, targets, scores, scoresReadback, readback };
+      return new LlamaModel(gpu, config, options.dtype, shape, plan, vocabLimit, layout, allocated, buffers, owned, embed, layers, finalNormAll, finalNormLast, lmHead, lmHeadDecode, sample, tokenScores, fuseNorms);
     } catch (error) {
       weights?.destroy();
       owned.forEach((buffer) => buffer.destroy());
@@ -317,7 +335,46 @@ export class LlamaModel {
     return out;
   }
 
-  private submit(n: number, pos0: number, output: 'sample' | 'logits' | 'none'): void {
+  /**
+   * For each i < n - 1: ln p(tokens[i + 1] | tokens[0..i]) and the TOP_LOGPROBS likeliest ids,
+   * from position 0. The forward runs in chunks of min(maxChunk, logitsRows) positions and
+   * token_logprobs.wgsl reduces each logits row on the GPU, so a row costs 1 + 2 TOP_LOGPROBS
+   * words of read-back instead of V floats, and every chunk is read back once at the end.
+   * Overwrites KV cache rows 0 .. n - 2 (ChatSession.score keeps its cached prefix true).
+   */
+  async score(tokens: ArrayLike<number>): Promise<TokenScores> {
+    const inputs = tokens.length - 1; // the last id is only predicted, never run
+    if (inputs < 1) throw new EngineError('bad-input', 'Scoring needs at least two tokens');
+    this.checkTokens(tokens);
+    this.checkPositions(0, inputs);
+    if (this.inFlight > 0) throw new EngineError('internal', 'score while decode steps are in flight');
+    const rows = Math.min(this.shape.maxChunk, this.shape.logitsRows);
+    const { device } = this.gpu;
+    for (let start = 0; start < inputs; start += rows) {
+      const n = Math.min(rows, inputs - start);
+      this.writeStep(n, start);
+      device.queue.writeBuffer(this.buffers.ids, 0, Uint32Array.from(Array.prototype.slice.call(tokens, start, start + n) as number[]));
+      device.queue.writeBuffer(this.buffers.targets, 0, Uint32Array.from(Array.prototype.slice.call(tokens, start + 1, start + n + 1) as number[]));
+      this.submit(n, start, 'scores');
+    }
+    const bytes = inputs * TOKEN_SCORE_WORDS * 4;
+    const readback = this.buffers.scoresReadback;
+    await readback.mapAsync(GPUMapMode.READ, 0, bytes);
+    const words = new Uint32Array(readback.getMappedRange(0, bytes).slice(0));
+    readback.unmap();
+    this.gpu.context.throwIfFailed();
+    const floats = new Float32Array(words.buffer);
+    const result: TokenScores = { logprobs: new Float32Array(inputs), topIds: new Uint32Array(inputs * TOP_LOGPROBS), topLogprobs: new Float32Array(inputs * TOP_LOGPROBS) };
+    for (let i = 0; i < inputs; i++) {
+      const at = i * TOKEN_SCORE_WORDS;
+      result.logprobs[i] = floats[at];
+      result.topIds.set(words.subarray(at + 1, at + 1 + TOP_LOGPROBS), i * TOP_LOGPROBS);
+      result.topLogprobs.set(floats.subarray(at + 1 + TOP_LOGPROBS, at + TOKEN_SCORE_WORDS), i * TOP_LOGPROBS);
+    }
+    return result;
+  }
+
+  private submit(n: number, pos0: number, output: 'sample' | 'logits' | 'scores' | 'none'): void {
     const encoder = this.gpu.device.createCommandEncoder({ label: 'forward' });
     const pass = encoder.beginComputePass({ label: 'forward' });
     // With fuseNorms, one-token steps fold each RMSNorm into the GEMV after it (gemv_input.wgsl).
@@ -331,14 +388,19 @@ export class LlamaModel {
         this.lmHead.encode(pass, 1); // logits[0] = xn[0] W_lm^T
       }
       this.sample.encode(pass, 1); // ids[0] = sample(logits[0])
-    } else if (output === 'logits') {
-      this.finalNormAll.encode(pass, n);
-      this.lmHead.encode(pass, n);
+    } else if (output === 'logits' || output === 'scores') {
+      this.finalNormAll.encode(pass, n); // xn = norm(x)
+      this.lmHead.encode(pass, n); // logits = xn W_lm^T
+      if (output === 'scores') this.tokenScores.encode(pass, n); // scores[t] = log_softmax(logits[t])[targets[t]], top ids
     }
     pass.end();
     if (output === 'sample') {
       const slot = this.buffers.readback[this.nextSlot];
       encoder.copyBufferToBuffer(this.buffers.ids, 0, slot, 0, 4);
+    } else if (output === 'scores') {
+      // Scoring starts at position 0, so a chunk's rows land at its first position's row.
+      const rowBytes = TOKEN_SCORE_WORDS * 4;
+      encoder.copyBufferToBuffer(this.buffers.scores, 0, this.buffers.scoresReadback, pos0 * rowBytes, n * rowBytes);
     }
     this.gpu.device.queue.submit([encoder.finish()]);
   }

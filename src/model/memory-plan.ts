@@ -5,6 +5,7 @@
  * whether anything (q4, a shorter context) would shrink it.
  */
 import { EngineError } from '../errors';
+import { TOKEN_SCORE_WORDS } from '../gpu/ops';
 import { KV_BYTES_PER_ELEMENT, type KvFormat } from '../gpu/shaders';
 import type { LlamaConfig } from './config';
 import { matrixBytes } from './upload';
@@ -15,7 +16,7 @@ export interface RunShape {
   contextLength: number;
   /** Most tokens one prefill submit carries. */
   maxChunk: number;
-  /** Rows of logits kept: maxChunk for the logits CLI, 1 for generation. */
+  /** Rows of logits kept: maxChunk for the logits CLI, SCORE_ROWS for chat engines (scoring), 1 is enough to generate. */
   logitsRows: number;
   /** KV cache element format. */
   kvFormat: KvFormat;
@@ -64,6 +65,7 @@ export function planMemory(config: LlamaConfig, layout: WeightLayout, shape: Run
     c * 2 * inter * 4, // gate_up
     c * inter * 4, // h
     shape.logitsRows * v * 4, // logits
+    shape.logitsRows * (1 + TOKEN_SCORE_WORDS) * 4 + shape.contextLength * TOKEN_SCORE_WORDS * 4, // scoring targets, results, read-back
     v * 4 + v / 8, // sampler scratch and seen bitset
     shape.contextLength * headDim * 4, // rope table
   ];

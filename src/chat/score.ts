@@ -1,0 +1,102 @@
+/**
+ * How likely a model finds a text: a pasted text (the app's "score a text", the CLI's `score`)
+ * or an answer after its conversation (the token view). One GPU pass over the ids
+ * (ChatSession.score -> LlamaModel.score); the per-token results are grouped into spans of
+ * visible text, since a Hangul syllable often arrives as three byte tokens that show nothing alone.
+ */
+import { EngineError } from '../errors';
+import { TOP_LOGPROBS } from '../gpu/ops';
+import { perplexity } from '../eval/stats';
+import type { TokenScores } from '../model/llama';
+import type { LlamaTokenizer } from '../tokenizer/llama-tokenizer';
+import { StreamingDecoder } from '../tokenizer/streaming-decoder';
+import type { ChatEngine, ChatSettings } from './engine';
+import type { ChatMessage } from './template';
+
+export interface Alternative {
+  id: number;
+  /** The sentencepiece piece ("▁안", "<0xEC>"). */
+  piece: string;
+  logprob: number;
+}
+
+export interface TokenScore extends Alternative {
+  /** The TOP_LOGPROBS likeliest tokens at this position, best first. */
+  top: Alternative[];
+}
+
+/** Tokens that show as one piece of text, with what the model thought of each. */
+export interface ScoredSpan {
+  text: string;
+  tokens: TokenScore[];
+}
+
+export interface ScoredText {
+  /** Tokens scored (the answer's, or the text's after BOS). */
+  tokens: number;
+  /** Tokens of context before them (the conversation up to the answer, or BOS). */
+  contextTokens: number;
+  perplexity: number;
+  spans: ScoredSpan[];
+}
+
+export type ScoreInput =
+  | { kind: 'text'; text: string }
+  /** `answer` as the reply to `history` (which ends with the user's question), in its prompt format. */
+  | { kind: 'answer'; history: ChatMessage[]; answer: string; settings: Pick<ChatSettings, 'template' | 'systemPrompt'> };
+
+/** The ids to score and where the scored part starts. */
+export function scoreIds(engine: ChatEngine, input: ScoreInput): { ids: number[]; first: number } {
+  const { tokenizer } = engine.repo;
+  if (input.kind === 'text') return { ids: tokenizer.encode(input.text, { addBos: true }), first: 1 };
+  const context = engine.promptIds(input.history, engine.promptFormat(input.settings));
+  // encode() adds sentencepiece's dummy-prefix "▁": the space a model writes after "ASSISTANT:".
+  return { ids: [...context, ...tokenizer.encode(input.answer)], first: context.length };
+}
+
+export async function scoreInput(engine: ChatEngine, input: ScoreInput): Promise<ScoredText> {
+  const { ids, first } = scoreIds(engine, input);
+  if (ids.length <= first) throw new EngineError('bad-input', 'Nothing to score: the text is empty');
+  const limit = engine.session.contextLength;
+  if (ids.length - 1 > limit) {
+    throw new EngineError('context-full', `This is ${ids.length} tokens with its context; the model's context holds ${limit}. Score a shorter text or choose a longer context in the settings.`, {
+      tokens: ids.length,
+      contextLength: limit,
+    });
+  }
+  const scores = await engine.session.score(ids);
+  return {
+    tokens: ids.length - first,
+    contextTokens: first,
+    perplexity: perplexity(scores.logprobs.subarray(first - 1)),
+    spans: scoredSpans(engine.repo.tokenizer, ids, first, scores),
+  };
+}
+
+/** Groups tokens first .. of `ids` into spans of the text they decode to. */
+export function scoredSpans(tokenizer: LlamaTokenizer, ids: number[], first: number, scores: TokenScores): ScoredSpan[] {
+  // lm_head may be wider than the tokenizer (padded vocabularies): such ids have no piece.
+  const piece = (id: number) => (id < tokenizer.vocabSize ? tokenizer.idToPiece(id) : `<id ${id}>`);
+  const decoder = new StreamingDecoder(tokenizer);
+  const spans: ScoredSpan[] = [];
+  let pending: TokenScore[] = [];
+  for (let i = first; i < ids.length; i++) {
+    const row = i - 1; // the logits row that predicted ids[i]
+    const top = Array.from({ length: TOP_LOGPROBS }, (_, k) => {
+      const id = scores.topIds[row * TOP_LOGPROBS + k];
+      return { id, piece: piece(id), logprob: scores.topLogprobs[row * TOP_LOGPROBS + k] };
+    });
+    pending.push({ id: ids[i], piece: piece(ids[i]), logprob: scores.logprobs[row], top });
+    const text = decoder.push(ids[i]);
+    if (text !== '') {
+      spans.push({ text, tokens: pending });
+      pending = [];
+    }
+  }
+  const rest = decoder.flush();
+  if (pending.length > 0) {
+    if (rest === '' && spans.length > 0) spans.at(-1)!.tokens.push(...pending);
+    else spans.push({ text: rest, tokens: pending });
+  }
+  return spans;
+}
