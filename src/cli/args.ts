@@ -3,14 +3,21 @@ import { parseArgs } from 'node:util';
 import type { ChatSettings } from '../chat/engine';
 import { EngineError } from '../errors';
 import type { ModelDtype } from '../model/weights';
+import type { LlamaTokenizer } from '../tokenizer/llama-tokenizer';
 
-export type Flags = Record<string, string | boolean | undefined>;
+export type Flags = Record<string, string | boolean | string[] | undefined>;
 
-export function parseFlags(argv: string[], spec: Record<string, 'string' | 'boolean'>): Flags {
+/** 'strings': a flag that may be repeated (eval's --model A --model B), parsed to a list. */
+export type FlagKind = 'string' | 'boolean' | 'strings';
+
+/** What every --model takes. */
+export const MODEL_FLAGS = { model: 'string', revision: 'string', 'cache-dir': 'string' } as const;
+
+export function parseFlags(argv: string[], spec: Record<string, FlagKind>): Flags {
   try {
     const { values } = parseArgs({
       args: argv,
-      options: Object.fromEntries(Object.entries(spec).map(([name, type]) => [name, { type }])),
+      options: Object.fromEntries(Object.entries(spec).map(([name, kind]) => [name, kind === 'strings' ? { type: 'string', multiple: true } : { type: kind }])),
       strict: true,
       allowPositionals: false,
     });
@@ -50,7 +57,20 @@ export function tokenListFlag(value: string): number[] {
   return ids;
 }
 
-/** The flags `generate` and `chat` share: prompt format, sampling, weights format, context, output. */
+/**
+ * --text or --tokens, exactly one. `bound` is the most ids there can be (known for --tokens;
+ * text is tokenized once the repo is open, within a generous bound) to size the context.
+ */
+export function textOrTokensFlag(flags: Flags): { bound: number; ids(tokenizer: LlamaTokenizer): number[] } {
+  if ((flags.text === undefined) === (flags.tokens === undefined)) throw new EngineError('bad-input', 'give exactly one of --text and --tokens');
+  const explicit = typeof flags.tokens === 'string' ? tokenListFlag(flags.tokens) : undefined;
+  return {
+    bound: explicit?.length ?? 4096,
+    ids: (tokenizer) => explicit ?? tokenizer.encode(requireString(flags, 'text'), { addBos: true }),
+  };
+}
+
+/** The flags `generate`, `chat` and `eval` share: prompt format, sampling, weights format, context, output. */
 export const GENERATION_FLAGS = {
   template: 'string',
   system: 'string',

@@ -6,89 +6,40 @@
  *            [--temperature T] [--top-k K] [--top-p P] [--repetition-penalty R] [--seed S]
  *            [--dtype f32|f16|q4] [--context-length N] [--json]
  *   chat     --model M --script FILE.jsonl [the flags of generate]: one {"user": ...} per line
+ *   score, eval: see score.ts, eval.ts
  * Results go to stdout; progress and diagnostics to stderr.
  */
 import { writeFile } from 'node:fs/promises';
-import { openEngine, type OpenedEngine, type OpenProgress } from '../chat/open-engine';
 import { readRepoFiles } from '../chat/repo';
 import { EngineError, toErrorData } from '../errors';
-import { requestNodeAdapter } from '../gpu/node-gpu';
-import { createGpu, type Gpu } from '../gpu/runtime';
-import type { LoadOptions } from '../model/llama';
 import { mib } from '../model/memory-plan';
-import { tensorFormats } from '../model/weights';
 import { bench } from './bench';
+import { evaluate } from './eval';
 import { selftest } from './selftest';
-import { dtypeFlag, GENERATION_FLAGS, generationFlags, parseFlags, requireString, tokenListFlag, type Flags } from './args';
+import { dtypeFlag, GENERATION_FLAGS, generationFlags, MODEL_FLAGS, parseFlags, requireString, textOrTokensFlag } from './args';
 import { readChatScript, runChatScript } from './chat-script';
+import { loadModel } from './load-model';
 import { cacheStore, openModelLocation } from './model-source';
+import { score } from './score';
 
 const USAGE = `usage: npm run -s cli -- <command> [flags]
   tokenize --model DIR|org/name --text TEXT
   logits   --model DIR|org/name (--text TEXT | --tokens 1,2,3) --out FILE [--dtype f32|f16|q4]
+  score    --model DIR|org/name (--text TEXT | --tokens 1,2,3) [--dtype f32|f16|q4] [--json]
+           ln p of each token after the ones before it, and the perplexity; dtype f32 by
+           default, as logits (the reference precision; q4 scores what the app runs)
   generate --model DIR|org/name --prompt TEXT [--template vicuna|raw] [--system TEXT]
            [--max-new-tokens N] [--temperature T] [--top-k K] [--top-p P]
            [--repetition-penalty R] [--seed S] [--dtype f32|f16|q4] [--context-length N] [--json]
   chat     --model DIR|org/name --script FILE.jsonl [the flags of generate]
            one conversation, one {"user": "..."} per line; one line per turn (JSON with --json)
+  eval     --model A --model B ... --questions FILE --out results.jsonl [the flags of generate]
+           every question (JSONL with "question", or one per line) through each model in turn
   cache list | cache delete ID
   bench    [--shape tiny|7b] [--dtype q4|f16] [--json] [--no-write] [--quick] [--sweep] [--native] [--fuse-norms]
   selftest (checks this machine's adapter against the float64 reference)
 Every --model also takes --revision REV (hub; default main) and --cache-dir DIR.
 The hub endpoint comes from HF_ENDPOINT (default https://huggingface.co), a token from HF_TOKEN.`;
-
-const MODEL_FLAGS = { model: 'string', revision: 'string', 'cache-dir': 'string' } as const;
-
-async function openGpu(): Promise<Gpu> {
-  const gpu = await createGpu(await requestNodeAdapter(), 'cli');
-  const { adapter } = gpu.context;
-  process.stderr.write(`GPU: ${adapter.description}${adapter.isFallback ? ' (software: slow)' : ''}\n`);
-  return gpu;
-}
-
-const PHASE_LABEL = { connect: 'connecting', download: 'downloading and converting', 'cache-read': 'loading from cache', 'cache-write': 'writing cache', compile: 'compiling GPU kernels' };
-
-function progressPrinter(): (p: OpenProgress) => void {
-  let last = '';
-  return ({ phase, doneBytes, totalBytes }) => {
-    if (!process.stderr.isTTY) return;
-    if (phase === 'compile') process.stderr.write(`${PHASE_LABEL[phase]}\n`);
-    if (totalBytes === 0) return;
-    const line = `${PHASE_LABEL[phase]} ${Math.floor((100 * doneBytes) / totalBytes)}% of ${mib(totalBytes)}`;
-    if (line !== last) process.stderr.write(`\r${line}\x1b[K${doneBytes === totalBytes ? '\n' : ''}`);
-    last = line;
-  };
-}
-
-/** `12 q4, 4 f16 (4 of 16 tensors not q4)`: the model's checkpoint matrices by storage format. */
-function describeFormats(counts: Partial<Record<string, number>>): string {
-  const entries = Object.entries(counts) as [string, number][];
-  const total = entries.reduce((sum, [, count]) => sum + count, 0);
-  const list = entries.map(([format, count]) => `${count} ${format}`).join(', ');
-  return counts.q4 === undefined ? list : `${list} (${total - counts.q4} of ${total} tensors not q4)`;
-}
-
-/** Opens --model (folder or hub, through the cache) on the GPU. */
-async function loadModel(flags: Flags, options: Omit<LoadOptions, 'onProgress'>): Promise<OpenedEngine & { close(): Promise<void> }> {
-  const location = await openModelLocation(flags);
-  try {
-    const gpu = await openGpu();
-    const opened = await openEngine(gpu, location.source, {
-      ...options,
-      repo: location.repo,
-      revision: location.revision,
-      cache: location.cache,
-      onProgress: progressPrinter(),
-    });
-    process.stderr.write(opened.fromCache ? 'loaded from cache\n' : '');
-    process.stderr.write(`weights: ${describeFormats(tensorFormats(opened.engine.model.layout))}\n`);
-    if (opened.cacheError) process.stderr.write(`warning: not cached [${opened.cacheError.code}]: ${opened.cacheError.message}\n`);
-    return { ...opened, close: location.close };
-  } catch (error) {
-    await location.close();
-    throw error;
-  }
-}
 
 async function tokenize(argv: string[]): Promise<void> {
   const flags = parseFlags(argv, { ...MODEL_FLAGS, text: 'string' });
@@ -110,15 +61,11 @@ async function logits(argv: string[]): Promise<void> {
   const flags = parseFlags(argv, { ...MODEL_FLAGS, text: 'string', tokens: 'string', out: 'string', dtype: 'string' });
   const out = requireString(flags, 'out');
   const dtype = dtypeFlag(flags, 'f32');
-  if ((flags.text === undefined) === (flags.tokens === undefined)) throw new EngineError('bad-input', 'give exactly one of --text and --tokens');
-  const explicit = typeof flags.tokens === 'string' ? tokenListFlag(flags.tokens) : undefined;
-  // The chunk and context sizes follow the token count, known up front for --tokens; text is
-  // tokenized once the repo is open, within a generous bound.
-  const bound = explicit?.length ?? 4096;
-  const maxChunk = Math.min(bound, 256);
-  const { engine, close } = await loadModel(flags, { dtype, maxChunk, logitsRows: maxChunk, contextLength: bound });
+  const input = textOrTokensFlag(flags);
+  const maxChunk = Math.min(input.bound, 256);
+  const { engine, close } = await loadModel(flags, { dtype, maxChunk, logitsRows: maxChunk, contextLength: input.bound });
   try {
-    const tokens = explicit ?? engine.repo.tokenizer.encode(requireString(flags, 'text'), { addBos: true });
+    const tokens = input.ids(engine.repo.tokenizer);
     const values = await engine.model.logits(tokens);
     await writeFile(out, new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
     process.stdout.write(`${JSON.stringify({ tokens: tokens.length, vocab: engine.repo.config.vocabSize })}\n`);
@@ -200,7 +147,7 @@ async function cache(argv: string[]): Promise<void> {
   throw new EngineError('bad-input', 'usage: cache list [--cache-dir DIR] [--json] | cache delete ID [--cache-dir DIR]');
 }
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = { tokenize, logits, generate, chat, cache, bench, selftest };
+const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = { tokenize, logits, score, generate, chat, eval: evaluate, cache, bench, selftest };
 
 /** Runs one command; returns the process exit code. */
 export async function main(argv: string[]): Promise<number> {

@@ -1,0 +1,65 @@
+/** Opening `--model` on this machine's GPU for the CLI commands, with progress on stderr. */
+import { openEngine, type OpenedEngine, type OpenProgress } from '../chat/open-engine';
+import { requestNodeAdapter } from '../gpu/node-gpu';
+import { createGpu, type Gpu } from '../gpu/runtime';
+import type { LoadOptions } from '../model/llama';
+import { mib } from '../model/memory-plan';
+import { tensorFormats } from '../model/weights';
+import type { Flags } from './args';
+import { openModelLocation } from './model-source';
+
+let gpu: Promise<Gpu> | undefined;
+
+/** The process's one GPU device (eval loads several models on it, one after the other). */
+function openGpu(): Promise<Gpu> {
+  gpu ??= (async () => {
+    const opened = await createGpu(await requestNodeAdapter(), 'cli');
+    const { adapter } = opened.context;
+    process.stderr.write(`GPU: ${adapter.description}${adapter.isFallback ? ' (software: slow)' : ''}\n`);
+    return opened;
+  })();
+  return gpu;
+}
+
+const PHASE_LABEL = { connect: 'connecting', download: 'downloading and converting', 'cache-read': 'loading from cache', 'cache-write': 'writing cache', compile: 'compiling GPU kernels' };
+
+function progressPrinter(): (p: OpenProgress) => void {
+  let last = '';
+  return ({ phase, doneBytes, totalBytes }) => {
+    if (!process.stderr.isTTY) return;
+    if (phase === 'compile') process.stderr.write(`${PHASE_LABEL[phase]}\n`);
+    if (totalBytes === 0) return;
+    const line = `${PHASE_LABEL[phase]} ${Math.floor((100 * doneBytes) / totalBytes)}% of ${mib(totalBytes)}`;
+    if (line !== last) process.stderr.write(`\r${line}\x1b[K${doneBytes === totalBytes ? '\n' : ''}`);
+    last = line;
+  };
+}
+
+/** `12 q4, 4 f16 (4 of 16 tensors not q4)`: the model's checkpoint matrices by storage format. */
+function describeFormats(counts: Partial<Record<string, number>>): string {
+  const entries = Object.entries(counts) as [string, number][];
+  const total = entries.reduce((sum, [, count]) => sum + count, 0);
+  const list = entries.map(([format, count]) => `${count} ${format}`).join(', ');
+  return counts.q4 === undefined ? list : `${list} (${total - counts.q4} of ${total} tensors not q4)`;
+}
+
+/** Opens --model (folder or hub, through the cache) on the GPU. */
+export async function loadModel(flags: Flags, options: Omit<LoadOptions, 'onProgress'>): Promise<OpenedEngine & { close(): Promise<void> }> {
+  const location = await openModelLocation(flags);
+  try {
+    const opened = await openEngine(await openGpu(), location.source, {
+      ...options,
+      repo: location.repo,
+      revision: location.revision,
+      cache: location.cache,
+      onProgress: progressPrinter(),
+    });
+    process.stderr.write(opened.fromCache ? 'loaded from cache\n' : '');
+    process.stderr.write(`weights: ${describeFormats(tensorFormats(opened.engine.model.layout))}\n`);
+    if (opened.cacheError) process.stderr.write(`warning: not cached [${opened.cacheError.code}]: ${opened.cacheError.message}\n`);
+    return { ...opened, close: location.close };
+  } catch (error) {
+    await location.close();
+    throw error;
+  }
+}
