@@ -30,7 +30,8 @@ export interface TurnReport {
 /** The questions of a script: one JSON object `{"user": "..."}` per non-blank line. */
 export function parseChatScript(text: string, file: string): string[] {
   const questions: string[] = [];
-  text.split('\n').forEach((line, index) => {
+  // Editors on Windows may start the file with a byte-order mark; it is not part of line 1's JSON.
+  text.replace(/^\uFEFF/, '').split('\n').forEach((line, index) => {
     if (line.trim() === '') return;
     const where = `${file} line ${index + 1}`;
     let value: unknown;

@@ -90,7 +90,7 @@ describe('cli chat', () => {
 
   it('names the script line it cannot read, before loading anything', async () => {
     const script = path.join(dir, 'bad.jsonl');
-    await writeFile(script, '{"user": "안녕하세요"}\n\n{"usr": "오타"}\n');
+    await writeFile(script, '\uFEFF{"user": "안녕하세요"}\r\n\r\n{"usr": "오타"}\r\n');
     const typo = await cli(['chat', '--model', path.join(dir, 'nope'), '--script', script, '--json']);
     expect(typo.code).toBe(2);
     expect(typo.stderr).toMatch(/error \[bad-input\]: .*bad\.jsonl line 3: expected \{"user": "\.\.\."\}/);
