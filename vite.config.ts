@@ -3,6 +3,8 @@ import react from '@vitejs/plugin-react';
 import tailwindcss from '@tailwindcss/vite';
 
 export default defineConfig({
+  // Relative URLs everywhere: the same dist/ works from a site's root or any sub-path.
+  base: './',
   plugins: [react(), tailwindcss()],
   worker: { format: 'es' },
   build: { target: 'es2022', sourcemap: true },

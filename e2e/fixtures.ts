@@ -62,10 +62,13 @@ export class App {
     page.on('pageerror', (error) => this.pageErrors.push(error.message));
   }
 
-  /** Opens the app on the fake hub with `models` replacing the default tab models, in order. */
-  async open(models: string[]): Promise<void> {
+  /**
+   * Opens the app on the fake hub with `models` replacing the default tab models, in order;
+   * from `site` (the app's folder URL, no trailing slash) when it is not the shared server's root.
+   */
+  async open(models: string[], site = this.env.site): Promise<void> {
     const query = new URLSearchParams([['hub', this.env.hub.url], ...models.map((model) => ['model', model])]);
-    await this.page.goto(`${this.env.site}/?${query}`);
+    await this.page.goto(`${site}/?${query}`);
     const adapter = await this.page.evaluate(async () => {
       const found = await navigator.gpu?.requestAdapter();
       return found ? `${found.info.vendor} ${found.info.architecture}` : null;
