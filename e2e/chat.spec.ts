@@ -73,6 +73,7 @@ test('a reload loads the model from the browser cache (OPFS) with the hub offlin
   await app.load();
   await expect(page.getByTestId('model-status')).toHaveAttribute('data-from-cache', 'true');
   await expect(page.getByTestId('model-status')).toContainText('캐시에서 불러옴');
+  await expect(page.getByTestId('model-status')).toHaveAttribute('data-offline', 'true');
   // Whatever the app asked the hub after going offline was refused: the model came from OPFS.
   expect(env.hub.requests.slice(served).filter((request) => request.status !== 0)).toEqual([]);
 

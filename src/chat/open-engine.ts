@@ -41,6 +41,8 @@ export interface OpenEngineOptions extends Omit<LoadOptions, 'onProgress'> {
 export interface OpenedEngine {
   engine: ChatEngine;
   fromCache: boolean;
+  /** From the cache without knowing whether it is current: the hub could not be reached (offline). */
+  offline?: boolean;
   /** Why the model could not be cached (it still runs), e.g. quota-exceeded. */
   cacheError?: ErrorData;
 }
@@ -57,7 +59,8 @@ export async function openEngine(gpu: Gpu, source: VersionedSource, options: Ope
 
   const cached = cache ? await cache.open(key) : null;
   const extra = cached?.entry.manifest.extra as CacheExtra | undefined;
-  if (cached && extra && (await isCurrent(async () => source.currentCommit?.(signal), extra))) {
+  const check = cached && extra ? await checkCached(async () => source.currentCommit?.(signal), extra) : undefined;
+  if (cached && extra && check !== 'outdated') {
     const files = cached.files as FileSource & { close?(): Promise<void> };
     try {
       const repo = await readRepoFiles(files, signal);
@@ -65,7 +68,7 @@ export async function openEngine(gpu: Gpu, source: VersionedSource, options: Ope
         ...loadOptions,
         onProgress: (p) => onProgress?.({ phase: 'cache-read', doneBytes: p.doneBytes, totalBytes: p.totalBytes, file: WEIGHTS_FILE }),
       });
-      return { engine, fromCache: true };
+      return { engine, fromCache: true, ...(check === 'offline' ? { offline: true } : {}) };
     } catch (error) {
       // A damaged or mismatched entry is thrown away and rebuilt from the source.
       if (!isEngineError(error, 'integrity-failed') && !isEngineError(error, 'bad-model')) throw error;
@@ -96,17 +99,21 @@ export async function openEngine(gpu: Gpu, source: VersionedSource, options: Ope
   }
 }
 
-/** A cached entry is current unless the source can be reached and serves another commit. */
-async function isCurrent(currentCommit: () => Promise<string | undefined>, extra: CacheExtra): Promise<boolean> {
-  if (!extra.commit) return true;
+/**
+ * A cached entry is used unless the source can be reached and serves another commit:
+ * 'offline' when the source could not be reached (no network, no answer), so nobody knows.
+ */
+async function checkCached(currentCommit: () => Promise<string | undefined>, extra: CacheExtra): Promise<'current' | 'outdated' | 'offline'> {
+  if (!extra.commit) return 'current';
   let commit: string | undefined;
   try {
     commit = await currentCommit();
   } catch (error) {
     if (isEngineError(error, 'cancelled')) throw error;
-    return true; // offline or refused: the cached copy is what we have
+    // Unreachable, or refused (a token that expired): the cached copy is what we have.
+    return isEngineError(error, 'download-failed') ? 'offline' : 'current';
   }
-  return commit === undefined || commit === extra.commit;
+  return commit === undefined || commit === extra.commit ? 'current' : 'outdated';
 }
 
 async function writeCache(

@@ -59,7 +59,7 @@ describe.each(['tiny/llama-safetensors', 'tiny/llama-torch'])('cli generate --mo
     const second = await generate(repo);
     hub.faults.offline = false;
     expect(second.code, second.stderr).toBe(0);
-    expect(second.stderr).toMatch(/loaded from cache/);
+    expect(second.stderr).toMatch(/loaded from cache \(offline: using the cached copy\)/);
     expect((JSON.parse(second.stdout) as { ids: number[] }).ids).toEqual(ids);
   });
 });

@@ -54,7 +54,7 @@ export async function loadModel(flags: Flags, options: Omit<LoadOptions, 'onProg
       cache: location.cache,
       onProgress: progressPrinter(),
     });
-    process.stderr.write(opened.fromCache ? 'loaded from cache\n' : '');
+    process.stderr.write(opened.fromCache ? `loaded from cache${opened.offline ? ' (offline: using the cached copy)' : ''}\n` : '');
     process.stderr.write(`weights: ${describeFormats(tensorFormats(opened.engine.model.layout))}\n`);
     if (opened.cacheError) process.stderr.write(`warning: not cached [${opened.cacheError.code}]: ${opened.cacheError.message}\n`);
     return { ...opened, close: location.close };

@@ -97,7 +97,7 @@ async function load(requestId: number, request: LoadRequest, signal: AbortSignal
   }
   const slot: Slot = { engine: opened.engine, request, busy: false };
   slots.set(request.slot, slot);
-  post({ type: 'loaded', requestId, info: { ...info(slot, opened.fromCache), evicted, loadMs: performance.now() - started, ...(opened.cacheError ? { cacheError: opened.cacheError } : {}) } });
+  post({ type: 'loaded', requestId, info: { ...info(slot, opened.fromCache), evicted, loadMs: performance.now() - started, ...(opened.offline ? { offline: true } : {}), ...(opened.cacheError ? { cacheError: opened.cacheError } : {}) } });
 }
 
 function info(slot: Slot, fromCache: boolean) {

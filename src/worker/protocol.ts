@@ -57,6 +57,8 @@ export interface LoadedInfo {
   dtype: ModelDtype;
   contextLength: number;
   fromCache: boolean;
+  /** From the cache unchecked: the hub could not be reached (offline). */
+  offline?: boolean;
   /** GPU bytes this model holds (weights, KV cache, activations). */
   gpuBytes: number;
   /** Checkpoint matrices per storage format: at q4, those not in q4 are f16 (tables, and widths q4 cannot group). */

@@ -20,8 +20,8 @@ export function ModelBar({ tab, onSettings }: { tab: ModelTab; onSettings: () =>
           {tab.repo}
         </a>
         {info ? (
-          <span data-testid="model-status" data-from-cache={info.fromCache} className="chip bg-emerald-100 text-emerald-900 dark:bg-emerald-900/50 dark:text-emerald-100">
-            {info.fromCache ? '캐시에서 불러옴 (loaded from cache, no download)' : '준비됨 (ready)'} · {info.dtype}
+          <span data-testid="model-status" data-from-cache={info.fromCache} data-offline={info.offline === true} className="chip bg-emerald-100 text-emerald-900 dark:bg-emerald-900/50 dark:text-emerald-100">
+            {info.fromCache ? (info.offline ? '캐시에서 불러옴 · 오프라인: 캐시된 사본 사용 (offline: using the cached copy)' : '캐시에서 불러옴 (loaded from cache, no download)') : '준비됨 (ready)'} · {info.dtype}
             {formats && (
               <span data-testid="model-formats" data-not-q4={formats.notQ4} title="임베딩·lm_head는 f16으로 두고, 입력 폭이 32의 배수가 아닌 행렬도 f16으로 둡니다">
                 {' '}(f16 텐서 {formats.notQ4}/{formats.total}개 · {formats.notQ4} of {formats.total} tensors not q4)
