@@ -1,13 +1,28 @@
-import { defineConfig } from 'vitest/config';
+import { readFileSync } from 'node:fs';
+import { defineConfig, type Plugin } from 'vitest/config';
 import react from '@vitejs/plugin-react';
 import tailwindcss from '@tailwindcss/vite';
+
+/** The project's LICENSE ships in the build (dist/LICENSE.txt), where the app links to it. */
+const shipLicense: Plugin = {
+  name: 'ship-license',
+  apply: 'build',
+  generateBundle() {
+    this.emitFile({ type: 'asset', fileName: 'LICENSE.txt', source: readFileSync(new URL('./LICENSE', import.meta.url), 'utf8') });
+  },
+};
 
 export default defineConfig({
   // Relative URLs everywhere: the same dist/ works from a site's root or any sub-path.
   base: './',
-  plugins: [react(), tailwindcss()],
+  plugins: [react(), tailwindcss(), shipLicense],
   worker: { format: 'es' },
-  build: { target: 'es2022', sourcemap: true },
+  build: {
+    target: 'es2022',
+    sourcemap: true,
+    // The licenses of the npm packages the bundle carries, beside the app's own.
+    license: { fileName: 'third-party-licenses.txt' },
+  },
   test: {
     include: ['src/**/*.test.ts'],
     // Kernel and forward-pass tests share one SwiftShader device per file; two workers keep
