@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { defineConfig, type Plugin } from 'vitest/config';
 import react from '@vitejs/plugin-react';
 import tailwindcss from '@tailwindcss/vite';
+import { precacheServiceWorker } from './src/pwa/precache-plugin.ts';
 
 /** The project's LICENSE ships in the build (dist/LICENSE.txt), where the app links to it. */
 const shipLicense: Plugin = {
@@ -15,7 +16,7 @@ const shipLicense: Plugin = {
 export default defineConfig({
   // Relative URLs everywhere: the same dist/ works from a site's root or any sub-path.
   base: './',
-  plugins: [react(), tailwindcss(), shipLicense],
+  plugins: [react(), tailwindcss(), shipLicense, precacheServiceWorker('src/pwa/service-worker.ts')],
   worker: { format: 'es' },
   build: {
     target: 'es2022',

@@ -3,6 +3,8 @@
  * repos (two random ones, and the scripted one whose answers are known texts), and the built app
  * on a static server. Per test: an `app` with the steps
  * every test takes, which first checks that the page really has WebGPU (a failure, not a skip).
+ * Every test runs in a fresh browser context: no service worker or Cache Storage left by an
+ * earlier test (or an earlier build of dist/) can serve its pages.
  */
 import { test as base, expect, type Page } from '@playwright/test';
 import { createHash } from 'node:crypto';

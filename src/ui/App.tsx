@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import { toErrorData, type ErrorData } from '../errors';
 import { ErrorPanel } from './components/ErrorPanel';
 import { Shell } from './components/Shell';
+import { UpdatePrompt } from './components/UpdatePrompt';
 import { ServicesContext, startServices, type Services } from './services';
 
 /** Starts the engine worker and the stores, or says why WebGPU cannot run here. */
@@ -16,18 +17,22 @@ export function App() {
     startServices().then(setServices, (caught: unknown) => setError(toErrorData(caught)));
   }, []);
 
-  if (error) {
-    return (
-      <main className="mx-auto max-w-2xl p-4 pt-12">
-        <h1 className="mb-4 text-xl font-bold">Korean-Vicuna WebGPU</h1>
-        <ErrorPanel error={error} />
-      </main>
-    );
-  }
-  if (!services) return <main className="p-8 text-zinc-500">불러오는 중… (starting)</main>;
   return (
-    <ServicesContext.Provider value={services}>
-      <Shell />
-    </ServicesContext.Provider>
+    // A column the height of the screen: the update bar, when there is one, above the app.
+    <div className="flex h-dvh flex-col">
+      <UpdatePrompt />
+      {error ? (
+        <main className="mx-auto max-w-2xl p-4 pt-12">
+          <h1 className="mb-4 text-xl font-bold">Korean-Vicuna WebGPU</h1>
+          <ErrorPanel error={error} />
+        </main>
+      ) : !services ? (
+        <main className="p-8 text-zinc-500">불러오는 중… (starting)</main>
+      ) : (
+        <ServicesContext.Provider value={services}>
+          <Shell />
+        </ServicesContext.Provider>
+      )}
+    </div>
   );
 }

@@ -3,10 +3,11 @@ import { useServices } from '../hooks/useServices';
 import { useStore } from '../hooks/useStore';
 import { CONTEXT_LENGTHS, DEFAULT_HUB } from '../settings';
 import type { Tab } from '../tabs';
+import { AboutSection } from './AboutSection';
 import { Drawer } from './Drawer';
 import { NumberField } from './NumberField';
 
-/** Sampling and system prompt for the open tab; storage format, context and hub for all. */
+/** Sampling and system prompt for the open tab; storage format, context and hub for all; about the app. */
 export function SettingsPanel({ tab, onClose }: { tab: Tab; onClose: () => void }) {
   const { settings } = useServices();
   const all = useStore(settings);
@@ -97,6 +98,8 @@ export function SettingsPanel({ tab, onClose }: { tab: Tab; onClose: () => void 
           <span className="text-xs text-zinc-500">이 브라우저(IndexedDB)에만 저장되고 허브로만 전송됩니다.</span>
         </label>
       </section>
+
+      <AboutSection />
     </Drawer>
   );
 }

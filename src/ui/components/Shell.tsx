@@ -35,7 +35,7 @@ export function Shell() {
     for (const model of models) chats.load(model);
   };
   return (
-    <div className="flex h-dvh flex-col">
+    <div className="flex min-h-0 flex-1 flex-col">
       <header className="border-b border-zinc-200 bg-white dark:border-zinc-800 dark:bg-zinc-900">
         <div className="flex items-center justify-between gap-2 px-3 pt-2 sm:px-4">
           <h1 className="truncate text-base font-bold sm:text-lg">
