@@ -4,89 +4,19 @@
  * Stop during a load, and recovery after a lost device.
  */
 import { describe, expect, it } from 'vitest';
-import type { ChatMessage } from '../chat/template';
-import { EngineClient, type WorkerLike } from '../worker/client';
-import type { WorkerEvent, WorkerRequest } from '../worker/protocol';
+import { EngineClient } from '../worker/client';
 import { ChatController, chatKey, modelHistory } from './chat-controller';
 import { CompareController, compareKey } from './compare-controller';
 import { ModelSlots } from './model-slots';
 import { DEFAULT_SETTINGS, SettingsStore } from './settings';
 import { buildTabs, readUrlOptions, type CompareTab, type ModelTab } from './tabs';
-import { Threads, type KeyValueStore } from './threads';
-
-/** A worker whose GPU holds `capacity` models; loads take `loadTicks` timer turns; answers echo. */
-class FakeWorker implements WorkerLike {
-  readonly generated: { slot: string; messages: ChatMessage[] }[] = [];
-  readonly loads: string[] = [];
-  private readonly resident: string[] = [];
-  private readonly listeners: ((event: MessageEvent<WorkerEvent>) => void)[] = [];
-  private readonly stopped = new Set<number>();
-
-  constructor(
-    private readonly capacity: number,
-    private readonly loadTicks = 1,
-  ) {}
-
-  addEventListener(type: 'message' | 'error', listener: (event: never) => void): void {
-    if (type === 'message') this.listeners.push(listener as (event: MessageEvent<WorkerEvent>) => void);
-  }
-
-  emit(event: WorkerEvent): void {
-    this.listeners.forEach((listener) => listener({ data: event } as MessageEvent<WorkerEvent>));
-  }
-
-  loseDevice(): void {
-    this.resident.length = 0;
-    this.emit({ type: 'device-lost', message: 'lost' });
-  }
-
-  /** Asynchronous, as a real worker's messages are. */
-  postMessage(request: WorkerRequest): void {
-    setTimeout(() => void this.handle(request), 0);
-  }
-
-  private async handle(request: WorkerRequest): Promise<void> {
-    const { requestId } = request;
-    const tick = () => new Promise((resolve) => setTimeout(resolve, 1));
-    if (request.type === 'stop') {
-      this.stopped.add(request.target);
-      this.emit({ type: 'ok', requestId });
-    } else if (request.type === 'load') {
-      this.loads.push(request.slot);
-      for (let i = 0; i < this.loadTicks; i++) {
-        this.emit({ type: 'progress', requestId, progress: { phase: 'download', doneBytes: i, totalBytes: this.loadTicks } });
-        await tick();
-        if (this.stopped.has(requestId)) return this.emit({ type: 'error', requestId, error: { code: 'cancelled', message: 'Stopped' } });
-      }
-      const evicted = this.resident.includes(request.slot) || this.resident.length < this.capacity ? [] : this.resident.splice(0);
-      if (!this.resident.includes(request.slot)) this.resident.push(request.slot);
-      const info = { slot: request.slot, repo: request.spec.repo, dtype: request.dtype, contextLength: 512, fromCache: false, gpuBytes: 1, tensorFormats: { q4: 12, f16: 4 }, evicted, loadMs: 1 };
-      this.emit({ type: 'loaded', requestId, info });
-    } else if (request.type === 'generate') {
-      if (!this.resident.includes(request.slot)) return this.emit({ type: 'error', requestId, error: { code: 'bad-input', message: `No model is loaded in ${request.slot}` } });
-      this.generated.push({ slot: request.slot, messages: request.messages });
-      for (const text of [request.slot, ':', request.messages.at(-1)!.content]) {
-        await tick();
-        this.emit({ type: 'token', requestId, text });
-      }
-      const stats = { promptTokens: 3, prefilledTokens: 3, newTokens: 3, prefillTokensPerSecond: 1, decodeTokensPerSecond: 1, contextLength: 512, droppedTurns: 0 };
-      const text = `${request.slot}:${request.messages.at(-1)!.content}`;
-      this.emit({ type: 'done', requestId, result: { ids: [1, 2, 3], text, finishReason: 'eos', stats } });
-    } else {
-      this.emit({ type: 'ok', requestId });
-    }
-  }
-}
+import { FakeWorker, memoryStorage } from './testing/fake-worker';
+import { Threads } from './threads';
 
 function setup(capacity: number, loadTicks = 1) {
   const worker = new FakeWorker(capacity, loadTicks);
   const client = new EngineClient(worker);
-  const saved = new Map<string, unknown>();
-  const storage: KeyValueStore = {
-    get: async <T,>(key: string) => saved.get(key) as T | undefined,
-    set: async (key, value) => void saved.set(key, structuredClone(value)),
-    del: async (key) => void saved.delete(key),
-  };
+  const { saved, storage } = memoryStorage();
   const slots = new ModelSlots(client);
   const threads = new Threads(storage);
   const chats = new ChatController(client, slots, new SettingsStore(DEFAULT_SETTINGS), threads);

@@ -39,3 +39,14 @@ export function notQ4Count(formats: Partial<Record<'f32' | 'f16' | 'q4', number>
   const total = Object.values(formats).reduce((sum, count) => sum + (count ?? 0), 0);
   return { notQ4: total - (formats.q4 ?? 0), total };
 }
+
+/** Perplexity: two decimals while small, four significant digits (then powers of ten) beyond. */
+export function formatPerplexity(value: number): string {
+  if (!Number.isFinite(value)) return '—';
+  return value < 1000 ? value.toFixed(2) : value < 1e6 ? value.toPrecision(4) : value.toExponential(2);
+}
+
+/** A share in [0, 1] as a whole percentage. */
+export function formatShare(value: number): string {
+  return `${Math.round(100 * value)}%`;
+}

@@ -4,6 +4,7 @@
  */
 import { createContext } from 'react';
 import { EngineClient } from '../worker/client';
+import { openBench, type Bench } from './bench';
 import { ChatController } from './chat-controller';
 import { CompareController } from './compare-controller';
 import { ModelSlots } from './model-slots';
@@ -18,6 +19,7 @@ export interface Services {
   threads: Threads;
   chats: ChatController;
   compare: CompareController;
+  bench: Bench;
   url: UrlOptions;
 }
 
@@ -37,7 +39,8 @@ async function createServices(): Promise<Services> {
   const slots = new ModelSlots(client);
   const threads = new Threads();
   const chats = new ChatController(client, slots, settings, threads);
-  return { client, settings, slots, threads, chats, compare: new CompareController(chats, threads), url };
+  const bench = await openBench(client, slots, chats, settings);
+  return { client, settings, slots, threads, chats, compare: new CompareController(chats, threads), bench, url };
 }
 
 export const ServicesContext = createContext<Services | null>(null);

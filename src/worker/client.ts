@@ -3,6 +3,7 @@
  * through callbacks, errors rebuilt as EngineError. Holds no engine logic.
  */
 import type { ChatSettings } from '../chat/engine';
+import type { ScoredText, ScoreInput } from '../chat/score';
 import type { ChatMessage } from '../chat/template';
 import { EngineError, fromErrorData } from '../errors';
 import type { AdapterProbe, CachedModel, GenerationDone, LoadedInfo, LoadProgressEvent, LoadRequest, WorkerEvent, WorkerRequest } from './protocol';
@@ -54,6 +55,10 @@ export class EngineClient {
 
   generate(slot: string, messages: ChatMessage[], settings: ChatSettings, onToken?: (text: string) => void): Running<GenerationDone> {
     return this.send({ type: 'generate', slot, messages, settings }, { onToken }, (event) => (event.type === 'done' ? event.result : undefined));
+  }
+
+  score(slot: string, input: ScoreInput): Running<ScoredText> {
+    return this.send({ type: 'score', slot, input }, {}, (event) => (event.type === 'scored' ? event.result : undefined));
   }
 
   /** Asks the worker to stop request `target` (a generation or a load); its promise settles as usual. */

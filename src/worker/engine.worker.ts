@@ -5,6 +5,7 @@
 /// <reference lib="webworker" />
 import { openEngine, type OpenProgress } from '../chat/open-engine';
 import type { ChatEngine } from '../chat/engine';
+import { scoreInput } from '../chat/score';
 import { EngineError, toErrorData } from '../errors';
 import { requestBrowserAdapter } from '../gpu/device';
 import { createGpu, type Gpu } from '../gpu/runtime';
@@ -164,6 +165,18 @@ async function handle(request: WorkerRequest): Promise<void> {
       slots.get(request.slot)?.engine.session.reset();
       post({ type: 'ok', requestId });
       return;
+    case 'score': {
+      // Scoring runs the model over its KV cache: never beside a generation on the same slot.
+      const slot = slotOf(request.slot);
+      if (slot.busy) throw new EngineError('bad-input', 'This model is still answering: stop it first');
+      slot.busy = true;
+      try {
+        post({ type: 'scored', requestId, result: await scoreInput(slot.engine, request.input) });
+      } finally {
+        slot.busy = false;
+      }
+      return;
+    }
     case 'cache-list': {
       const entries = await cache.list();
       const models = entries.map((e) => ({ id: e.id, repo: e.manifest.key.repo, revision: e.manifest.key.revision, dtype: e.manifest.key.dtype, bytes: e.bytes, createdAt: e.manifest.createdAt }));

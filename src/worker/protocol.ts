@@ -7,6 +7,7 @@
 import type { ChatSettings } from '../chat/engine';
 import type { OpenPhase } from '../chat/open-engine';
 import type { FinishReason } from '../chat/generate';
+import type { ScoredText, ScoreInput } from '../chat/score';
 import type { ChatMessage } from '../chat/template';
 import type { ErrorData } from '../errors';
 import type { WeightFormat } from '../gpu/shaders';
@@ -35,6 +36,8 @@ export type WorkerRequest =
   | { type: 'stop'; requestId: number; target: number }
   | { type: 'unload'; requestId: number; slot: string }
   | { type: 'reset'; requestId: number; slot: string }
+  /** How likely the slot's model finds a text or an answer, token by token (chat/score.ts). */
+  | { type: 'score'; requestId: number; slot: string; input: ScoreInput }
   | { type: 'cache-list'; requestId: number }
   | { type: 'cache-delete'; requestId: number; id: string }
   | { type: 'probe'; requestId: number };
@@ -109,6 +112,7 @@ export type WorkerEvent =
   | { type: 'loaded'; requestId: number; info: LoadedInfo }
   | { type: 'token'; requestId: number; text: string }
   | { type: 'done'; requestId: number; result: GenerationDone }
+  | { type: 'scored'; requestId: number; result: ScoredText }
   | { type: 'cache-list'; requestId: number; models: CachedModel[] }
   | { type: 'probe'; requestId: number; adapter: AdapterProbe }
   | { type: 'ok'; requestId: number }

@@ -1,4 +1,4 @@
-import { lazy, Suspense, useState } from 'react';
+import { lazy, Suspense, useState, type ReactNode } from 'react';
 import { isPending, type UiMessage } from '../threads';
 import { ErrorPanel } from './ErrorPanel';
 
@@ -19,9 +19,11 @@ interface Props {
   onRegenerate?: () => void;
   onSettings?: () => void;
   label?: string;
+  /** The token-probability view of a finished answer (TokenView). */
+  tokenView?: ReactNode;
 }
 
-export function AssistantMessage({ message, onRegenerate, onSettings, label }: Props) {
+export function AssistantMessage({ message, onRegenerate, onSettings, label, tokenView }: Props) {
   const [copied, setCopied] = useState(false);
   const busy = isPending(message);
   const copy = () => {
@@ -65,6 +67,7 @@ export function AssistantMessage({ message, onRegenerate, onSettings, label }: P
           )}
         </div>
       )}
+      {!busy && message.content && tokenView}
     </article>
   );
 }

@@ -1,5 +1,5 @@
 import { useCallback } from 'react';
-import { chatKey } from '../chat-controller';
+import { chatKey, modelHistory } from '../chat-controller';
 import { contextUse } from '../context-use';
 import { useAutoScroll } from '../hooks/useAutoScroll';
 import { useEscape } from '../hooks/useEscape';
@@ -11,6 +11,7 @@ import { AssistantMessage } from './AssistantMessage';
 import { Composer } from './Composer';
 import { ModelBar } from './ModelBar';
 import { Presets } from './Presets';
+import { TokenView } from './TokenView';
 import { UserMessage } from './UserMessage';
 
 /** One model's conversation: model state, messages, presets when empty, and the message box. */
@@ -41,6 +42,7 @@ export function ChatTab({ tab, onSettings }: { tab: ModelTab; onSettings: () => 
                 message={message}
                 onSettings={onSettings}
                 onRegenerate={index === lastIndex && !running ? () => void chats.regenerate(tab) : undefined}
+                tokenView={<TokenView message={message} models={[tab]} history={() => modelHistory(thread.messages.slice(0, index))} settingsTab={tab.id} />}
               />
             ),
           )}

@@ -1,5 +1,5 @@
 import { useCallback } from 'react';
-import { compareKey } from '../compare-controller';
+import { compareKey, sideHistory } from '../compare-controller';
 import { formatTokensPerSecond } from '../format';
 import { useAutoScroll } from '../hooks/useAutoScroll';
 import { useEscape } from '../hooks/useEscape';
@@ -8,18 +8,23 @@ import { useStore } from '../hooks/useStore';
 import { useThread } from '../hooks/useThread';
 import type { CompareTab as CompareTabInfo } from '../tabs';
 import { AssistantMessage } from './AssistantMessage';
+import { BenchPanel } from './BenchPanel';
+import { BlindTurn } from './BlindTurn';
 import { Composer } from './Composer';
 import { ModelBar } from './ModelBar';
 import { Presets } from './Presets';
+import { TokenView } from './TokenView';
 
 /** One question to both models, answers side by side (stacked on a phone). */
 export function CompareTab({ tab, onSettings }: { tab: CompareTabInfo; onSettings: () => void }) {
-  const { chats, compare, slots } = useServices();
+  const { chats, compare, slots, bench } = useServices();
+  const blind = useStore(bench.votes.blind);
+  const setRunning = useStore(bench.sets.state).running;
   const key = compareKey(tab);
   const { thread, ready } = useThread(key);
   const running = useStore(chats.running)[key] !== undefined;
   const slotStates = useStore(slots.state);
-  const busyElsewhere = !running && tab.models.some((model) => slotStates[model.id]?.generating);
+  const busyElsewhere = !running && (setRunning || tab.models.some((model) => slotStates[model.id]?.generating));
   const stop = useCallback(() => chats.stop(key), [chats, key]);
   useEscape(running, stop);
   const scroller = useAutoScroll<HTMLDivElement>(thread.turns);
@@ -42,23 +47,29 @@ export function CompareTab({ tab, onSettings }: { tab: CompareTabInfo; onSetting
               GPU 메모리가 두 모델을 함께 담기에 부족해, 한 모델씩 차례로 실행하며 캐시에서 다시 불러옵니다. (GPU too small for both: running one after the other, reloading from cache.)
             </p>
           )}
+          <BenchPanel tab={tab} busy={running || busyElsewhere} />
           {ready && thread.turns.length === 0 && <Presets disabled={running || busyElsewhere} onAsk={(prompt) => void compare.send(tab, prompt)} />}
           {thread.turns.map((turn, index) => (
             <section key={turn.id} className="space-y-2" data-testid="compare-turn">
               <div className="ml-auto w-fit max-w-[85%] whitespace-pre-wrap break-words rounded-2xl bg-sky-600 px-3 py-2 text-white dark:bg-sky-700" data-testid="message-user">
                 {turn.prompt}
               </div>
-              <div className="grid gap-3 md:grid-cols-2">
-                {turn.answers.map((answer, side) => (
-                  <div key={answer.id} data-testid={`compare-answer-${side}`} className="min-w-0">
-                    <AssistantMessage
-                      message={answer}
-                      onSettings={onSettings}
-                      label={`${tab.models[side].title}${answer.stats ? ` · ${formatTokensPerSecond(answer.stats.decodeTokensPerSecond)}` : ''}`}
-                    />
-                  </div>
-                ))}
-              </div>
+              {blind ? (
+                <BlindTurn tab={tab} turn={turn} turns={thread.turns} onSettings={onSettings} />
+              ) : (
+                <div className="grid gap-3 md:grid-cols-2">
+                  {turn.answers.map((answer, side) => (
+                    <div key={answer.id} data-testid={`compare-answer-${side}`} className="min-w-0">
+                      <AssistantMessage
+                        message={answer}
+                        onSettings={onSettings}
+                        label={`${tab.models[side].title}${answer.stats ? ` · ${formatTokensPerSecond(answer.stats.decodeTokensPerSecond)}` : ''}`}
+                        tokenView={<TokenView message={answer} models={[tab.models[side], tab.models[1 - side]]} history={() => sideHistory(thread.turns, turn.id, side)} settingsTab="compare" />}
+                      />
+                    </div>
+                  ))}
+                </div>
+              )}
               {index === thread.turns.length - 1 && !running && (
                 <div className="flex justify-center">
                   <button type="button" className="btn-ghost" data-testid="regenerate" onClick={() => void compare.regenerate(tab)}>
