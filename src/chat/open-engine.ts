@@ -1,15 +1,19 @@
 /**
  * Opens a model the way users expect: from the cache when a complete, current entry exists
- * (no network needed), else from the source (hub or folder), quantising on the GPU and then
- * writing the result to the cache for next time. Used by the worker and the CLI alike.
+ * (no network needed), else from the source (hub or folder), quantising on the GPU and writing
+ * each finished buffer to the cache as it goes; an interrupted load (a reload, a crash, a lost
+ * network) is continued from what was saved. Used by the worker and the CLI alike.
  */
 import { EngineError, isEngineError, toErrorData, type ErrorData } from '../errors';
 import type { Gpu } from '../gpu/runtime';
-import type { CacheKey, CacheStore } from '../loader/cache/cache-store';
+import type { CacheKey, CacheStore, ResumedEntry } from '../loader/cache/cache-store';
 import type { FileSource } from '../loader/types';
 import type { LoadOptions } from '../model/llama';
-import { checkpointWeights } from '../model/load-weights';
-import { WEIGHTS_FILE, cachedWeights, saveWeights, type StoredLayout } from '../model/weights-cache';
+import { checkpointWeights, type LoadProgress } from '../model/load-weights';
+import { layoutBytes } from '../model/memory-plan';
+import { weightLayout } from '../model/weights';
+import { WEIGHTS_FILE, cachedWeights, type StoredLayout } from '../model/weights-cache';
+import { entryHeader, WeightsEntry } from '../model/weights-entry';
 import { ChatEngine } from './engine';
 import { openRepo, readRepoFiles, type Repo } from './repo';
 
@@ -20,6 +24,8 @@ export interface OpenProgress {
   doneBytes: number;
   totalBytes: number;
   file?: string;
+  /** Download only: bytes a partial cache entry already held, so the download resumed at this many. */
+  resumedBytes?: number;
 }
 
 /** A source that can say which snapshot it serves (the hub does; a folder does not). */
@@ -80,23 +86,98 @@ export async function openEngine(gpu: Gpu, source: VersionedSource, options: Ope
 
   onProgress?.({ phase: 'connect', doneBytes: 0, totalBytes: 0 });
   const repo = await openRepo(source, signal);
-  const weights = checkpointWeights(repo.tensors, source);
-  const engine = await ChatEngine.fromRepo(gpu, repo, weights, {
-    ...loadOptions,
-    onProgress: (p) => onProgress?.({ phase: 'download', doneBytes: p.doneBytes, totalBytes: p.totalBytes, file: p.tensor }),
-  });
-  if (!cache) return { engine, fromCache: false };
-  try {
-    await writeCache(gpu, cache, key, source, repo, engine, weights.hasLmHead, onProgress, signal);
+  const downloadProgress = (p: LoadProgress) => onProgress?.(openProgress(p));
+  if (!cache) {
+    const engine = await ChatEngine.fromRepo(gpu, repo, checkpointWeights(repo.tensors, source), { ...loadOptions, onProgress: downloadProgress });
     return { engine, fromCache: false };
-  } catch (error) {
-    if (isEngineError(error, 'cancelled') || (error instanceof DOMException && error.name === 'AbortError')) {
-      engine.dispose();
+  }
+  return buildEntry(gpu, cache, key, source, repo, { ...loadOptions, onProgress: downloadProgress });
+}
+
+/**
+ * Loads from the source while writing the cache entry buffer by buffer, continuing a partial
+ * entry an earlier load left (weights-entry.ts). The model runs even when caching fails: the
+ * reason comes back as `cacheError`.
+ */
+async function buildEntry(gpu: Gpu, cache: CacheStore, key: CacheKey, source: VersionedSource, repo: Repo, options: LoadOptions): Promise<OpenedEngine> {
+  const { signal } = options;
+  const hasLmHead = repo.tensors.some((t) => t.name === 'lm_head.weight');
+  const layout = weightLayout(repo.config, options.dtype, hasLmHead, options.lmHeadFormat);
+  const smallFiles = repoSmallFiles(repo);
+  const expectedBytes = layoutBytes(layout) + [...smallFiles.values()].reduce((sum, bytes) => sum + bytes.byteLength, 0);
+  const sources: Record<string, { etag?: string; size: number }> = {};
+  for (const file of new Set(repo.tensors.map((t) => t.file))) {
+    const size = await source.size(file, signal);
+    if (size === null) throw new EngineError('integrity-failed', `${file} vanished while loading`);
+    sources[file] = { etag: source.etag?.(file), size };
+  }
+  const commit = source.resolvedCommit?.();
+  const header = entryHeader(layout, hasLmHead, { commit, files: Object.fromEntries(Object.entries(sources).map(([file, { size }]) => [file, size])) });
+
+  for (let attempt = 0; ; attempt++) {
+    let started: ResumedEntry;
+    let entry: WeightsEntry;
+    try {
+      started = await cache.resume(key, expectedBytes, header);
+    } catch (error) {
+      if (isCancel(error)) throw error;
+      // No room, or no usable storage: the model still runs, uncached.
+      const engine = await ChatEngine.fromRepo(gpu, repo, checkpointWeights(repo.tensors, source), options);
+      return { engine, fromCache: false, cacheError: toErrorData(error) };
+    }
+    try {
+      entry = new WeightsEntry(gpu, started.writer, layout, started.records);
+    } catch (error) {
+      await started.writer.abort(); // a partial that does not fit its own header: start again
+      if (attempt > 0) throw error;
+      continue;
+    }
+    let engine: ChatEngine;
+    try {
+      engine = await ChatEngine.fromRepo(gpu, repo, entry.weights(repo.tensors, source), options);
+    } catch (error) {
+      // What was saved stays for the next load, unless the partial entry itself is damaged.
+      const damaged = isEngineError(error, 'integrity-failed') && error.detail?.partialEntry === true;
+      await (damaged ? started.writer.abort() : started.writer.suspend()).catch(() => undefined);
+      if (damaged && attempt === 0) continue;
       throw error;
     }
-    // The model runs either way; the user is told why it was not saved.
-    return { engine, fromCache: false, cacheError: toErrorData(error) };
+    try {
+      const stored = entry.complete(hasLmHead);
+      for (const [name, bytes] of smallFiles) await started.writer.append(name, bytes);
+      const extra: CacheExtra = { commit, layout: stored };
+      await started.writer.commit({ key, sources, extra });
+      return { engine, fromCache: false };
+    } catch (error) {
+      await started.writer.suspend().catch(() => undefined);
+      if (isCancel(error)) {
+        engine.dispose();
+        throw error;
+      }
+      // The model runs either way; the user is told why it was not saved.
+      return { engine, fromCache: false, cacheError: toErrorData(error) };
+    }
   }
+}
+
+/** A weight-loading event as the phase users see: restoring a partial entry, downloading, or saving. */
+function openProgress(p: LoadProgress): OpenProgress {
+  const { doneBytes, totalBytes } = p;
+  if (p.stage === 'restore') return { phase: 'cache-read', doneBytes, totalBytes, file: WEIGHTS_FILE };
+  if (p.stage === 'save') return { phase: 'cache-write', doneBytes, totalBytes, file: WEIGHTS_FILE };
+  return { phase: 'download', doneBytes, totalBytes, file: p.tensor, ...(p.resumedBytes ? { resumedBytes: p.resumedBytes } : {}) };
+}
+
+function isCancel(error: unknown): boolean {
+  return isEngineError(error, 'cancelled') || (error instanceof DOMException && error.name === 'AbortError');
+}
+
+/** config.json and the tokenizer files, stored beside the weights so that the entry loads offline. */
+function repoSmallFiles(repo: Repo): Map<string, Uint8Array> {
+  const encoder = new TextEncoder();
+  const files = new Map<string, Uint8Array>([['config.json', encoder.encode(repo.configText)]]);
+  for (const [name, content] of repo.tokenizerFiles) files.set(name, typeof content === 'string' ? encoder.encode(content) : content);
+  return files;
 }
 
 /**
@@ -114,47 +195,4 @@ async function checkCached(currentCommit: () => Promise<string | undefined>, ext
     return isEngineError(error, 'download-failed') ? 'offline' : 'current';
   }
   return commit === undefined || commit === extra.commit ? 'current' : 'outdated';
-}
-
-async function writeCache(
-  gpu: Gpu,
-  cache: CacheStore,
-  key: CacheKey,
-  source: VersionedSource,
-  repo: Repo,
-  engine: ChatEngine,
-  hasLmHead: boolean,
-  onProgress: OpenEngineOptions['onProgress'],
-  signal?: AbortSignal,
-): Promise<void> {
-  const encoder = new TextEncoder();
-  const smallFiles = new Map<string, Uint8Array>([['config.json', encoder.encode(repo.configText)]]);
-  for (const [name, content] of repo.tokenizerFiles) smallFiles.set(name, typeof content === 'string' ? encoder.encode(content) : content);
-  const smallBytes = [...smallFiles.values()].reduce((sum, bytes) => sum + bytes.byteLength, 0);
-  const writer = await cache.create(key, engine.model.plan.weightBytes + smallBytes);
-  try {
-    for (const [name, bytes] of smallFiles) await writer.append(name, bytes);
-    const layout = await saveWeights(
-      gpu,
-      engine.model.layout,
-      engine.model.weights,
-      hasLmHead,
-      async (bytes) => {
-        signal?.throwIfAborted();
-        await writer.append(WEIGHTS_FILE, bytes);
-      },
-      (doneBytes, totalBytes) => onProgress?.({ phase: 'cache-write', doneBytes, totalBytes, file: WEIGHTS_FILE }),
-    );
-    const sources: Record<string, { etag?: string; size: number }> = {};
-    for (const file of new Set(repo.tensors.map((t) => t.file))) {
-      const size = await source.size(file, signal);
-      if (size === null) throw new EngineError('integrity-failed', `${file} vanished while caching`);
-      sources[file] = { etag: source.etag?.(file), size };
-    }
-    const extra: CacheExtra = { commit: source.resolvedCommit?.(), layout };
-    await writer.commit({ key, sources, extra });
-  } catch (error) {
-    await writer.abort();
-    throw error;
-  }
 }

@@ -4,18 +4,21 @@
  * cache, and on the second run generates the same ids with the hub offline.
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FAKE_HUB_TOKEN, startFakeHub, type FakeHub } from '../loader/hub/fake-hub';
+import { FAKE_HUB_TOKEN, startFakeHub, type FakeHub, type RequestLog } from '../loader/hub/fake-hub';
 import { buildTinyModelWithTokenizer } from '../model/tiny-model-node';
-import { cli } from './testing';
+import { cli, spawnCli } from './testing';
 
 let hub: FakeHub;
 let cacheDir: string;
 /** CDN path of each repo's first weight shard (LFS files are served by sha256). */
 const firstShard = new Map<string, string>();
+let secondTorchShard = '';
+/** Greedy ids each repo's uninterrupted run produced. */
+const greedyIds = new Map<string, number[]>();
 const spec = { hiddenSize: 64, intermediateSize: 160, numLayers: 2, numHeads: 4, numKvHeads: 2, dtype: 'F16', shards: 2, seed: 41 } as const;
 
 beforeAll(async () => {
@@ -26,6 +29,11 @@ beforeAll(async () => {
     const shard = [...files.keys()].find((name) => /-00001-of-/.test(name))!;
     firstShard.set(`tiny/llama-${format}`, `/lfs-cdn/${createHash('sha256').update(files.get(shard)!).digest('hex')}`);
     hub.addRepo(`tiny/llama-${format}`, files);
+    if (format === 'torch') {
+      // The same weights under another name, for the killed-download test's own cache entry.
+      hub.addRepo('tiny/resume-torch', files);
+      secondTorchShard = `/lfs-cdn/${createHash('sha256').update(files.get(shard.replace('-00001-', '-00002-'))!).digest('hex')}`;
+    }
   }
   hub.addRepo('tiny/gated', (await buildTinyModelWithTokenizer({ ...spec, format: 'safetensors', shards: 1 })).files, { gated: true });
 });
@@ -54,6 +62,7 @@ describe.each(['tiny/llama-safetensors', 'tiny/llama-torch'])('cli generate --mo
     expect(resumed, JSON.stringify(cdn.slice(cut, cut + 3))).toBeDefined();
     const ids = (JSON.parse(first.stdout) as { ids: number[] }).ids;
     expect(ids.length).toBeGreaterThan(0);
+    greedyIds.set(repo, ids);
 
     hub.faults.offline = true;
     const second = await generate(repo);
@@ -98,3 +107,66 @@ describe('cli against the hub: errors and cache management', () => {
     expect(again.stderr).toMatch(/error \[not-found\]/);
   });
 });
+
+describe('cli generate killed mid-download', () => {
+  it('leaves a partial entry that cache list shows, and the next run continues it', async () => {
+    const dir = path.join(cacheDir, 'killed');
+    const args = ['generate', '--model', 'tiny/resume-torch', '--cache-dir', dir, '--prompt', '하와이 3일 여행 계획', '--dtype', 'q4', '--max-new-tokens', '5', '--json'];
+    hub.faults.clear();
+    // The second shard's large tensor (lm_head) hangs, as a dropped connection would, after
+    // everything before it was converted and saved; then the process is killed.
+    hub.faults.add(secondTorchShard, { kind: 'stall', ms: 120_000 }, Infinity, { minBytes: 200_000 });
+    const before = hub.requests.length;
+    const killed = spawnCli(args, { HF_ENDPOINT: hub.url });
+    await waitFor(async () => hub.requests.slice(before).some((r) => r.fault === 'stall') && (await journalLines(dir)) >= 3);
+    await new Promise((resolve) => setTimeout(resolve, 500)); // the saves queued before the stall finish
+    killed.child.kill('SIGKILL');
+    expect((await killed.result).code).not.toBe(0);
+    hub.faults.clear();
+
+    const listed = JSON.parse((await cli(['cache', 'list', '--json', '--cache-dir', dir])).stdout) as { repo: string; partial?: boolean; bytes: number; expectedBytes: number }[];
+    expect(listed).toEqual([expect.objectContaining({ repo: 'tiny/resume-torch', partial: true })]);
+    expect(listed[0].bytes).toBeGreaterThan(0);
+    expect(listed[0].bytes).toBeLessThan(listed[0].expectedBytes);
+    expect((await cli(['cache', 'list', '--cache-dir', dir])).stdout).toMatch(/partial: .* of .*%/);
+
+    const firstRunCdnBytes = cdnBytes(hub.requests.slice(before));
+    const middle = hub.requests.length;
+    const next = await cli(args, { HF_ENDPOINT: hub.url });
+    expect(next.code, next.stderr).toBe(0);
+    const percent = Number(/resuming at (\d+)%/.exec(next.stderr)?.[1]);
+    expect(percent, next.stderr).toBeGreaterThan(0);
+    // The second run fetched only what the first had not finished: far less than a whole download.
+    const secondRunCdnBytes = cdnBytes(hub.requests.slice(middle));
+    expect(secondRunCdnBytes).toBeLessThan(firstRunCdnBytes);
+    expect((JSON.parse(next.stdout) as { ids: number[] }).ids).toEqual(greedyIds.get('tiny/llama-torch'));
+    const after = JSON.parse((await cli(['cache', 'list', '--json', '--cache-dir', dir])).stdout) as { partial?: boolean }[];
+    expect(after).toEqual([expect.not.objectContaining({ partial: true })]);
+  });
+});
+
+/** Lines in the journal of the (one) partial entry under `dir`: 1 is the head, each more a saved buffer. */
+async function journalLines(dir: string): Promise<number> {
+  const folder = (await readdir(dir).catch(() => [] as string[])).find((name) => name.includes('.partial-'));
+  if (!folder) return 0;
+  const text = await readFile(path.join(dir, folder, '.journal'), 'utf8').catch(() => '');
+  return text.split('\n').length - 1;
+}
+
+/** Bytes of weight-file ranges the CDN was asked for (what a download costs). */
+function cdnBytes(requests: RequestLog[]): number {
+  return requests
+    .filter((r) => r.path.startsWith('/lfs-cdn/') && r.range)
+    .reduce((sum, r) => {
+      const [start, end] = /bytes=(\d+)-(\d+)/.exec(r.range!)!.slice(1).map(Number);
+      return sum + end - start + 1;
+    }, 0);
+}
+
+async function waitFor(condition: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
+  for (const started = Date.now(); !(await condition()); ) {
+    if (Date.now() - started > timeoutMs) throw new Error('timed out waiting for the download to stall');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+

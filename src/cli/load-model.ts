@@ -25,7 +25,13 @@ const PHASE_LABEL = { connect: 'connecting', download: 'downloading and converti
 
 function progressPrinter(): (p: OpenProgress) => void {
   let last = '';
-  return ({ phase, doneBytes, totalBytes }) => {
+  let resumeSaid = false;
+  return ({ phase, doneBytes, totalBytes, resumedBytes }) => {
+    // Said once whatever stderr is: a log shows that this run continued an interrupted one.
+    if (resumedBytes !== undefined && !resumeSaid) {
+      resumeSaid = true;
+      process.stderr.write(`resuming at ${Math.floor((100 * resumedBytes) / totalBytes)}%: ${mib(resumedBytes)} of ${mib(totalBytes)} were converted and cached by an earlier run\n`);
+    }
     if (!process.stderr.isTTY) return;
     if (phase === 'compile') process.stderr.write(`${PHASE_LABEL[phase]}\n`);
     if (totalBytes === 0) return;

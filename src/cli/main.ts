@@ -126,20 +126,29 @@ async function cache(argv: string[]): Promise<void> {
     const flags = parseFlags(rest, { 'cache-dir': 'string', json: 'boolean' });
     const store = cacheStore(flags);
     const entries = await store.list();
+    // Unfinished downloads too: the next load of the same repo, revision and dtype continues them.
+    const partials = await store.partials();
     if (flags.json) {
-      process.stdout.write(`${JSON.stringify(entries.map((e) => ({ id: e.id, ...e.manifest.key, bytes: e.bytes, createdAt: e.manifest.createdAt })))}\n`);
+      const complete = entries.map((e) => ({ id: e.id, ...e.manifest.key, bytes: e.bytes, createdAt: e.manifest.createdAt }));
+      const unfinished = partials.map((p) => ({ id: p.id, ...p.key, bytes: p.bytes, expectedBytes: p.expectedBytes, updatedAt: p.updatedAt, partial: true }));
+      process.stdout.write(`${JSON.stringify([...complete, ...unfinished])}\n`);
       return;
     }
     process.stdout.write(`${store.description}\n`);
     for (const e of entries) process.stdout.write(`${e.id}\t${mib(e.bytes)}\t${e.manifest.createdAt}\n`);
-    if (entries.length === 0) process.stdout.write('(no cached models)\n');
+    for (const p of partials) {
+      const percent = Math.floor((100 * p.bytes) / Math.max(1, p.expectedBytes));
+      process.stdout.write(`${p.id}\tpartial: ${mib(p.bytes)} of ${mib(p.expectedBytes)} (${percent}%)${p.live ? ', downloading now' : ''}\t${p.updatedAt}\n`);
+    }
+    if (entries.length + partials.length === 0) process.stdout.write('(no cached models)\n');
     return;
   }
   if (action === 'delete') {
     const [id, ...flagArgs] = rest;
     if (!id || id.startsWith('--')) throw new EngineError('bad-input', 'cache delete needs an entry id (see cache list)');
     const store = cacheStore(parseFlags(flagArgs, { 'cache-dir': 'string' }));
-    if (!(await store.list()).some((e) => e.id === id)) throw new EngineError('not-found', `No cached model ${id}`);
+    const known = [...(await store.list()), ...(await store.partials())].some((e) => e.id === id);
+    if (!known) throw new EngineError('not-found', `No cached model ${id}`);
     await store.delete(id);
     process.stdout.write(`deleted ${id}\n`);
     return;

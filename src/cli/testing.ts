@@ -1,5 +1,5 @@
 /** Test support: runs the CLI as users do (`node scripts/cli.mjs`, what `npm run -s cli --` runs). */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { REPO_ROOT } from '../model/tiny-model-node';
 
@@ -9,14 +9,20 @@ export interface CliResult {
   stderr: string;
 }
 
-export function cli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(REPO_ROOT, 'scripts/cli.mjs'), ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env } });
+/** Starts the CLI; `result` settles when it exits (a killed run has code -1). */
+export function spawnCli(args: string[], env: Record<string, string> = {}): { child: ChildProcess; result: Promise<CliResult> } {
+  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'scripts/cli.mjs'), ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env } });
+  const result = new Promise<CliResult>((resolve, reject) => {
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.stdout!.on('data', (chunk) => (stdout += chunk));
+    child.stderr!.on('data', (chunk) => (stderr += chunk));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
   });
+  return { child, result };
+}
+
+export function cli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+  return spawnCli(args, env).result;
 }

@@ -15,6 +15,14 @@ export interface LoadProgress {
   doneBytes: number;
   totalBytes: number;
   tensor: string;
+  /** Checkpoint bytes not read at all: a partial cache entry already held what they make. */
+  resumedBytes?: number;
+  /**
+   * Absent while the checkpoint streams; `restore` while a partial entry's buffers are copied to
+   * the GPU, `save` while the last converted buffers are written to the cache (bytes are then
+   * stored bytes, and `tensor` an engine buffer).
+   */
+  stage?: 'restore' | 'save';
 }
 
 export interface GpuWeights {
@@ -79,8 +87,16 @@ export async function loadWeights(gpu: Gpu, source: WeightSource, layout: Weight
   }
 }
 
+/** Which engine buffers a streamed checkpoint may leave alone, and who hears when one is full. */
+export interface StreamPlan {
+  /** Buffers (matrix or vector keys) already filled: tensors that only feed these are not read. */
+  filled?: ReadonlySet<string>;
+  /** Called once per other buffer when its last tensor's rows are queued on the GPU. */
+  onFilled?: (key: string) => void;
+}
+
 /** Hub-format tensors (safetensors or torch), converted or quantised on the GPU. */
-export function checkpointWeights(tensors: TensorRecord[], source: FileSource): WeightSource {
+export function checkpointWeights(tensors: TensorRecord[], source: FileSource, plan: StreamPlan = {}): WeightSource {
   let matched: { record: TensorRecord; placements: Placement[] }[] | undefined;
   return {
     hasLmHead: tensors.some((t) => t.name === 'lm_head.weight'),
@@ -88,7 +104,7 @@ export function checkpointWeights(tensors: TensorRecord[], source: FileSource): 
       matched = matchTensors(layout, tensors);
     },
     fill(gpu, weights, layout, options) {
-      return streamCheckpoint(gpu, weights, matched ?? matchTensors(layout, tensors), source, options);
+      return streamCheckpoint(gpu, weights, matched ?? matchTensors(layout, tensors), source, plan, options);
     },
   };
 }
@@ -98,13 +114,23 @@ async function streamCheckpoint(
   { matrices, vectors }: GpuWeights,
   matched: { record: TensorRecord; placements: Placement[] }[],
   source: FileSource,
+  plan: StreamPlan,
   options: UploadOptions = {},
 ): Promise<void> {
   const uploader = new Uploader(gpu);
   try {
-    const ordered = [...matched].sort((a, b) => a.record.file.localeCompare(b.record.file) || a.record.offset - b.record.offset);
-    const totalBytes = ordered.reduce((sum, m) => sum + m.record.byteLength, 0);
-    let doneBytes = 0;
+    const sorted = [...matched].sort((a, b) => a.record.file.localeCompare(b.record.file) || a.record.offset - b.record.offset);
+    const totalBytes = sorted.reduce((sum, m) => sum + m.record.byteLength, 0);
+    // A fused buffer (q/k/v, gate/up; tensors possibly in different shards) is full once its
+    // last tensor is in: count what each still waits for.
+    const filled = plan.filled ?? new Set<string>();
+    const ordered = sorted
+      .map(({ record, placements }) => ({ record, placements: placements.filter((p) => !filled.has(p.key)) }))
+      .filter(({ placements }) => placements.length > 0);
+    const waiting = new Map<string, number>();
+    for (const { placements } of ordered) for (const { key } of placements) waiting.set(key, (waiting.get(key) ?? 0) + 1);
+    const resumedBytes = totalBytes - ordered.reduce((sum, m) => sum + m.record.byteLength, 0);
+    let doneBytes = resumedBytes;
     for (const { record, placements } of ordered) {
       const { name, dtype, shape } = record;
       const cols = shape.length === 2 ? shape[1] : shape[0];
@@ -123,7 +149,12 @@ async function streamCheckpoint(
           }
         }
         doneBytes += bytes.byteLength;
-        options.onProgress?.({ doneBytes, totalBytes, tensor: name });
+        options.onProgress?.({ doneBytes, totalBytes, tensor: name, ...(resumedBytes > 0 ? { resumedBytes } : {}) });
+      }
+      for (const { key } of placements) {
+        const left = waiting.get(key)! - 1;
+        waiting.set(key, left);
+        if (left === 0) plan.onFilled?.(key);
       }
     }
     await uploader.finish();

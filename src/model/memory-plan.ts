@@ -41,6 +41,12 @@ export interface Binding {
   shrinksAtQ4?: boolean;
 }
 
+/** Bytes of every weight buffer of `layout`: what the GPU holds, and what the cache stores. */
+export function layoutBytes(layout: WeightLayout): number {
+  const matrices = layout.matrices.reduce((sum, m) => sum + matrixBytes(m.format, m.rows, m.cols), 0);
+  return matrices + layout.vectors.reduce((sum, vector) => sum + vector.length * 4, 0);
+}
+
 export function planMemory(config: LlamaConfig, layout: WeightLayout, shape: RunShape): MemoryPlan {
   const { hiddenSize: d, intermediateSize: inter, numHeads, numKvHeads, headDim, vocabSize: v } = config;
   const qDim = numHeads * headDim;
@@ -48,14 +54,12 @@ export function planMemory(config: LlamaConfig, layout: WeightLayout, shape: Run
   const c = shape.maxChunk;
   const bindings: Binding[] = [];
   const weightLayoutAtQ4 = new Map(weightLayout(config, 'q4', layout.matrices.some((m) => m.key === 'lm_head')).matrices.map((m) => [m.key, m.format]));
-  let weightBytes = 0;
   for (const m of layout.matrices) {
     const bytes = matrixBytes(m.format, m.rows, m.cols);
-    weightBytes += bytes;
     const shrinksAtQ4 = m.format !== 'q4' && weightLayoutAtQ4.get(m.key) === 'q4';
     bindings.push({ name: m.key, bytes: m.format === 'q4' ? m.rows * (m.cols / 2) : bytes, kind: 'weights', shrinksAtQ4 });
   }
-  weightBytes += layout.vectors.reduce((sum, vector) => sum + vector.length * 4, 0);
+  const weightBytes = layoutBytes(layout);
   const kvLayerBytes = shape.contextLength * kvDim * KV_BYTES_PER_ELEMENT[shape.kvFormat];
   bindings.push({ name: 'KV cache (one layer)', bytes: kvLayerBytes, kind: 'kv-cache' });
   const activations = [

@@ -1,8 +1,9 @@
 /**
- * Weights in the engine's own GPU format, saved to and restored from the cache: after the first
- * load converts and quantises a checkpoint, every weight buffer is read back and appended to one
- * `weights.bin`; the next load writes those bytes straight into fresh buffers, with no
- * conversion and no network. `StoredLayout` (the manifest's `extra`) says where each buffer is.
+ * Weights in the engine's own GPU format, saved to and restored from the cache: as a checkpoint
+ * is converted and quantised, each finished weight buffer is read back from the GPU and appended
+ * to one `weights.bin` (weights-entry.ts); the next load writes those bytes straight into fresh
+ * buffers, with no conversion and no network. `StoredLayout` (the manifest's `extra`) says where
+ * each buffer is; buffers sit in the order they were finished, which is why each has an offset.
  */
 import { EngineError } from '../errors';
 import { USAGE, createBuffer } from '../gpu/buffers';
@@ -16,7 +17,7 @@ import type { WeightLayout } from './weights';
 export const WEIGHTS_FILE = 'weights.bin';
 const CHUNK_BYTES = 16 << 20;
 
-interface StoredBuffer {
+export interface StoredBuffer {
   offset: number;
   bytes: number;
 }
@@ -28,52 +29,63 @@ export interface StoredLayout {
   vectors: { key: string; length: number; buffer: StoredBuffer }[];
 }
 
-/** Reads every weight buffer back from the GPU and appends it to `append`, in layout order. */
-export async function saveWeights(
-  gpu: Gpu,
-  layout: WeightLayout,
-  weights: GpuWeights,
-  hasLmHead: boolean,
-  append: (bytes: Uint8Array) => Promise<void>,
-  onProgress?: (doneBytes: number, totalBytes: number) => void,
-): Promise<StoredLayout> {
-  const { device } = gpu;
-  // (CHUNK_BYTES) read-back staging, reused for every chunk
-  const staging = createBuffer(device, 'cache read-back', CHUNK_BYTES, USAGE.MAP_READ | USAGE.COPY_DST);
-  const buffersInOrder = [
-    ...layout.matrices.flatMap((m) => weights.matrices.get(m.key)!.buffers),
-    ...layout.vectors.map((v) => weights.vectors.get(v.key)!),
-  ];
-  const totalBytes = buffersInOrder.reduce((sum, buffer) => sum + buffer.size, 0);
-  let offset = 0;
-  const store = async (buffer: GPUBuffer): Promise<StoredBuffer> => {
-    const start = offset;
+/** Byte sizes of the GPU buffers behind each matrix and vector of `layout`, by key (as Uploader makes them). */
+export function bufferSizes(layout: WeightLayout): Map<string, number[]> {
+  const sizes = new Map<string, number[]>();
+  for (const { key, format, rows, cols } of layout.matrices) {
+    sizes.set(key, format === 'q4' ? [rows * (cols / 2), rows * Math.ceil(cols / 64) * 4] : [rows * cols * (format === 'f32' ? 4 : 2)]);
+  }
+  for (const { key, length } of layout.vectors) sizes.set(key, [length * 4]);
+  return sizes;
+}
+
+/** The GPU buffers of one matrix or vector of `weights`. */
+export function gpuBuffersOf(weights: GpuWeights, key: string): GPUBuffer[] {
+  const matrix = weights.matrices.get(key);
+  return matrix ? matrix.buffers : [weights.vectors.get(key)!];
+}
+
+/** The stored layout of `layout` once every buffer is stored (`stored` by key); throws if one is missing. */
+export function storedLayout(layout: WeightLayout, hasLmHead: boolean, stored: ReadonlyMap<string, StoredBuffer[]>): StoredLayout {
+  const buffersOf = (key: string) => {
+    const buffers = stored.get(key);
+    if (!buffers) throw new EngineError('internal', `weight buffer ${key} was never stored`);
+    return buffers;
+  };
+  return {
+    version: 1,
+    hasLmHead,
+    matrices: layout.matrices.map(({ key, format, rows, cols }) => ({ key, format, rows, cols, buffers: buffersOf(key) })),
+    vectors: layout.vectors.map(({ key, length }) => ({ key, length, buffer: buffersOf(key)[0] })),
+  };
+}
+
+/** A read-back of GPU buffers through one reused (CHUNK_BYTES) staging buffer. */
+export class ReadBack {
+  private staging: GPUBuffer | undefined;
+
+  constructor(private readonly gpu: Gpu) {}
+
+  /** Copies `buffer` to the host chunk by chunk, handing each chunk to `append` before the next is read. */
+  async buffer(buffer: GPUBuffer, append: (bytes: Uint8Array) => Promise<void>): Promise<void> {
+    const { device } = this.gpu;
+    // (CHUNK_BYTES) read-back staging, reused for every chunk
+    this.staging ??= createBuffer(device, 'cache read-back', CHUNK_BYTES, USAGE.MAP_READ | USAGE.COPY_DST);
     for (let at = 0; at < buffer.size; at += CHUNK_BYTES) {
       const size = Math.min(CHUNK_BYTES, buffer.size - at);
       const encoder = device.createCommandEncoder({ label: 'cache read-back' });
-      encoder.copyBufferToBuffer(buffer, at, staging, 0, size);
+      encoder.copyBufferToBuffer(buffer, at, this.staging, 0, size);
       device.queue.submit([encoder.finish()]);
-      await staging.mapAsync(GPUMapMode.READ, 0, size);
-      const bytes = new Uint8Array(staging.getMappedRange(0, size).slice(0));
-      staging.unmap();
+      await this.staging.mapAsync(GPUMapMode.READ, 0, size);
+      const bytes = new Uint8Array(this.staging.getMappedRange(0, size).slice(0));
+      this.staging.unmap();
       await append(bytes);
-      offset += size;
-      onProgress?.(offset, totalBytes);
     }
-    return { offset: start, bytes: buffer.size };
-  };
-  try {
-    const matrices: StoredLayout['matrices'] = [];
-    for (const m of layout.matrices) {
-      const stored: StoredBuffer[] = [];
-      for (const buffer of weights.matrices.get(m.key)!.buffers) stored.push(await store(buffer));
-      matrices.push({ key: m.key, format: m.format, rows: m.rows, cols: m.cols, buffers: stored });
-    }
-    const vectors: StoredLayout['vectors'] = [];
-    for (const v of layout.vectors) vectors.push({ key: v.key, length: v.length, buffer: await store(weights.vectors.get(v.key)!) });
-    return { version: 1, hasLmHead, matrices, vectors };
-  } finally {
-    staging.destroy();
+  }
+
+  destroy(): void {
+    this.staging?.destroy();
+    this.staging = undefined;
   }
 }
 
@@ -87,35 +99,54 @@ export function storedLayoutMatches(stored: StoredLayout, layout: WeightLayout):
   return matricesMatch && layout.vectors.every((v, i) => stored.vectors[i].key === v.key && stored.vectors[i].length === v.length);
 }
 
-/** Weights restored from a cache entry's weights.bin. */
+/**
+ * Writes stored buffers (`stored` by key) from weights.bin in `files` into the matching GPU
+ * buffers of `weights`, 16 MiB at a time. `restoring` marks the progress as a partial entry's.
+ */
+export async function restoreBuffers(
+  gpu: Gpu,
+  files: FileSource,
+  weights: GpuWeights,
+  stored: ReadonlyMap<string, StoredBuffer[]>,
+  options: UploadOptions,
+  restoring = false,
+): Promise<void> {
+  const jobs = [...stored].flatMap(([name, buffers]) => {
+    const targets = gpuBuffersOf(weights, name);
+    if (targets.length !== buffers.length) throw new EngineError('integrity-failed', `Cached ${name} has ${buffers.length} buffers, expected ${targets.length}`);
+    return buffers.map((buffer, i) => ({ name, buffer: targets[i], stored: buffer }));
+  });
+  const totalBytes = jobs.reduce((sum, job) => sum + job.stored.bytes, 0);
+  const uploader = new Uploader(gpu);
+  let doneBytes = 0;
+  for (const job of jobs) {
+    if (job.stored.bytes !== job.buffer.size) throw new EngineError('integrity-failed', `Cached ${job.name} has ${job.stored.bytes} bytes, expected ${job.buffer.size}`);
+    for (let at = 0; at < job.stored.bytes; at += CHUNK_BYTES) {
+      options.signal?.throwIfAborted();
+      const size = Math.min(CHUNK_BYTES, job.stored.bytes - at);
+      const bytes = await files.read(WEIGHTS_FILE, job.stored.offset + at, size, options.signal);
+      const copied = uploader.copy(job.buffer, at, bytes); // queues the write now; waits when too much is queued
+      doneBytes += size;
+      options.onProgress?.({ doneBytes, totalBytes, tensor: job.name, ...(restoring ? { stage: 'restore' as const } : {}) });
+      await copied;
+    }
+  }
+  await uploader.finish();
+  gpu.context.throwIfFailed();
+}
+
+/** Weights restored from a complete cache entry's weights.bin. */
 export function cachedWeights(files: FileSource, stored: StoredLayout): WeightSource {
   return {
     hasLmHead: stored.hasLmHead,
     check(layout) {
       if (!storedLayoutMatches(stored, layout)) throw new EngineError('integrity-failed', 'The cached weights do not match this model and dtype: delete the cache entry and load again');
     },
-    async fill(gpu: Gpu, weights: GpuWeights, _layout: WeightLayout, options: UploadOptions): Promise<void> {
-      const jobs = [
-        ...stored.matrices.flatMap((m) => m.buffers.map((b, i) => ({ buffer: weights.matrices.get(m.key)!.buffers[i], stored: b, name: m.key }))),
-        ...stored.vectors.map((v) => ({ buffer: weights.vectors.get(v.key)!, stored: v.buffer, name: v.key })),
-      ];
-      const totalBytes = jobs.reduce((sum, job) => sum + job.stored.bytes, 0);
-      const uploader = new Uploader(gpu);
-      let doneBytes = 0;
-      for (const job of jobs) {
-        if (job.stored.bytes !== job.buffer.size) throw new EngineError('integrity-failed', `Cached ${job.name} has ${job.stored.bytes} bytes, expected ${job.buffer.size}`);
-        for (let at = 0; at < job.stored.bytes; at += CHUNK_BYTES) {
-          options.signal?.throwIfAborted();
-          const size = Math.min(CHUNK_BYTES, job.stored.bytes - at);
-          const bytes = await files.read(WEIGHTS_FILE, job.stored.offset + at, size, options.signal);
-          const copied = uploader.copy(job.buffer, at, bytes); // queues the write now; waits when too much is queued
-          doneBytes += size;
-          options.onProgress?.({ doneBytes, totalBytes, tensor: job.name });
-          await copied;
-        }
-      }
-      await uploader.finish();
-      gpu.context.throwIfFailed();
+    fill(gpu: Gpu, weights: GpuWeights, _layout: WeightLayout, options: UploadOptions): Promise<void> {
+      const byKey = new Map<string, StoredBuffer[]>();
+      for (const m of stored.matrices) byKey.set(m.key, m.buffers);
+      for (const v of stored.vectors) byKey.set(v.key, [v.buffer]);
+      return restoreBuffers(gpu, files, weights, byKey, options);
     },
   };
 }

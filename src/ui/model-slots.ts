@@ -25,6 +25,8 @@ export interface SlotState {
   progress?: LoadProgressEvent;
   /** The phases this load went through, in order. */
   phases: LoadPhase[];
+  /** Where this load's download resumed an interrupted one (whole percent of the checkpoint bytes). */
+  resumed?: { percent: number; bytes: number };
   info?: LoadedInfo;
   /** What the last load asked for: error advice depends on it. */
   asked?: Pick<LoadTarget, 'dtype' | 'contextLength'>;
@@ -68,7 +70,7 @@ export class ModelSlots {
 
     const unloadedBecause = current?.status === 'empty' ? current.unloadedBecause : undefined;
     const asked = { dtype: target.dtype, contextLength: target.contextLength };
-    this.patch(slot, { repo: target.repo, status: 'loading', progress: undefined, phases: [], info: undefined, asked, error: undefined, unloadedBecause });
+    this.patch(slot, { repo: target.repo, status: 'loading', progress: undefined, phases: [], resumed: undefined, info: undefined, asked, error: undefined, unloadedBecause });
     const running = this.client.load(
       {
         slot,
@@ -80,7 +82,8 @@ export class ModelSlots {
         // Events of a load that was replaced by another are dropped.
         if (this.loads.get(slot)?.key !== key) return;
         const phases = this.get(slot)?.phases ?? [];
-        this.patch(slot, { progress, phases: phases.at(-1) === progress.phase ? phases : [...phases, progress.phase] });
+        const resumed = progress.resumedBytes ? { percent: Math.floor((100 * progress.resumedBytes) / progress.totalBytes), bytes: progress.resumedBytes } : this.get(slot)?.resumed;
+        this.patch(slot, { progress, resumed, phases: phases.at(-1) === progress.phase ? phases : [...phases, progress.phase] });
       },
     );
     const promise = running.result.then(

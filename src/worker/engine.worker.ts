@@ -13,7 +13,7 @@ import { OpfsCacheStore } from '../loader/cache/opfs-cache';
 import { HubSource } from '../loader/hub/hub-source';
 import { DownloadProgress } from '../loader/hub/progress';
 import { tensorFormats } from '../model/weights';
-import type { GenerationStats, LoadRequest, WorkerEvent, WorkerRequest } from './protocol';
+import type { CachedModel, GenerationStats, LoadRequest, WorkerEvent, WorkerRequest } from './protocol';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -68,9 +68,11 @@ async function load(requestId: number, request: LoadRequest, signal: AbortSignal
   // Rates and ETA per phase: bytes downloaded, read from the cache or written to it.
   const downloads = new DownloadProgress();
   const progress = (p: OpenProgress) => {
+    // What a resumed download starts with was not fetched now: it must not count as speed.
+    if (p.resumedBytes !== undefined && !downloads.has(p.phase)) downloads.resumeAt(p.phase, p.resumedBytes, p.totalBytes);
     downloads.update({ file: p.phase, doneBytes: p.doneBytes, totalBytes: p.totalBytes });
     const rate = downloads.snapshot();
-    post({ type: 'progress', requestId, progress: { phase: p.phase, file: p.file, doneBytes: p.doneBytes, totalBytes: p.totalBytes, bytesPerSecond: rate.bytesPerSecond, etaSeconds: rate.etaSeconds } });
+    post({ type: 'progress', requestId, progress: { phase: p.phase, file: p.file, doneBytes: p.doneBytes, totalBytes: p.totalBytes, resumedBytes: p.resumedBytes, bytesPerSecond: rate.bytesPerSecond, etaSeconds: rate.etaSeconds } });
   };
   const open = () =>
     openEngine(device, new HubSource(request.spec), {
@@ -179,7 +181,8 @@ async function handle(request: WorkerRequest): Promise<void> {
     }
     case 'cache-list': {
       const entries = await cache.list();
-      const models = entries.map((e) => ({ id: e.id, repo: e.manifest.key.repo, revision: e.manifest.key.revision, dtype: e.manifest.key.dtype, bytes: e.bytes, createdAt: e.manifest.createdAt }));
+      const models: CachedModel[] = entries.map((e) => ({ id: e.id, ...e.manifest.key, bytes: e.bytes, createdAt: e.manifest.createdAt }));
+      for (const p of await cache.partials()) models.push({ id: p.id, ...p.key, bytes: p.bytes, partial: { expectedBytes: p.expectedBytes, live: p.live }, createdAt: p.updatedAt });
       post({ type: 'cache-list', requestId, models });
       return;
     }

@@ -50,6 +50,8 @@ export interface LoadProgressEvent {
   file?: string;
   doneBytes: number;
   totalBytes: number;
+  /** Download only: bytes an interrupted earlier load had converted and cached (the download resumed there). */
+  resumedBytes?: number;
   bytesPerSecond?: number;
   etaSeconds?: number;
 }
@@ -96,6 +98,9 @@ export interface CachedModel {
   revision: string;
   dtype: string;
   bytes: number;
+  /** For an unfinished download (the next load continues it): its bytes so far are of this many. */
+  partial?: { expectedBytes: number; live: boolean };
+  /** When it was made, or (partial) when it last made progress. */
   createdAt: string;
 }
 

@@ -5,7 +5,10 @@
  *
  * An entry is a folder of stored files plus `manifest.json`, written last. A folder is used only
  * when its manifest parses, names the key asked for, and lists exactly the sizes its files have,
- * so a crash at any point leaves at worst an invisible folder that a later `list()` removes.
+ * so a crash at any point leaves at worst an invisible folder. A writer started by `resume()`
+ * also keeps a journal (journal.ts): its unfinished folder is a partial entry that the next
+ * `resume()` of the same key and header continues; other unfinished folders are debris that a
+ * later `list()` removes.
  */
 
 import { EngineError } from '../../errors';
@@ -47,6 +50,45 @@ export interface CacheWriter {
   abort(): Promise<void>;
 }
 
+/**
+ * A writer whose entry can outlive it: what `checkpoint` made durable is continued by the next
+ * `resume` of the same key and header, after a reload, a crash or a killed process.
+ */
+export interface ResumableWriter extends CacheWriter {
+  /** False where the platform cannot make bytes durable mid-way: the writer then keeps nothing when it stops. */
+  readonly resumable: boolean;
+  /** Bytes a stored file holds now. */
+  size(file: string): number;
+  /** Bytes of a stored file (checkpointed or since appended), through the writer's own handle. */
+  read(file: string, offset: number, length: number): Promise<Uint8Array>;
+  /** Makes every byte appended so far durable, then journals `record` (a later resume lists it). */
+  checkpoint(record: unknown): Promise<void>;
+  /** Closes the files, keeping what the last checkpoint vouches for (a plain writer aborts). */
+  suspend(): Promise<void>;
+}
+
+export interface ResumedEntry {
+  writer: ResumableWriter;
+  /** The records checkpointed by earlier writers, oldest first (empty for a fresh entry). */
+  records: unknown[];
+  /** Stored bytes those checkpoints hold. */
+  resumedBytes: number;
+}
+
+/** An unfinished, resumable entry (see journal.ts). */
+export interface PartialEntry {
+  /** Its own id (the folder name), which `delete` takes. */
+  id: string;
+  key: CacheKey;
+  /** Bytes stored durably so far, of `expectedBytes`. */
+  bytes: number;
+  expectedBytes: number;
+  /** ISO date of its last progress. */
+  updatedAt: string;
+  /** Being written now (by this store). */
+  live: boolean;
+}
+
 export interface CacheStore {
   readonly description: string;
   /** Complete entries only (a folder without a valid manifest is not listed, and is deleted as debris). */
@@ -55,6 +97,15 @@ export interface CacheStore {
   open(key: CacheKey): Promise<{ entry: CacheEntry; files: FileSource } | null>;
   /** Starts a new entry (replacing any old one for the key only at commit); fails early with `quota-exceeded`. */
   create(key: CacheKey, expectedBytes: number): Promise<CacheWriter>;
+  /**
+   * Continues the unfinished entry for `key` written under the same `header` (the caller's
+   * identity of what it builds: commit, layout), or starts one. Partials of the key under
+   * another header are removed. Fails early with `quota-exceeded` when what is left does not fit.
+   */
+  resume(key: CacheKey, expectedBytes: number, header: unknown): Promise<ResumedEntry>;
+  /** Unfinished resumable entries, with their progress. */
+  partials(): Promise<PartialEntry[]>;
+  /** Deletes a complete entry (its id) or a partial one (its PartialEntry id). */
   delete(id: string): Promise<void>;
   /** Used and available bytes where the platform says. */
   usage(): Promise<{ usedBytes: number; availableBytes?: number; quotaBytes?: number; persisted?: boolean }>;
@@ -105,7 +156,8 @@ function escapePart(text: string, escapeEveryDot: boolean): string {
     .join('');
 }
 
-function fnv1a64(text: string): string {
+/** 64-bit FNV-1a of `text`'s UTF-8, 16 hex digits: short, stable fingerprints. */
+export function fnv1a64(text: string): string {
   let hash = 0xcbf29ce484222325n;
   for (const byte of new TextEncoder().encode(text)) hash = ((hash ^ BigInt(byte)) * 0x100000001b3n) & 0xffffffffffffffffn;
   return hash.toString(16).padStart(16, '0');
@@ -121,10 +173,14 @@ export function splitFolderName(name: string): { id: string; suffix: string } | 
   return { id, suffix: dot < 0 ? '' : name.slice(dot + 1) };
 }
 
-/** An id a user passed to delete(): a bare entry id of ours, nothing else. */
-export function checkEntryId(id: string): void {
+/** An id a user passed to delete(): a bare entry id of ours, or (with `partials`) one of our folder names; returns its parts. */
+export function checkEntryId(id: string, partials = false): { id: string; suffix: string } {
   const parts = splitFolderName(id);
-  if (!parts || parts.suffix !== '' || parts.id !== id) throw new EngineError('bad-input', `${JSON.stringify(id)} is not a cached model id`);
+  const whole = parts !== null && `${parts.id}${parts.suffix === '' ? '' : `.${parts.suffix}`}` === id;
+  if (!parts || !whole || (parts.suffix !== '' && !partials) || !/^[0-9a-z-]*$/.test(parts.suffix)) {
+    throw new EngineError('bad-input', `${JSON.stringify(id)} is not a cached model id`);
+  }
+  return parts;
 }
 
 /** `<base36 time>-<random>`: unique per writer, and its time lets other processes judge its age. */

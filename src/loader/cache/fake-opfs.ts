@@ -247,9 +247,24 @@ class FakeSyncHandle implements OpfsSyncAccessHandle {
     return buffer.length;
   }
 
+  read(buffer: Uint8Array, options?: { at?: number }): number {
+    this.checkOpen();
+    const at = options?.at ?? 0;
+    const bytes = this.file.data.subarray(at, at + buffer.length);
+    buffer.set(bytes);
+    return bytes.length;
+  }
+
+  getSize(): number {
+    this.checkOpen();
+    return this.file.size;
+  }
+
   truncate(size: number): void {
     this.checkOpen();
-    this.file.data = this.file.data.slice(0, size);
+    const kept = new Uint8Array(size);
+    kept.set(this.file.data.subarray(0, size));
+    this.file.data = kept;
   }
 
   flush(): void {

@@ -9,7 +9,9 @@ import path from 'node:path';
 import { EngineError } from '../../errors';
 import { errorCode, isMissing } from '../node-fs';
 import { MANIFEST_FILE, quotaError, timedSuffix, withHeadroom, type CacheKey, type CacheManifest } from './cache-store';
-import { positionalSink, SerialCacheWriter, type FileSink } from './cache-writer';
+import { positionalSink, SerialCacheWriter, type FileSink, type JournalState } from './cache-writer';
+import { JOURNAL_FILE } from './journal';
+import { LOCK_FILE, unlock } from './node-partial';
 
 /** The part of a FileHandle a writer uses. */
 export interface WritableFile {
@@ -33,8 +35,14 @@ export class NodeCacheWriter extends SerialCacheWriter {
     id: string,
     now: () => number,
     private readonly place: NodeWriterPlace,
+    resumable?: JournalState,
   ) {
-    super(key, id, now);
+    super(key, id, now, resumable);
+  }
+
+  protected override async release(): Promise<void> {
+    // After publish the folder has moved and this finds nothing: rm's `force` makes that fine.
+    if (this.resumable) await unlock(this.place.folder);
   }
 
   protected async openSink(file: string): Promise<FileSink> {
@@ -72,6 +80,8 @@ export class NodeCacheWriter extends SerialCacheWriter {
         // The new entry is in place; an `.old-` folder left behind is removed by the next list().
       });
     }
+    // A resumable entry's journal and lock mean nothing in a complete one (readers ignore them).
+    for (const file of [JOURNAL_FILE, LOCK_FILE]) await rm(path.join(target, file), { force: true }).catch(() => undefined);
   }
 
   protected async removeAll(): Promise<void> {

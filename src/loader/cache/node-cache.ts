@@ -2,13 +2,14 @@
  * The model cache in a folder on disk (Node only: the CLI and the Dawn tests; the browser bundle
  * never imports this file). Under the root:
  *   <id>/                       a complete entry: its stored files and manifest.json
- *   <id>.partial-<time>-<rand>/ a writer at work; <time> (base36 ms) dates it for other processes
+ *   <id>.partial-<time>-<rand>/ a writer at work; <time> (base36 ms) dates it for other processes;
+ *                               with a `.journal` it is a resumable partial (node-partial.ts)
  *   <id>.old-<time>-<rand>/     an entry being replaced or deleted
  * A writer fills its partial folder, writes the manifest, then renames the folder to <id>/.
  * Rename is atomic, so a reader sees a whole entry or none, even across a crash.
  */
 
-import { mkdir, open, readdir, readFile, rm, stat, statfs, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rm, stat, statfs, type FileHandle } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { EngineError } from '../../errors';
@@ -16,9 +17,6 @@ import {
   cacheEntryId,
   checkEntryId,
   checkExpectedBytes,
-  MANIFEST_FILE,
-  MAX_MANIFEST_BYTES,
-  parseManifest,
   quotaError,
   sameKey,
   splitFolderName,
@@ -31,9 +29,14 @@ import {
   type CacheManifest,
   type CacheStore,
   type CacheWriter,
+  type PartialEntry,
+  type ResumedEntry,
 } from './cache-store';
-import { errorCode, isMissing } from '../node-fs';
-import { fsError, NodeCacheWriter, renameIfPresent, type WritableFile } from './node-cache-writer';
+import { checkpointBytes, RESUMABLE_KEEP_MS, sameHeader, type Journal } from './journal';
+import { describePartial, isLive, isPartialFolder, readJournal, reopenPartial, startJournal, tryLock } from './node-partial';
+import { isMissing } from '../node-fs';
+import { fsError, NodeCacheWriter, renameIfPresent, type NodeWriterPlace, type WritableFile } from './node-cache-writer';
+import { existingAncestor, folderIdentity, readExactly, readManifest, sizesMatch } from './node-entry-files';
 import { StoredFileSource } from './stored-source';
 
 export interface NodeCacheOptions {
@@ -82,7 +85,7 @@ export class NodeCacheStore implements CacheStore {
       if (parts.suffix === '') {
         const manifest = await this.inspect(parts.id);
         if (manifest) entries.push({ id: parts.id, manifest, bytes: manifest.totalBytes });
-      } else if (parts.suffix.startsWith('old-') || (parts.suffix.startsWith('partial-') && (await this.isStale(name)))) {
+      } else if (parts.suffix.startsWith('old-') || (parts.suffix.startsWith('partial-') && (await this.isAbandoned(name)))) {
         await this.removeDebris(name);
       }
     }
@@ -121,24 +124,76 @@ export class NodeCacheStore implements CacheStore {
   async create(key: CacheKey, expectedBytes: number): Promise<CacheWriter> {
     const id = cacheEntryId(key); // checks the key first
     checkExpectedBytes(expectedBytes);
-    await mkdir(this.root, { recursive: true }).catch((error) => {
+    await this.makeRoot();
+    await this.checkRoom(key, expectedBytes);
+    const folder = await this.makePartialFolder(id);
+    return new NodeCacheWriter(key, id, this.options.now, this.place(folder, expectedBytes));
+  }
+
+  async resume(key: CacheKey, expectedBytes: number, header: unknown): Promise<ResumedEntry> {
+    const id = cacheEntryId(key);
+    checkExpectedBytes(expectedBytes);
+    await this.makeRoot();
+    let best: { folder: string; journal: Journal } | undefined;
+    for (const name of (await this.folderNames()).filter((folderName) => isPartialFolder(folderName, id))) {
+      const folder = path.join(this.root, name);
+      const journal = await readJournal(folder).catch((error) => {
+        throw fsError(this.root, error);
+      });
+      // A plain writer's folder, or one a live process holds, is not ours to continue.
+      if (!journal || !(await tryLock(folder))) continue;
+      if (!sameHeader(journal, key, header) || (best && checkpointBytes(best.journal) >= checkpointBytes(journal))) {
+        await this.removeDebris(name); // another commit or layout, or a smaller copy
+        continue;
+      }
+      if (best) await this.removeDebris(path.basename(best.folder));
+      best = { folder, journal };
+    }
+    const reopened = best && (await reopenPartial(best.folder, best.journal));
+    if (best && !reopened) await this.removeDebris(path.basename(best.folder)); // damaged: start again
+    const resumedBytes = reopened ? checkpointBytes(best!.journal) : 0;
+    try {
+      await this.checkRoom(key, expectedBytes - resumedBytes);
+    } catch (error) {
+      if (reopened) await new NodeCacheWriter(key, id, this.options.now, this.place(best!.folder, expectedBytes), reopened).suspend();
+      throw error;
+    }
+    if (reopened) {
+      const writer = new NodeCacheWriter(key, id, this.options.now, this.place(best!.folder, expectedBytes), reopened);
+      return { writer, records: best!.journal.checkpoints.map((c) => c.record), resumedBytes };
+    }
+    const folder = await this.makePartialFolder(id);
+    const state = await (async () => {
+      if (!(await tryLock(folder))) throw new EngineError('internal', `cannot lock the new cache folder ${folder}`);
+      return startJournal(folder, key, expectedBytes, header);
+    })().catch(async (error: unknown) => {
+      await rm(folder, { recursive: true, force: true });
       throw fsError(this.root, error);
     });
-    const available = await this.options.freeBytes(this.root).catch((error) => {
-      throw fsError(this.root, error);
-    });
-    const needed = withHeadroom(expectedBytes);
-    if (needed > available) throw quotaError(key, needed, available, this.root);
-    const folder = path.join(this.root, `${id}.partial-${timedSuffix(this.options.now())}`);
-    await mkdir(folder).catch((error) => {
-      throw fsError(this.root, error);
-    });
-    const { freeBytes, openForWrite, now } = this.options;
-    return new NodeCacheWriter(key, id, now, { folder, root: this.root, expectedBytes, freeBytes, openForWrite });
+    return { writer: new NodeCacheWriter(key, id, this.options.now, this.place(folder, expectedBytes), state), records: [], resumedBytes: 0 };
+  }
+
+  async partials(): Promise<PartialEntry[]> {
+    const found: PartialEntry[] = [];
+    for (const name of (await this.folderNames()).filter((folderName) => isPartialFolder(folderName))) {
+      const journal = await readJournal(path.join(this.root, name)).catch(() => null);
+      if (journal) found.push(await describePartial(this.root, name, journal));
+    }
+    return found.sort((a, b) => (a.id < b.id ? -1 : 1));
   }
 
   async delete(id: string): Promise<void> {
-    checkEntryId(id);
+    const parts = checkEntryId(id, true);
+    if (parts.suffix !== '') {
+      // Only a resumable partial: a plain writer's folder is its writer's until it is debris.
+      const folder = path.join(this.root, id);
+      if (!isPartialFolder(id) || !(await readJournal(folder).catch(() => null))) throw new EngineError('bad-input', `${JSON.stringify(id)} is not a cached model id`);
+      if (await isLive(folder)) throw new EngineError('bad-input', `${id} is being downloaded by a running process: stop it first`);
+      await rm(path.join(this.root, id), { recursive: true, force: true }).catch((error) => {
+        throw fsError(this.root, error);
+      });
+      return;
+    }
     await this.retire(id).catch((error) => {
       throw fsError(this.root, error);
     });
@@ -148,6 +203,46 @@ export class NodeCacheStore implements CacheStore {
     const entries = await this.list();
     const usedBytes = entries.reduce((sum, entry) => sum + entry.bytes, 0);
     return { usedBytes, availableBytes: await this.options.freeBytes(await existingAncestor(this.root)) };
+  }
+
+  private async makeRoot(): Promise<void> {
+    await mkdir(this.root, { recursive: true }).catch((error) => {
+      throw fsError(this.root, error);
+    });
+  }
+
+  private async checkRoom(key: CacheKey, bytes: number): Promise<void> {
+    const available = await this.options.freeBytes(this.root).catch((error) => {
+      throw fsError(this.root, error);
+    });
+    const needed = withHeadroom(bytes);
+    if (needed > available) throw quotaError(key, needed, available, this.root);
+  }
+
+  private async makePartialFolder(id: string): Promise<string> {
+    const folder = path.join(this.root, `${id}.partial-${timedSuffix(this.options.now())}`);
+    await mkdir(folder).catch((error) => {
+      throw fsError(this.root, error);
+    });
+    return folder;
+  }
+
+  private place(folder: string, expectedBytes: number): NodeWriterPlace {
+    const { freeBytes, openForWrite } = this.options;
+    return { folder, root: this.root, expectedBytes, freeBytes, openForWrite };
+  }
+
+  /**
+   * Whether an unfinished folder is debris. A resumable partial (with a journal) is kept for
+   * RESUMABLE_KEEP_MS after its last progress, so a download paused overnight continues; one
+   * without a journal (killed before its first checkpoint) goes after STALE_PARTIAL_MS, as a
+   * crashed writer's folder always did. A folder a live process holds is never debris.
+   */
+  private async isAbandoned(name: string): Promise<boolean> {
+    const folder = path.join(this.root, name);
+    const journal = await readJournal(folder).catch(() => null);
+    if (!journal) return this.isStale(name, STALE_PARTIAL_MS);
+    return (await this.isStale(name, RESUMABLE_KEEP_MS)) && !(await isLive(folder));
   }
 
   /** The manifest of the complete entry in <id>/, or null; a damaged <id>/ is removed. */
@@ -176,8 +271,8 @@ export class NodeCacheStore implements CacheStore {
     if (await renameIfPresent(path.join(this.root, id), old)) await rm(old, { recursive: true, force: true });
   }
 
-  /** A partial folder is stale once nothing in it changed for STALE_PARTIAL_MS (appends update mtimes). */
-  private async isStale(name: string): Promise<boolean> {
+  /** A partial folder is stale once nothing in it changed for `idleMs` (appends update mtimes). */
+  private async isStale(name: string, idleMs: number): Promise<boolean> {
     const folder = path.join(this.root, name);
     let newest = suffixTime(splitFolderName(name)?.suffix ?? '') ?? 0;
     try {
@@ -187,7 +282,7 @@ export class NodeCacheStore implements CacheStore {
       if (isMissing(error)) return false; // finished or removed meanwhile
       throw fsError(this.root, error);
     }
-    return this.options.now() - newest > STALE_PARTIAL_MS;
+    return this.options.now() - newest > idleMs;
   }
 
   private async removeDebris(name: string): Promise<void> {
@@ -204,72 +299,5 @@ export class NodeCacheStore implements CacheStore {
       if (isMissing(error)) return [];
       throw fsError(this.root, error);
     }
-  }
-}
-
-async function readManifest(folder: string): Promise<CacheManifest | null> {
-  const file = path.join(folder, MANIFEST_FILE);
-  const stats = await statOrNull(file);
-  if (!stats?.isFile() || stats.size > MAX_MANIFEST_BYTES) return null;
-  try {
-    return parseManifest(await readFile(file, 'utf8'));
-  } catch (error) {
-    if (isMissing(error)) return null;
-    throw error;
-  }
-}
-
-async function sizesMatch(folder: string, manifest: CacheManifest): Promise<boolean> {
-  for (const [name, file] of Object.entries(manifest.files)) {
-    const stats = await statOrNull(path.join(folder, name)).catch((error) => {
-      throw fsError(path.dirname(folder), error);
-    });
-    if (!stats?.isFile() || stats.size !== file.size) return false;
-  }
-  return true;
-}
-
-async function readExactly(handle: FileHandle, folder: string, file: string, offset: number, length: number): Promise<Uint8Array> {
-  const bytes = new Uint8Array(length);
-  for (let filled = 0; filled < length; ) {
-    const { bytesRead } = await handle.read(bytes, filled, length - filled, offset + filled).catch((error) => {
-      throw new EngineError('integrity-failed', `cannot read cached ${file} in ${folder}: ${errorCode(error)}`, { file }, { cause: error });
-    });
-    if (bytesRead === 0) {
-      throw new EngineError(
-        'integrity-failed',
-        `cached ${file} in ${folder} ends at byte ${offset + filled}: delete this cached model and load it again`,
-        { file },
-      );
-    }
-    filled += bytesRead;
-  }
-  return bytes;
-}
-
-async function statOrNull(file: string) {
-  try {
-    return await stat(file);
-  } catch (error) {
-    if (isMissing(error)) return null;
-    throw error;
-  }
-}
-
-/** `device:inode` of a folder (bigint: inode numbers may pass 2^53), or null when there is none. */
-async function folderIdentity(folder: string): Promise<string | null> {
-  try {
-    const stats = await stat(folder, { bigint: true });
-    return stats.isDirectory() ? `${stats.dev}:${stats.ino}` : null;
-  } catch (error) {
-    if (isMissing(error)) return null;
-    throw fsError(path.dirname(folder), error);
-  }
-}
-
-/** statfs needs a path that exists; before the first write the cache folder may not. */
-async function existingAncestor(dir: string): Promise<string> {
-  for (let current = dir; ; current = path.dirname(current)) {
-    if ((await statOrNull(current)) || path.dirname(current) === current) return current;
   }
 }

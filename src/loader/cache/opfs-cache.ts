@@ -5,6 +5,7 @@
  * universal), so an entry never moves: each writer fills its own `models/<id>.<time>-<rand>/`,
  * and that folder becomes an entry only once `manifest.json`, written last, lists the sizes its
  * files have. The newest complete folder of an id wins; older ones go at commit, open and list.
+ * An unfinished folder with a journal is a resumable partial entry (opfs-partial.ts).
  * Deleting an entry that another tab is still reading makes that tab's reads fail with
  * `integrity-failed`, which the engine answers by rebuilding; OPFS has no way to wait for readers.
  *
@@ -17,9 +18,6 @@ import {
   cacheEntryId,
   checkEntryId,
   checkExpectedBytes,
-  MANIFEST_FILE,
-  MAX_MANIFEST_BYTES,
-  parseManifest,
   quotaError,
   sameKey,
   splitFolderName,
@@ -29,9 +27,10 @@ import {
   withHeadroom,
   type CacheEntry,
   type CacheKey,
-  type CacheManifest,
   type CacheStore,
   type CacheWriter,
+  type PartialEntry,
+  type ResumedEntry,
 } from './cache-store';
 import {
   isNamed,
@@ -40,7 +39,11 @@ import {
   WHERE,
   type OpfsDirectory,
   type OpfsStorage,
+  type WriterPlace,
 } from './opfs-writer';
+import { checkpointBytes, RESUMABLE_KEEP_MS, sameHeader } from './journal';
+import { inspect, isNewer, type Complete, type Inspection } from './opfs-inspect';
+import { reopenPartial, startJournal, takeJournal } from './opfs-partial';
 import { StoredFileSource } from './stored-source';
 
 export type { OpfsDirectory, OpfsFileHandle, OpfsStorage, OpfsSyncAccessHandle, OpfsWritable } from './opfs-writer';
@@ -58,20 +61,13 @@ export async function requestPersistence(storage: OpfsStorage | undefined = glob
   return (await storage?.persist?.()) ?? false;
 }
 
-type Inspection =
-  | { state: 'complete'; name: string; manifest: CacheManifest; files: Map<string, File>; time: number }
-  | { state: 'damaged'; name: string }
-  | { state: 'unfinished'; name: string; lastActive: number }
-  /** A stored file the browser would not read now: neither used nor removed. */
-  | { state: 'unreadable'; name: string };
-
-type Complete = Extract<Inspection, { state: 'complete' }>;
-
 export class OpfsCacheStore implements CacheStore {
   readonly description = `model cache in ${WHERE}`;
   private readonly storage: OpfsStorage | undefined;
   private readonly now: () => number;
   private folder: Promise<OpfsDirectory> | undefined;
+  /** Resumable writers of this store at work, by folder name: partials() shows their progress. */
+  private readonly live = new Map<string, { key: CacheKey; expectedBytes: number; writer: OpfsCacheWriter }>();
 
   constructor(options: OpfsCacheOptions = {}) {
     this.storage = options.storage ?? globalThis.navigator?.storage;
@@ -107,28 +103,85 @@ export class OpfsCacheStore implements CacheStore {
   async create(key: CacheKey, expectedBytes: number): Promise<CacheWriter> {
     const id = cacheEntryId(key); // checks the key first
     checkExpectedBytes(expectedBytes);
-    const available = await this.availableBytes();
-    const needed = withHeadroom(expectedBytes);
-    if (available !== undefined && needed > available) throw quotaError(key, needed, available, WHERE);
+    await this.checkRoom(key, expectedBytes);
+    const { name, folder } = await this.makeFolder(id);
+    return new OpfsCacheWriter(key, id, this.now, await this.place(id, name, folder, expectedBytes));
+  }
+
+  async resume(key: CacheKey, expectedBytes: number, header: unknown): Promise<ResumedEntry> {
+    const id = cacheEntryId(key);
+    checkExpectedBytes(expectedBytes);
     const models = await this.models();
-    const name = `${id}.${timedSuffix(this.now())}`;
-    const folder = await models.getDirectoryHandle(name, { create: true });
-    return new OpfsCacheWriter(key, id, this.now, {
-      models,
-      name,
-      folder,
-      expectedBytes,
-      availableBytes: () => this.availableBytes(),
-      afterPublish: () => this.scan(id),
-    });
+    let best: { name: string; folder: OpfsDirectory; taken: NonNullable<Awaited<ReturnType<typeof takeJournal>>> } | undefined;
+    for (const found of await this.inspectAll(models, id)) {
+      if (found.state !== 'unfinished' || found.journal === null || found.journal === 'locked') continue;
+      const folder = await models.getDirectoryHandle(found.name);
+      const taken = await takeJournal(folder);
+      if (!taken) continue; // taken by another tab meanwhile
+      if (!sameHeader(taken.journal, key, header) || (best && checkpointBytes(best.taken.journal) >= checkpointBytes(taken.journal))) {
+        await taken.access.close();
+        await removeFolder(models, found.name); // another commit or layout, or a smaller copy
+        continue;
+      }
+      if (best) {
+        await best.taken.access.close();
+        await removeFolder(models, best.name);
+      }
+      best = { name: found.name, folder, taken };
+    }
+    const reopened = best && (await reopenPartial(best.folder, best.taken));
+    if (best && !reopened) await removeFolder(models, best.name); // damaged: start again
+    const resumedBytes = reopened ? checkpointBytes(best!.taken.journal) : 0;
+    if (reopened) {
+      const writer = this.track(new OpfsCacheWriter(key, id, this.now, await this.place(id, best!.name, best!.folder, expectedBytes), reopened), best!.name, key, expectedBytes);
+      await this.checkRoom(key, expectedBytes - resumedBytes).catch(async (error: unknown) => {
+        await writer.suspend();
+        throw error;
+      });
+      return { writer, records: best!.taken.journal.checkpoints.map((c) => c.record), resumedBytes };
+    }
+    await this.checkRoom(key, expectedBytes);
+    const { name, folder } = await this.makeFolder(id);
+    const state = await startJournal(folder, key, expectedBytes, header);
+    // Without sync access handles (a page's main thread) nothing is durable mid-way: a plain writer.
+    const writer = new OpfsCacheWriter(key, id, this.now, await this.place(id, name, folder, expectedBytes), state ?? undefined);
+    return { writer: state ? this.track(writer, name, key, expectedBytes) : writer, records: [], resumedBytes: 0 };
+  }
+
+  async partials(): Promise<PartialEntry[]> {
+    const models = await this.models();
+    const found: PartialEntry[] = [];
+    for (const inspection of await this.inspectAll(models)) {
+      if (inspection.state !== 'unfinished') continue;
+      const live = this.live.get(inspection.name);
+      if (live) {
+        found.push({ id: inspection.name, key: live.key, bytes: live.writer.storedBytes, expectedBytes: live.expectedBytes, updatedAt: new Date(this.now()).toISOString(), live: true });
+      } else if (inspection.journal !== null && inspection.journal !== 'locked') {
+        const { journal } = inspection;
+        found.push({ id: inspection.name, key: journal.head.key, bytes: checkpointBytes(journal), expectedBytes: journal.head.expectedBytes, updatedAt: new Date(inspection.lastActive).toISOString(), live: false });
+      }
+    }
+    return found.sort((a, b) => (a.id < b.id ? -1 : 1));
   }
 
   async delete(id: string): Promise<void> {
-    checkEntryId(id);
+    const parts = checkEntryId(id, true);
     const models = await this.models();
-    for (const found of await this.inspectAll(models, id)) {
-      // A live writer's folder is not the entry; an unreadable one may be readable later.
-      if (found.state === 'complete' || found.state === 'damaged') await removeFolder(models, found.name, true);
+    const found = await this.inspectAll(models, parts.id);
+    if (parts.suffix !== '') {
+      // Only a resumable partial nobody is writing: a live writer's folder is its writer's.
+      const partial = found.find((inspection) => inspection.name === id);
+      if (partial?.state !== 'unfinished' || partial.journal === null || partial.journal === 'locked' || this.live.has(id)) {
+        throw new EngineError('bad-input', `${JSON.stringify(id)} is not an unfinished download that can be deleted now (it may be downloading in another tab)`);
+      }
+      await removeFolder(models, id, true);
+      return;
+    }
+    for (const found of await this.inspectAll(models, parts.id)) {
+      if (found.state === 'complete' || found.state === 'damaged') {
+        // A live writer's folder is not the entry; an unreadable one may be readable later.
+        await removeFolder(models, found.name, true);
+      }
     }
   }
 
@@ -142,6 +195,35 @@ export class OpfsCacheStore implements CacheStore {
       ...(estimate?.quota !== undefined && estimate.usage !== undefined ? { availableBytes: Math.max(0, estimate.quota - estimate.usage) } : {}),
       ...(persisted !== undefined ? { persisted } : {}),
     };
+  }
+
+  private async checkRoom(key: CacheKey, bytes: number): Promise<void> {
+    const available = await this.availableBytes();
+    const needed = withHeadroom(bytes);
+    if (available !== undefined && needed > available) throw quotaError(key, needed, available, WHERE);
+  }
+
+  private async makeFolder(id: string): Promise<{ name: string; folder: OpfsDirectory }> {
+    const models = await this.models();
+    const name = `${id}.${timedSuffix(this.now())}`;
+    return { name, folder: await models.getDirectoryHandle(name, { create: true }) };
+  }
+
+  private async place(id: string, name: string, folder: OpfsDirectory, expectedBytes: number): Promise<WriterPlace> {
+    return {
+      models: await this.models(),
+      name,
+      folder,
+      expectedBytes,
+      availableBytes: () => this.availableBytes(),
+      afterPublish: () => this.scan(id),
+      onRelease: () => this.live.delete(name),
+    };
+  }
+
+  private track(writer: OpfsCacheWriter, name: string, key: CacheKey, expectedBytes: number): OpfsCacheWriter {
+    this.live.set(name, { key, expectedBytes, writer });
+    return writer;
   }
 
   /** Quota left for this site, where the browser says. */
@@ -171,7 +253,9 @@ export class OpfsCacheStore implements CacheStore {
 
   /**
    * The newest complete folder of each id (or of `onlyId`), removing on the way older complete
-   * folders, damaged ones and unfinished ones idle for over STALE_PARTIAL_MS.
+   * folders, damaged ones and unfinished ones idle for too long: STALE_PARTIAL_MS for a writer's
+   * folder without a journal, RESUMABLE_KEEP_MS for a resumable partial (a download paused
+   * overnight, or for weeks, is continued; one held by a live writer is never touched).
    */
   private async scan(onlyId?: string): Promise<Map<string, Complete>> {
     const models = await this.models();
@@ -181,7 +265,8 @@ export class OpfsCacheStore implements CacheStore {
       if (found.state === 'unreadable') continue;
       if (found.state === 'damaged') discard.push(found.name);
       else if (found.state === 'unfinished') {
-        if (this.now() - found.lastActive > STALE_PARTIAL_MS) discard.push(found.name);
+        const keepMs = found.journal === null ? STALE_PARTIAL_MS : RESUMABLE_KEEP_MS;
+        if (found.journal !== 'locked' && !this.live.has(found.name) && this.now() - found.lastActive > keepMs) discard.push(found.name);
       } else {
         const id = cacheEntryId(found.manifest.key);
         const best = newest.get(id);
@@ -209,44 +294,4 @@ export class OpfsCacheStore implements CacheStore {
     }
     return found;
   }
-}
-
-function isNewer(a: Complete, b: Complete): boolean {
-  if (a.manifest.createdAt !== b.manifest.createdAt) return a.manifest.createdAt > b.manifest.createdAt;
-  return a.time !== b.time ? a.time > b.time : a.name > b.name;
-}
-
-async function inspect(folder: OpfsDirectory, name: string, id: string, time: number, now: () => number): Promise<Inspection> {
-  const manifestFile = await folder.getFileHandle(MANIFEST_FILE).then(
-    (handle) => handle.getFile(),
-    (error: unknown) => {
-      if (isNamed(error, 'NotFoundError')) return null;
-      throw error;
-    },
-  );
-  const manifest = manifestFile && manifestFile.size <= MAX_MANIFEST_BYTES ? parseManifest(await manifestFile.text()) : null;
-  if (!manifest) {
-    // No manifest yet (or one still being written): the folder's age decides.
-    let lastActive = time;
-    for await (const [, handle] of folder.entries()) {
-      if (handle.kind !== 'file') continue;
-      // A file a live writer holds locked may refuse to be read: that counts as activity.
-      lastActive = Math.max(lastActive, await handle.getFile().then((file) => file.lastModified, () => now()));
-    }
-    return { state: 'unfinished', name, lastActive };
-  }
-  if (cacheEntryId(manifest.key) !== id) return { state: 'damaged', name };
-  const files = new Map<string, File>();
-  for (const [file, { size }] of Object.entries(manifest.files)) {
-    let stored: File;
-    try {
-      stored = await (await folder.getFileHandle(file)).getFile();
-    } catch (error) {
-      if (isNamed(error, 'NotFoundError') || isNamed(error, 'TypeMismatchError')) return { state: 'damaged', name };
-      return { state: 'unreadable', name };
-    }
-    if (stored.size !== size) return { state: 'damaged', name };
-    files.set(file, stored);
-  }
-  return { state: 'complete', name, manifest, files, time };
 }

@@ -6,7 +6,8 @@
 
 import { EngineError } from '../../errors';
 import { MANIFEST_FILE, quotaError, withHeadroom, type CacheKey, type CacheManifest } from './cache-store';
-import { positionalSink, SerialCacheWriter, type FileSink } from './cache-writer';
+import { positionalSink, SerialCacheWriter, type FileSink, type JournalState } from './cache-writer';
+import { JOURNAL_FILE } from './journal';
 
 /** The subset of FileSystemDirectoryHandle used here (the DOM typings lack its async iteration). */
 export interface OpfsDirectory {
@@ -34,6 +35,8 @@ export interface OpfsWritable {
 /** flush/truncate/close returned promises in Chrome before 108, hence the unions. */
 export interface OpfsSyncAccessHandle {
   write(buffer: Uint8Array, options?: { at?: number }): number;
+  read(buffer: Uint8Array, options?: { at?: number }): number;
+  getSize(): number | Promise<number>;
   truncate(size: number): void | Promise<void>;
   flush(): void | Promise<void>;
   close(): void | Promise<void>;
@@ -59,31 +62,34 @@ export interface WriterPlace {
   expectedBytes: number;
   availableBytes: () => Promise<number | undefined>;
   afterPublish: () => Promise<unknown>;
+  /** Called once when the writer stops (the store forgets it as live). */
+  onRelease?: () => void;
 }
 
 export class OpfsCacheWriter extends SerialCacheWriter {
   private lastBeat: number;
 
-  constructor(key: CacheKey, id: string, now: () => number, private readonly place: WriterPlace) {
-    super(key, id, now);
+  constructor(key: CacheKey, id: string, now: () => number, private readonly place: WriterPlace, resumable?: JournalState) {
+    super(key, id, now, resumable);
     this.lastBeat = now();
+  }
+
+  protected override async release(): Promise<void> {
+    this.place.onRelease?.();
   }
 
   protected async openSink(file: string): Promise<FileSink> {
     const handle = await this.place.folder.getFileHandle(file, { create: true });
-    if (handle.createSyncAccessHandle) {
-      const access = await handle.createSyncAccessHandle();
-      return positionalSink(file, {
-        writeAt: (bytes, at) => access.write(bytes, { at }),
-        flush: () => access.flush(),
-        close: () => access.close(),
-      });
-    }
+    if (handle.createSyncAccessHandle) return accessSink(file, await handle.createSyncAccessHandle(), 0);
     if (!handle.createWritable) throw new EngineError('unsupported', 'This browser cannot write files to its Origin Private File System.');
     const writable = await handle.createWritable({ keepExistingData: false });
     let open = true;
     return {
       write: (bytes) => writable.write(bytes),
+      // A writable stream's bytes land only at close(): nothing is durable before (resume() never uses one).
+      sync: async () => {
+        throw new EngineError('internal', `cached ${file} cannot be made durable before it is closed`);
+      },
       close: async () => {
         if (!open) return;
         open = false;
@@ -115,6 +121,8 @@ export class OpfsCacheWriter extends SerialCacheWriter {
       if (!isNamed(error, 'NotFoundError')) throw error;
     });
     await writeSmallFile(folder, MANIFEST_FILE, JSON.stringify(manifest));
+    // A resumable entry's journal means nothing in a complete one (readers ignore it).
+    await folder.removeEntry(JOURNAL_FILE).catch(() => undefined);
     // This entry is complete now; removing the older ones for the key is tidying, not publishing.
     await this.place.afterPublish().catch(() => {
       // open() and list() keep only the newest complete folder and try the removal again.
@@ -143,6 +151,20 @@ export class OpfsCacheWriter extends SerialCacheWriter {
     const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
     return new EngineError('internal', `caching ${this.key.repo} failed: ${reason}`, undefined, { cause: error });
   }
+}
+
+/** A sync access handle as a FileSink, appending from `start` (it also reads, for a resume's restore). */
+export function accessSink(file: string, access: OpfsSyncAccessHandle, start: number): FileSink {
+  return positionalSink(
+    file,
+    {
+      writeAt: (bytes, at) => access.write(bytes, { at }),
+      readAt: (bytes, at) => access.read(bytes, { at }),
+      flush: () => access.flush(),
+      close: () => access.close(),
+    },
+    start,
+  );
 }
 
 /** A whole small file; through a writable stream where there is one, whose close() swaps the content in at once. */

@@ -60,4 +60,16 @@ describe('DownloadProgress', () => {
     expect(Math.abs(bytesPerSecond - 1000)).toBeLessThanOrEqual(10);
     expect(Math.abs(etaSeconds! - 9)).toBeLessThanOrEqual(0.1);
   });
+
+  it('a resumed download starts at its resumed bytes without taking them for speed', () => {
+    let now = 0;
+    const progress = new DownloadProgress({ now: () => now, windowMs: 10_000 });
+    now = 500;
+    progress.resumeAt('download', 5200, 10_000);
+    expect(progress.snapshot()).toMatchObject({ doneBytes: 5200, totalBytes: 10_000, bytesPerSecond: 0 });
+    now = 1000;
+    progress.update({ file: 'download', doneBytes: 5300, totalBytes: 10_000 });
+    // 100 bytes in the first second, not 5300: 47 s left at that speed.
+    expect(progress.snapshot()).toEqual({ doneBytes: 5300, totalBytes: 10_000, bytesPerSecond: 100, etaSeconds: 47 });
+  });
 });

@@ -84,6 +84,23 @@ export class DownloadProgress {
     this.update({ file, doneBytes: this.files.get(file)?.doneBytes ?? 0, totalBytes });
   }
 
+  has(file: string): boolean {
+    return this.files.has(file);
+  }
+
+  /**
+   * Starts `file` at `doneBytes` already there (a resumed download): counted in the totals, but
+   * not as bytes that arrived now, so the speed and the time left stay honest.
+   */
+  resumeAt(file: string, doneBytes: number, totalBytes: number): void {
+    const previous = this.files.get(file) ?? { doneBytes: 0, totalBytes: 0 };
+    const added = doneBytes - previous.doneBytes;
+    this.done += added;
+    this.total += totalBytes - previous.totalBytes;
+    for (const sample of this.samples) sample.doneBytes += added;
+    this.files.set(file, { doneBytes, totalBytes });
+  }
+
   /** Takes a HubSource `onProgress` event. */
   update({ file, doneBytes, totalBytes }: FileProgress): void {
     const previous = this.files.get(file) ?? { doneBytes: 0, totalBytes: 0 };

@@ -42,6 +42,11 @@ export function LoadProgress({ state, onCancel }: { state: SlotState; onCancel: 
       ) : (
         <div className="mt-1 text-xs text-zinc-600 dark:text-zinc-400">설정과 토크나이저를 읽는 중…</div>
       )}
+      {state.resumed && (
+        <div className="mt-1 text-xs text-emerald-700 dark:text-emerald-300" data-testid="load-resumed" data-percent={state.resumed.percent}>
+          {state.resumed.percent}%부터 이어받는 중: 지난번에 받아 변환한 부분은 다시 받지 않습니다 (resuming at {state.resumed.percent}%)
+        </div>
+      )}
       {total > 0 && done >= total && phase !== 'cache-write' && (
         <div className="mt-1 text-xs text-zinc-600 dark:text-zinc-400" data-testid="load-finishing">
           GPU 준비 중… 커널을 컴파일하고 있습니다 (preparing GPU kernels)

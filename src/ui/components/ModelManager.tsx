@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { toErrorData, type ErrorData } from '../../errors';
 import type { AdapterProbe, CachedModel } from '../../worker/protocol';
-import { formatBytes } from '../format';
+import { formatBytes, percent } from '../format';
 import { useServices } from '../hooks/useServices';
 import { useStore } from '../hooks/useStore';
 import { isPersisted, requestPersistence } from '../storage';
@@ -88,16 +88,20 @@ export function ModelManager({ onClose }: { onClose: () => void }) {
             새로 고침
           </button>
         </div>
-        {cached?.length === 0 && <p className="text-sm text-zinc-500">캐시된 모델이 없습니다. 처음 불러온 모델은 변환된 형태로 여기에 저장되어, 다음에는 다운로드 없이 몇 초 안에 열립니다.</p>}
+        {cached?.length === 0 && <p className="text-sm text-zinc-500">캐시된 모델이 없습니다. 처음 불러온 모델은 변환되는 대로 여기에 저장되어, 다음에는 다운로드 없이 몇 초 안에 열립니다. 도중에 끊긴 다운로드는 다음에 불러올 때 이어받습니다.</p>}
         {cached?.map((model) => (
-          <div key={model.id} data-testid="cached-model" className="flex items-center justify-between gap-2 rounded-xl border border-zinc-200 p-3 text-sm dark:border-zinc-800">
+          <div key={model.id} data-testid="cached-model" data-partial={model.partial ? 'true' : undefined} className="flex items-center justify-between gap-2 rounded-xl border border-zinc-200 p-3 text-sm dark:border-zinc-800">
             <div className="min-w-0">
               <div className="truncate font-mono text-xs">{model.repo}</div>
               <div className="text-xs text-zinc-500">
-                {model.dtype} · {formatBytes(model.bytes)} · {model.revision.slice(0, 10)} · {new Date(model.createdAt).toLocaleDateString('ko-KR')}
+                {model.dtype} · {formatBytes(model.bytes)}
+                {model.partial
+                  ? ` / ${formatBytes(model.partial.expectedBytes)} · 일부만 받음 ${Math.floor(percent(model.bytes, model.partial.expectedBytes))}% (partial) · ${model.partial.live ? '받는 중' : '다음에 불러오면 이어받습니다'}`
+                  : ` · ${model.revision.slice(0, 10)}`}{' '}
+                · {new Date(model.createdAt).toLocaleDateString('ko-KR')}
               </div>
             </div>
-            <button type="button" className="btn-danger-ghost" data-testid="cached-model-delete" onClick={() => void remove(model.id)}>
+            <button type="button" className="btn-danger-ghost" data-testid="cached-model-delete" disabled={model.partial?.live} onClick={() => void remove(model.id)}>
               삭제
             </button>
           </div>
