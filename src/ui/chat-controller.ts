@@ -1,7 +1,7 @@
 /**
  * What the chat tabs do, outside React: send a message (loading the tab's model first when it is
  * not in its slot, e.g. after an eviction or a lost device), stream the answer into the thread,
- * stop, regenerate, edit-and-resend, new chat. Each model tab's slot is its tab id.
+ * stop, regenerate, edit-and-resend, new chat, open a saved one. Each model tab's slot is its tab id.
  */
 import type { ChatMessage } from '../chat/template';
 import { toErrorData } from '../errors';
@@ -85,9 +85,18 @@ export class ChatController {
   }
 
   async newChat(tab: ModelTab): Promise<void> {
+    await this.openConversation(tab);
+  }
+
+  /**
+   * Shows saved conversation `id` in the tab (a new one when undefined); the one shown before
+   * stays in the list. The worker's KV cache holds the old conversation: reset it, as New chat does.
+   */
+  async openConversation(tab: ModelTab, id?: string): Promise<void> {
     const key = chatKey(tab);
+    if (id !== undefined && id === this.threads.activeId(key)) return;
     this.stop(key);
-    await this.threads.clear(key);
+    await this.threads.select(key, id);
     if (this.slots.get(tab.id)?.status === 'ready') await this.client.reset(tab.id);
   }
 
@@ -113,7 +122,7 @@ export class ChatController {
       }, tab.id);
     } finally {
       this.track(key, undefined);
-      await this.threads.flush(key);
+      await this.threads.flush();
     }
   }
 
@@ -126,12 +135,14 @@ export class ChatController {
     let failedAt: UiMessage['failedAt'] = 'load';
     try {
       this.threads.updateMessage(key, answerId, { state: 'loading' });
-      evicted = (await this.slots.ensure(tab.id, this.target(tab))).evicted;
+      const target = this.target(tab);
+      evicted = (await this.slots.ensure(tab.id, target)).evicted;
       if (this.isStopped(key)) throw new DOMException('Stopped', 'AbortError');
       failedAt = 'generate';
-      this.threads.updateMessage(key, answerId, { state: 'streaming' });
+      const settings = chatSettings(this.settings.tab(settingsTab));
+      this.threads.updateMessage(key, answerId, { state: 'streaming', settings: { ...settings, dtype: target.dtype, contextLength: target.contextLength } });
       this.slots.setGenerating(tab.id, true);
-      const run = this.client.generate(tab.id, history(), chatSettings(this.settings.tab(settingsTab)), (text) =>
+      const run = this.client.generate(tab.id, history(), settings, (text) =>
         this.threads.updateMessage(key, answerId, (message) => ({ content: message.content + text })),
       );
       this.track(key, (running) => ({ slots: running?.slots ?? [], stopped: running?.stopped ?? false, generations: [...(running?.generations ?? []), run.requestId] }));

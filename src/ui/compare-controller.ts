@@ -51,8 +51,15 @@ export class CompareController {
   }
 
   async newChat(tab: CompareTab): Promise<void> {
-    this.chats.stop(compareKey(tab));
-    await this.threads.clear(compareKey(tab));
+    await this.openConversation(tab);
+  }
+
+  /** Shows saved session `id` (a new one when undefined); the one shown before stays in the list. */
+  async openConversation(tab: CompareTab, id?: string): Promise<void> {
+    const key = compareKey(tab);
+    if (id !== undefined && id === this.threads.activeId(key)) return;
+    this.chats.stop(key);
+    await this.threads.select(key, id);
   }
 
   private async run(tab: CompareTab, key: string, turn: CompareTurn): Promise<void> {
@@ -77,7 +84,7 @@ export class CompareController {
       }
     } finally {
       this.chats.track(key, undefined);
-      await this.threads.flush(key);
+      await this.threads.flush();
     }
   }
 

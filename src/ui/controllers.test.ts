@@ -16,17 +16,17 @@ import { Threads } from './threads';
 function setup(capacity: number, loadTicks = 1) {
   const worker = new FakeWorker(capacity, loadTicks);
   const client = new EngineClient(worker);
-  const { saved, storage } = memoryStorage();
+  const { storage } = memoryStorage();
   const slots = new ModelSlots(client);
   const threads = new Threads(storage);
   const chats = new ChatController(client, slots, new SettingsStore(DEFAULT_SETTINGS), threads);
   const tabs = buildTabs(['test/a', 'test/b'], '');
-  return { worker, slots, threads, chats, compare: new CompareController(chats, threads), saved, left: tabs[0] as ModelTab, right: tabs[1] as ModelTab, compareTab: tabs[2] as CompareTab };
+  return { worker, slots, threads, chats, compare: new CompareController(chats, threads), storage, left: tabs[0] as ModelTab, right: tabs[1] as ModelTab, compareTab: tabs[2] as CompareTab };
 }
 
 describe('chat controller', () => {
   it('loads the model, streams the answer, and sends the whole conversation next time; the thread is saved', async () => {
-    const { worker, chats, threads, left, saved } = setup(2);
+    const { worker, chats, threads, left, storage } = setup(2);
     await chats.send(left, '  첫 질문 ');
     await chats.send(left, '둘째 질문');
     const messages = threads.thread(chatKey(left)).messages;
@@ -38,7 +38,27 @@ describe('chat controller', () => {
     ]);
     expect(worker.loads).toEqual(['vicuna']);
     expect(worker.generated[1].messages.map((m) => m.content)).toEqual(['첫 질문', 'vicuna:첫 질문', '둘째 질문']);
-    expect(saved.get(`thread:v1:${chatKey(left)}`)).toEqual(threads.thread(chatKey(left)));
+    const reopened = new Threads(storage);
+    await reopened.open(chatKey(left));
+    expect(reopened.thread(chatKey(left))).toEqual(threads.thread(chatKey(left)));
+  });
+
+  it('New chat keeps the old conversation in the list; opening it again shows it; both reset the KV cache', async () => {
+    const { worker, chats, threads, left } = setup(2);
+    const key = chatKey(left);
+    await chats.send(left, '신라');
+    const first = threads.activeId(key)!;
+    await chats.newChat(left);
+    expect(threads.thread(key).messages).toEqual([]);
+    await chats.send(left, '하와이');
+    expect(threads.list(key).map((meta) => meta.title)).toEqual(['하와이', '신라']);
+    await chats.openConversation(left, first);
+    expect(threads.thread(key).messages.map((m) => m.content)).toEqual(['신라', 'vicuna:신라']);
+    expect(worker.resets).toEqual(['vicuna', 'vicuna']);
+    // The model answers from this conversation's history only, and the answer records its settings.
+    await chats.send(left, '더');
+    expect(worker.generated.at(-1)!.messages.map((m) => m.content)).toEqual(['신라', 'vicuna:신라', '더']);
+    expect(threads.thread(key).messages.at(-1)!.settings).toMatchObject({ temperature: 0.7, dtype: 'q4', contextLength: 2048 });
   });
 
   it('leaves failed answers and the questions they failed on out of what the model sees', () => {

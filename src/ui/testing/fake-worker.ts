@@ -12,6 +12,7 @@ import type { KeyValueStore } from '../threads';
 export class FakeWorker implements WorkerLike {
   readonly generated: { slot: string; messages: ChatMessage[] }[] = [];
   readonly loads: string[] = [];
+  readonly resets: string[] = [];
   readonly scored: { slot: string; input: ScoreInput }[] = [];
   private readonly resident: string[] = [];
   private readonly listeners: ((event: MessageEvent<WorkerEvent>) => void)[] = [];
@@ -76,18 +77,48 @@ export class FakeWorker implements WorkerLike {
       const token = { id: 7, piece: '▁a', logprob: -1, top: [{ id: 7, piece: '▁a', logprob: -1 }] };
       this.emit({ type: 'scored', requestId, result: { tokens: 1, contextTokens: 1, perplexity: Math.E, spans: [{ text: 'a', tokens: [token] }] } });
     } else {
+      if (request.type === 'reset') this.resets.push(request.slot);
       this.emit({ type: 'ok', requestId });
     }
   }
 }
 
-/** A KeyValueStore over a Map, cloning values as IndexedDB does. */
-export function memoryStorage(): { saved: Map<string, unknown>; storage: KeyValueStore } {
-  const saved = new Map<string, unknown>();
-  const storage: KeyValueStore = {
-    get: async <T,>(key: string) => saved.get(key) as T | undefined,
-    set: async (key, value) => void saved.set(key, structuredClone(value)),
-    del: async (key) => void saved.delete(key),
-  };
-  return { saved, storage };
+/**
+ * The KeyValueStore over a Map, with values copied in and out as IndexedDB's structured clone
+ * does, and a count of reads so tests can see what a list costs.
+ */
+export class MemoryStore implements KeyValueStore {
+  readonly saved = new Map<string, unknown>();
+  /** Records read, one per key (get, each key of getMany, update). */
+  reads = 0;
+
+  async get<T>(key: string): Promise<T | undefined> {
+    this.reads++;
+    return structuredClone(this.saved.get(key)) as T | undefined;
+  }
+
+  async getMany<T>(keys: string[]): Promise<(T | undefined)[]> {
+    return Promise.all(keys.map((key) => this.get<T>(key)));
+  }
+
+  async set(key: string, value: unknown): Promise<void> {
+    this.saved.set(key, structuredClone(value));
+  }
+
+  async del(key: string): Promise<void> {
+    this.saved.delete(key);
+  }
+
+  async keys(): Promise<IDBValidKey[]> {
+    return [...this.saved.keys()];
+  }
+
+  async update<T>(key: string, updater: (old: T | undefined) => T): Promise<void> {
+    await this.set(key, updater(await this.get<T>(key)));
+  }
+}
+
+export function memoryStorage(): { saved: Map<string, unknown>; storage: MemoryStore } {
+  const storage = new MemoryStore();
+  return { saved: storage.saved, storage };
 }
