@@ -51,7 +51,7 @@ export function AssistantMessage({ message, onRegenerate, onSettings, label, tok
         </p>
       )}
       {message.error && message.failedAt !== 'load' && <ErrorPanel error={message.error} compact onRetry={onRegenerate} onSettings={onSettings} />}
-      {message.stats && <StatsLine stats={message.stats} finishReason={message.finishReason} />}
+      {message.stats && <StatsLine stats={message.stats} finishReason={message.finishReason} text={message.content} />}
       {message.state === 'stopped' && !message.stats && <div className="mt-1 text-xs text-zinc-500">중지됨 (stopped)</div>}
       {!busy && (
         <div className="mt-2 flex gap-1">

@@ -1,6 +1,6 @@
 import type { FinishReason } from '../../chat/generate';
 import type { GenerationStats } from '../../worker/protocol';
-import { formatTokensPerSecond } from '../format';
+import { charsPerSecond, formatCharsPerSecond, formatTokensPerSecond } from '../format';
 
 const FINISH_NOTES: Partial<Record<FinishReason, string>> = {
   length: '최대 생성 길이에 도달해 멈췄습니다 (max new tokens).',
@@ -8,8 +8,8 @@ const FINISH_NOTES: Partial<Record<FinishReason, string>> = {
   cancelled: '중지됨 (stopped).',
 };
 
-/** Speeds and context use of one answer, and what was cut to make it fit. */
-export function StatsLine({ stats, finishReason }: { stats: GenerationStats; finishReason?: FinishReason }) {
+/** Speeds (tok/s, and characters/s, which fits Korean) and context use of one answer, and what was cut to make it fit. */
+export function StatsLine({ stats, finishReason, text }: { stats: GenerationStats; finishReason?: FinishReason; text: string }) {
   const used = stats.promptTokens + stats.newTokens;
   const note = finishReason ? FINISH_NOTES[finishReason] : undefined;
   return (
@@ -19,6 +19,9 @@ export function StatsLine({ stats, finishReason }: { stats: GenerationStats; fin
           프리필 {stats.prefilledTokens} 토큰 · {formatTokensPerSecond(stats.prefillTokensPerSecond)}
         </span>
         <span data-testid="decode-rate">생성 {formatTokensPerSecond(stats.decodeTokensPerSecond)}</span>
+        <span data-testid="char-rate" title="characters per second: 한글은 음절당 약 2.3 토큰이라 tok/s는 글이 나오는 속도를 부풀립니다">
+          {formatCharsPerSecond(charsPerSecond(text, stats))} (chars/s)
+        </span>
         <span data-testid="context-use">
           컨텍스트 {used} / {stats.contextLength} 토큰
         </span>
