@@ -7,6 +7,7 @@ import { EngineClient } from '../worker/client';
 import { openBench, type Bench } from './bench';
 import { ChatController } from './chat-controller';
 import { CompareController } from './compare-controller';
+import { ConversationActions } from './conversation-actions';
 import { ModelSlots } from './model-slots';
 import { SettingsStore } from './settings';
 import { readUrlOptions, type UrlOptions } from './tabs';
@@ -20,6 +21,7 @@ export interface Services {
   chats: ChatController;
   compare: CompareController;
   bench: Bench;
+  conversations: ConversationActions;
   url: UrlOptions;
 }
 
@@ -39,8 +41,9 @@ async function createServices(): Promise<Services> {
   const slots = new ModelSlots(client);
   const threads = new Threads();
   const chats = new ChatController(client, slots, settings, threads);
+  const compare = new CompareController(chats, threads);
   const bench = await openBench(client, slots, chats, settings);
-  return { client, settings, slots, threads, chats, compare: new CompareController(chats, threads), bench, url };
+  return { client, settings, slots, threads, chats, compare, bench, conversations: new ConversationActions(threads, chats, compare), url };
 }
 
 export const ServicesContext = createContext<Services | null>(null);

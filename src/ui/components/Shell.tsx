@@ -1,10 +1,12 @@
 import { useEffect, useState } from 'react';
 import { toErrorData, type ErrorData } from '../../errors';
+import { useMediaQuery } from '../hooks/useMediaQuery';
 import { useServices } from '../hooks/useServices';
 import { useStore } from '../hooks/useStore';
 import { buildTabs } from '../tabs';
 import { ChatTab } from './ChatTab';
 import { CompareTab } from './CompareTab';
+import { ConversationPanel } from './ConversationPanel';
 import { CustomRepoForm } from './CustomRepoForm';
 import { ErrorPanel } from './ErrorPanel';
 import { ModelManager } from './ModelManager';
@@ -18,6 +20,10 @@ export function Shell() {
   const tabs = buildTabs(url.models, customRepo);
   const [active, setActive] = useState(0);
   const [panel, setPanel] = useState<'settings' | 'models' | null>(null);
+  // The conversation list: a column beside the chat on a wide screen (open unless closed), a drawer on a phone.
+  const wide = useMediaQuery('(min-width: 1024px)');
+  const [listDocked, setListDocked] = useState(true);
+  const [listDrawer, setListDrawer] = useState(false);
   const [gpuError, setGpuError] = useState<ErrorData | null>(null);
   const deviceLost = useStore(slots.deviceLost);
   const tab = tabs[active];
@@ -38,7 +44,18 @@ export function Shell() {
     <div className="flex min-h-0 flex-1 flex-col">
       <header className="border-b border-zinc-200 bg-white dark:border-zinc-800 dark:bg-zinc-900">
         <div className="flex items-center justify-between gap-2 px-3 pt-2 sm:px-4">
-          <h1 className="truncate text-base font-bold sm:text-lg">
+          <button
+            type="button"
+            className="btn-ghost shrink-0 px-2"
+            data-testid="open-conversations"
+            aria-expanded={wide ? listDocked : listDrawer}
+            title="대화 목록 (conversations)"
+            aria-label="대화 목록 (conversations)"
+            onClick={() => (wide ? setListDocked(!listDocked) : setListDrawer(true))}
+          >
+            ☰ <span className="hidden sm:inline">대화 목록</span>
+          </button>
+          <h1 className="min-w-0 flex-1 truncate text-base font-bold sm:text-lg">
             한국어 Vicuna <span className="font-normal text-zinc-500">· WebGPU</span>
           </h1>
           <div className="flex shrink-0 gap-1">
@@ -64,14 +81,21 @@ export function Shell() {
         </div>
       )}
 
-      {!gpuError && tab.kind === 'compare' && <CompareTab tab={tab} onSettings={openSettings} />}
-      {!gpuError && tab.kind === 'model' && tab.custom && (
-        <div className="mx-auto w-full max-w-4xl px-3 pt-3 sm:px-4">
-          <CustomRepoForm key={tab.repo} repo={tab.repo} onOpen={(repo) => settings.update({ customRepo: repo })} />
+      <div className="flex min-h-0 flex-1">
+        {!gpuError && (wide ? listDocked : listDrawer) && (
+          <ConversationPanel tab={tab} tabs={tabs} onShowTab={setActive} variant={wide ? 'docked' : 'drawer'} onClose={() => (wide ? setListDocked(false) : setListDrawer(false))} />
+        )}
+        <div className="flex min-h-0 min-w-0 flex-1 flex-col">
+          {!gpuError && tab.kind === 'compare' && <CompareTab tab={tab} onSettings={openSettings} />}
+          {!gpuError && tab.kind === 'model' && tab.custom && (
+            <div className="mx-auto w-full max-w-4xl px-3 pt-3 sm:px-4">
+              <CustomRepoForm key={tab.repo} repo={tab.repo} onOpen={(repo) => settings.update({ customRepo: repo })} />
+            </div>
+          )}
+          {!gpuError && tab.kind === 'model' && tab.repo && <ChatTab key={tab.id + tab.repo} tab={tab} onSettings={openSettings} />}
+          {!gpuError && tab.kind === 'model' && !tab.repo && <div className="flex-1" />}
         </div>
-      )}
-      {!gpuError && tab.kind === 'model' && tab.repo && <ChatTab key={tab.id + tab.repo} tab={tab} onSettings={openSettings} />}
-      {!gpuError && tab.kind === 'model' && !tab.repo && <div className="flex-1" />}
+      </div>
 
       {panel === 'settings' && <SettingsPanel tab={tab} onClose={() => setPanel(null)} />}
       {panel === 'models' && <ModelManager onClose={() => setPanel(null)} />}
