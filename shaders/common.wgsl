@@ -36,6 +36,22 @@ fn unpack_f16x8(p: vec4<u32>) -> W8 {
   );
 }
 
+// silu(g) = g * sigmoid(g), the LLaMA MLP's gate activation; exp's argument is clamped so it never
+// overflows to infinity (silu of a large negative gate is then -0, not NaN).
+fn silu(g: f32) -> f32 {
+  return g / (1.0 + exp(min(-g, 80.0)));
+}
+
+// Chunks of keys a split-K decode attention spreads `keys` over: one up to single_pass_keys, else
+// one per chunk_keys keys but at most max_chunks (each then holds more). attention_decode*.wgsl,
+// attention_merge.wgsl and the dispatch (src/gpu/attention-op.ts decodeChunks) agree on it.
+fn decode_chunks(keys: u32, single_pass_keys: u32, chunk_keys: u32, max_chunks: u32) -> u32 {
+  if (keys <= single_pass_keys) {
+    return 1u;
+  }
+  return min(max_chunks, (keys + chunk_keys - 1u) / chunk_keys);
+}
+
 // Workgroup index flattened over a 2D grid: dispatches past 65535 workgroups spill into y.
 fn flat_workgroup(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
   return wid.y * nwg.x + wid.x;

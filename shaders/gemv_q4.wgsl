@@ -4,30 +4,29 @@
 // load instruction moves four times the bytes (the f16 GEMV's 16-byte loads reach ~94% of the
 // measured bandwidth on an H100 where 4-byte q4 loads stalled near 40%; BENCHMARKS.md).
 //
-// Composed with gemv_input.wgsl (the input, optionally RMS-normalised on the fly) and a reducer
-// providing reduce_partials(). Does not use weights_q4.wgsl's
-// accessor; binds the same two buffers with a 16-byte element type.
+// Composed with gemv_input.wgsl (the input, optionally RMS-normalised on the fly),
+// gemv_output.wgsl (which rows; residual add or SwiGLU epilogue) and a reducer providing
+// reduce_partials(). Does not use weights_q4.wgsl's accessor; binds the same two buffers with a
+// 16-byte element type.
 // Bindings (group 0):
 //   0 step: Step (unused: one token)
 //   1 x: (IN_DIM) f32 (see gemv_input.wgsl)
-//   2 y: (OUT_DIM) f32; read too when ACCUMULATE (the fused residual add)
+//   2 y: see gemv_output.wgsl
 //   3 gain: (IN_DIM) f32 (see gemv_input.wgsl)
 // Group 1 (the q4 matrix, see weights_q4.wgsl for the format):
 //   0 codes: (OUT_DIM, IN_DIM / 32) vec4<u32>, 32 codes per group
 //   1 scales: (OUT_DIM, ceil(IN_DIM / 64)) u32, two f16 scales each
-// Dispatch: ceil(OUT_DIM / ROWS) workgroups, flattened over x and y (flat_workgroup).
-// Tunables: WG (power of two), ROWS (<= MAX_PARTIALS).
+// Dispatch: see gemv_output.wgsl, flattened over x and y (flat_workgroup).
+// Tunables: WG (power of two), ROWS (<= MAX_PARTIALS; even with SWIGLU).
 
 override IN_DIM: u32;       // multiple of 32
 override OUT_DIM: u32;
 override WG: u32 = 64;
 override ROWS: u32 = 4;
-override ACCUMULATE: bool = false;
 override PARTIALS: u32 = ROWS + u32(FUSED_NORM); // the rows, plus the norm's sum of squares
 const MAX_PARTIALS: u32 = 32u;
 
 @group(0) @binding(0) var<uniform> step: Step;
-@group(0) @binding(2) var<storage, read_write> y: array<f32>;      // (OUT_DIM)
 @group(1) @binding(0) var<storage, read> codes: array<vec4<u32>>;
 @group(1) @binding(1) var<storage, read> scales: array<u32>;
 
@@ -52,7 +51,7 @@ fn main(
   @builtin(num_workgroups) nwg: vec3<u32>,
   @builtin(local_invocation_index) tid: u32,
 ) {
-  let row0 = flat_workgroup(wid, nwg) * ROWS;
+  let wg_index = flat_workgroup(wid, nwg);
   let groups = IN_DIM / 32u;
   let scale_stride = (IN_DIM + 63u) / 64u;
   var acc: array<f32, MAX_PARTIALS>;
@@ -67,8 +66,7 @@ fn main(
     let x6 = input4(xs + 6u);
     let x7 = input4(xs + 7u);
     for (var r = 0u; r < ROWS; r++) {
-      // Rows past the end read row OUT_DIM - 1 again rather than branch: the result is dropped.
-      let row = min(row0 + r, OUT_DIM - 1u);
+      let row = output_weight_row(wg_index, r);
       let q = codes[row * groups + g];
       let scale = unpack2x16float(scales[row * scale_stride + g / 2u])[g & 1u];
       acc[r] += scale * (dot8(q.x, x0, x1) + dot8(q.y, x2, x3) + dot8(q.z, x4, x5) + dot8(q.w, x6, x7));
@@ -77,12 +75,8 @@ fn main(
   acc[ROWS] = input_sum_squares;
   let sum = reduce_partials(acc, tid);
   let scale = input_scale(sum, tid, ROWS);
-  let row = row0 + tid;
-  if (tid < ROWS && row < OUT_DIM) {
-    var value = sum * scale;
-    if (ACCUMULATE) {
-      value += y[row];
-    }
-    y[row] = value;
+  if (tid < ROWS) {
+    write_row(wg_index, tid, sum * scale);
   }
+  finish_rows(wg_index, tid);
 }

@@ -4,7 +4,9 @@
  * share of the ceiling that bounds it. Run through the same ops the forward pass uses.
  */
 import { STEP_BYTES, STORAGE, UNIFORM, createBuffer, createBufferWith, encodeStep, grid, type StepParams } from '../gpu/buffers';
-import { attentionOp, attentionPartialsBytes, linearOp, rmsnormOp, ropeKvOp, sampleOp, type Dispatch } from '../gpu/ops';
+import { attentionOp, attentionPartialsBytes, ropeKvOp } from '../gpu/attention-op';
+import { linearOp } from '../gpu/linear-op';
+import { rmsnormOp, sampleOp, type Dispatch } from '../gpu/ops';
 import type { Gpu } from '../gpu/runtime';
 import { KV_BYTES_PER_ELEMENT, type WeightFormat } from '../gpu/shaders';
 import type { PassTimer } from '../gpu/timing';

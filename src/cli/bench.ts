@@ -59,7 +59,7 @@ async function endToEnd(gpu: Gpu, config: LlamaConfig, dtype: 'q4' | 'f16', plan
   const maxChunk = plan.quick ? 16 : 512;
   let peakHostBytes = process.memoryUsage().rss;
   const sampler = setInterval(() => (peakHostBytes = Math.max(peakHostBytes, process.memoryUsage().rss)), 50);
-  const model = await LlamaModel.load(gpu, config, randomWeights(11), { dtype, contextLength, maxChunk, fuseNorms });
+  const model = await LlamaModel.load(gpu, config, randomWeights(11), { dtype, contextLength, maxChunk, ...(fuseNorms ? { decodeKernels: { fused: true } } : {}) });
   try {
     const tokens = (n: number, salt = 0) => Array.from({ length: n }, (_, i) => 1 + ((i * 7919 + salt) % (config.vocabSize - 1)));
     const prompts: EndToEnd['prompts'] = [];

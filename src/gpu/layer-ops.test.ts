@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { attentionRef, rmsnormRef, ropeRef, siluRef } from '../model/reference';
 import { ropeTable } from '../model/rope';
 import { f16BitsToF32, f32ToF16Bits } from '../loader/dtype';
-import { attentionOp, attentionPartialsBytes, rmsnormOp, ropeKvOp, swigluOp } from './ops';
+import { attentionOp, attentionPartialsBytes, ropeKvOp } from './attention-op';
+import { CountingPass, rmsnormOp, swigluOp } from './ops';
 import type { KvFormat } from './shaders';
 import { gpuBuffer, poisoned, randomNormal, readF32, readU32, relativeError, run, runAt, seededRandom, stepBuffer, testGpu, type TestGpu } from './testing';
 
@@ -134,6 +135,64 @@ describe('rope_kv + attention', () => {
     // The rows after the chunk stay poison: the store wrote exactly its rows.
     expect(kAll.subarray((pos0 + t) * kvDim).every(Number.isNaN)).toBe(true);
     const expected = attentionRef(qRef, kGpu, vGpu, t, pos0, nHeads, nKvHeads, headDim);
+    expect(relativeError(await readF32(g, out), expected)).toBeLessThan(TOLERANCE);
+  });
+
+  // A decode step with the fused kernel (attention_decode_gqa.wgsl): RoPE on q and the new k,
+  // the cache store and attention from the qkv GEMV's raw output, in one dispatch up to
+  // SINGLE_PASS_KEYS keys and split-K with a merge beyond (up to 601 keys here: the f32 softmax
+  // sums stay near 1e-6 relative, as above). A GQA group past MAX_GROUP falls back to the split
+  // path with its own RoPE dispatch, behind the same op.
+  it.each<[number, number, number, number, KvFormat, number]>([
+    // nHeads, nKvHeads, headDim, pos0, KV cache, dispatches
+    [4, 4, 32, 0, 'f32', 1], // the first token: one key, its own
+    [6, 2, 20, 70, 'f32', 1], // GQA groups of 3, 71 keys in three tiles (the last partial)
+    [5, 5, 36, 255, 'f32', 1], // 256 keys: the most one pass takes
+    [5, 5, 36, 256, 'f32', 2], // 257 keys: five chunks, then the merge
+    [8, 1, 132, 300, 'f16', 2], // a group of 8 (the kernel's most), two dim pairs per thread
+    [4, 2, 64, 600, 'f16', 2], // ten chunks
+    [9, 1, 16, 40, 'f16', 3], // a group of 9: RoPE, split-K attention, merge
+  ])('fused decode: H=%i Hkv=%i hd=%i pos0=%i, %s cache (%i dispatches)', async (nHeads, nKvHeads, headDim, pos0, kvFormat, dispatches) => {
+    const g = await testGpu();
+    const random = seededRandom(7000 + nHeads * 100 + pos0);
+    const maxSeq = pos0 + 4;
+    const qDim = nHeads * headDim;
+    const kvDim = nKvHeads * headDim;
+    const theta = 10000;
+    const qkv = randomNormal(random, qDim + 2 * kvDim);
+    // Rows before pos0 hold the context; row pos0 and after are poison the step must overwrite
+    // (pos0) or leave unread (after).
+    const kCache = poisoned(maxSeq * kvDim);
+    const vCache = poisoned(maxSeq * kvDim);
+    kCache.set(randomNormal(random, pos0 * kvDim));
+    vCache.set(randomNormal(random, pos0 * kvDim));
+    const [kEncoded, vEncoded] = [encodeCache(kCache, kvFormat), encodeCache(vCache, kvFormat)];
+    const kBuffer = gpuBuffer(g, 'k cache', kEncoded);
+    const vBuffer = gpuBuffer(g, 'v cache', vEncoded);
+    const out = gpuBuffer(g, 'out', poisoned(qDim));
+    const shape = { nHeads, nKvHeads, headDim };
+    const fusedDecode = { qkv: gpuBuffer(g, 'qkv', qkv), rope: gpuBuffer(g, 'rope', ropeTable(headDim, maxSeq, theta)) };
+    const partials = gpuBuffer(g, 'partials', poisoned(attentionPartialsBytes(shape, maxSeq) / 4));
+    const q = gpuBuffer(g, 'q (the fallback path writes it)', poisoned(qDim));
+    const step = stepBuffer(g, { nTokens: 1, pos0 });
+    const attention = await attentionOp(g, { label: 'fused', ...shape, step, q, kCache: kBuffer, vCache: vBuffer, kvFormat, out, partials, maxSeq, fusedDecode });
+    const counted = new CountingPass({ setPipeline() {}, setBindGroup() {}, dispatchWorkgroups() {} });
+    attention.encode(counted, 1, pos0);
+    expect(counted.dispatches).toBe(dispatches);
+    runAt(g, 1, pos0, attention);
+
+    const qRef = Float64Array.from(qkv.subarray(0, qDim));
+    const kRow = Float64Array.from(qkv.subarray(qDim, qDim + kvDim));
+    for (let h = 0; h < nHeads; h++) ropeRef(qRef, h * headDim, headDim, pos0, theta);
+    for (let h = 0; h < nKvHeads; h++) ropeRef(kRow, h * headDim, headDim, pos0, theta);
+    const vRow = Float64Array.from(qkv.subarray(qDim + kvDim));
+    const [kAll, vAll] = [await readCache(g, kBuffer, kvFormat, maxSeq * kvDim), await readCache(g, vBuffer, kvFormat, maxSeq * kvDim)];
+    const rowError = kvFormat === 'f32' ? TOLERANCE : F16_STORE_TOLERANCE;
+    expect(relativeError(kAll.subarray(pos0 * kvDim, (pos0 + 1) * kvDim), kRow)).toBeLessThan(rowError);
+    expect(relativeError(vAll.subarray(pos0 * kvDim, (pos0 + 1) * kvDim), vRow)).toBeLessThan(kvFormat === 'f32' ? 1e-30 : rowError);
+    expect(kAll.subarray((pos0 + 1) * kvDim).every(Number.isNaN)).toBe(true); // nothing past pos0 written
+    expect(vAll.subarray((pos0 + 1) * kvDim).every(Number.isNaN)).toBe(true);
+    const expected = attentionRef(qRef, kAll.subarray(0, (pos0 + 1) * kvDim), vAll.subarray(0, (pos0 + 1) * kvDim), 1, pos0, nHeads, nKvHeads, headDim);
     expect(relativeError(await readF32(g, out), expected)).toBeLessThan(TOLERANCE);
   });
 });

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { f16BitsToF32, f32ToF16Bits } from '../loader/dtype';
 import { dequantizeQ4Ref, quantizeQ4Ref } from '../model/quantize-ref';
-import { linearRef, rmsnormRef } from '../model/reference';
+import { linearRef, rmsnormRef, siluRef } from '../model/reference';
 import { Uploader } from '../model/upload';
-import { linearOp, embeddingOp, weightBindGroup } from './ops';
+import { linearOp } from './linear-op';
+import { embeddingOp, weightBindGroup } from './ops';
 import { PipelineCache } from './pipelines';
 import type { WeightFormat } from './shaders';
 import { emptyBuffer, gpuBuffer, poisoned, randomNormal, readF32, readU32, relativeError, run, seededRandom, stepBuffer, testGpu } from './testing';
@@ -81,6 +82,24 @@ describe.each<[WeightFormat, number]>([
     const normed = rmsnormRef(Float64Array.from(x), Float64Array.from(gain), 1, cols, 1e-5);
     const expected = linearRef(normed, held, 1, cols, rows).map((v, i) => v + bias[i]);
     expect(relativeError(await readF32(t, y), expected)).toBeLessThan(TOLERANCE);
+  });
+
+  // silu(g) * u of two sums each within TOLERANCE of the largest output: |d(silu(g) u)| <=
+  // 1.1 |u| dg + |silu(g)| du, a few TOLERANCE relative to the largest h.
+  it('M=1 with the SwiGLU epilogue (rows = gate, then up) and the norm fused in', async () => {
+    const t = await testGpu();
+    const random = seededRandom(91 + cols);
+    const inter = 67;
+    const { matrix, held } = await uploadMatrix(format, randomNormal(random, 2 * inter * cols, 0.5), 2 * inter, cols);
+    const x = randomNormal(random, cols, 2);
+    const gain = randomNormal(random, cols);
+    const h = gpuBuffer(t, 'h', poisoned(inter));
+    const norm = { x: gpuBuffer(t, 'x', x), gain: gpuBuffer(t, 'gain', gain), eps: 1e-6 };
+    const op = await linearOp(t, { label: 'swiglu', step: stepBuffer(t, { nTokens: 1, pos0: 0 }), x: gpuBuffer(t, 'unused', poisoned(cols)), weight: matrix, y: gpuBuffer(t, 'unused y', poisoned(2 * inter)), norm, swigluInto: h });
+    run(t, 1, op);
+    const gateUp = linearRef(rmsnormRef(Float64Array.from(x), Float64Array.from(gain), 1, cols, 1e-6), held, 1, cols, 2 * inter);
+    const expected = Float64Array.from({ length: inter }, (_, j) => siluRef(gateUp[j]) * gateUp[inter + j]);
+    expect(relativeError(await readF32(t, h), expected)).toBeLessThan(4 * TOLERANCE);
   });
 
   it('embedding gathers the rows the ids name', async () => {

@@ -14,6 +14,7 @@ export async function createGpu(adapter: GPUAdapter, label = 'engine'): Promise<
     device: context.device,
     pipelines: new PipelineCache(context.device, context.hasShaderF16),
     maxWorkgroups: context.limits.maxComputeWorkgroupsPerDimension,
+    maxWorkgroupStorage: context.limits.maxComputeWorkgroupStorageSize,
     subgroups: context.hasSubgroups,
   };
 }

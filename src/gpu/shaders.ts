@@ -17,10 +17,12 @@ import ropeKv from '../../shaders/rope_kv.wgsl?raw';
 import attention from '../../shaders/attention.wgsl?raw';
 import attentionDecode from '../../shaders/attention_decode.wgsl?raw';
 import attentionMerge from '../../shaders/attention_merge.wgsl?raw';
+import attentionDecodeGqa from '../../shaders/attention_decode_gqa.wgsl?raw';
 import gemv from '../../shaders/gemv.wgsl?raw';
 import gemvBatched from '../../shaders/gemv_batched.wgsl?raw';
 import gemvQ4 from '../../shaders/gemv_q4.wgsl?raw';
 import gemvInput from '../../shaders/gemv_input.wgsl?raw';
+import gemvOutput from '../../shaders/gemv_output.wgsl?raw';
 import reduceWorkgroup from '../../shaders/reduce_workgroup.wgsl?raw';
 import reduceSubgroup from '../../shaders/reduce_subgroup.wgsl?raw';
 import matmul from '../../shaders/matmul.wgsl?raw';
@@ -49,10 +51,12 @@ export const SHADER_FILES = {
   'attention.wgsl': attention,
   'attention_decode.wgsl': attentionDecode,
   'attention_merge.wgsl': attentionMerge,
+  'attention_decode_gqa.wgsl': attentionDecodeGqa,
   'gemv.wgsl': gemv,
   'gemv_batched.wgsl': gemvBatched,
   'gemv_q4.wgsl': gemvQ4,
   'gemv_input.wgsl': gemvInput,
+  'gemv_output.wgsl': gemvOutput,
   'reduce_workgroup.wgsl': reduceWorkgroup,
   'reduce_subgroup.wgsl': reduceSubgroup,
   'matmul.wgsl': matmul,
@@ -99,11 +103,11 @@ export interface ComposedShader {
 
 export function composeShader(files: ShaderFile[]): ComposedShader {
   const starts: { file: ShaderFile; start: number }[] = [];
-  // WGSL wants `enable` directives before any declaration: hoist them, keeping line numbers by
-  // leaving the original lines blank.
+  // WGSL wants `enable` and `requires` directives before any declaration: hoist them, keeping
+  // line numbers by leaving the original lines blank.
   const directives = new Set<string>();
   const texts = (['common.wgsl', ...files] as ShaderFile[]).map((file) => {
-    const text = SHADER_FILES[file].replace(/^enable [^;]+;/gm, (line) => {
+    const text = SHADER_FILES[file].replace(/^(enable|requires) [^;]+;/gm, (line) => {
       directives.add(line);
       return '';
     });

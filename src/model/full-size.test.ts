@@ -4,6 +4,7 @@
  * memory plan and every kernel hold at full size on this adapter (SwiftShader in CI).
  */
 import { expect, it } from 'vitest';
+import { SINGLE_PASS_KEYS } from '../gpu/attention-op';
 import { testGpu } from '../gpu/testing';
 import { parseConfig } from './config';
 import { GREEDY, LlamaModel } from './llama';
@@ -28,7 +29,8 @@ it('7B shape at q4: loads, prefills and decodes on this device; prints the memor
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
   try {
     const start = performance.now();
-    const model = await LlamaModel.load(gpu, parseConfig(LLAMA_7B_CONFIG), randomWeights(7), { dtype: 'q4', contextLength: 64, maxChunk: 16 });
+    // 300 positions: enough to count a decode step past one attention pass (SINGLE_PASS_KEYS).
+    const model = await LlamaModel.load(gpu, parseConfig(LLAMA_7B_CONFIG), randomWeights(7), { dtype: 'q4', contextLength: 300, maxChunk: 16 });
     const loaded = performance.now();
     // A 2-token prompt runs the batched GEMV; two more tokens run decode steps. SwiftShader is
     // compute-bound here (~40 s per 7B token), so the test stays this short.
@@ -39,15 +41,21 @@ it('7B shape at q4: loads, prefills and decodes on this device; prints the memor
     for (let i = 0; i < 2; i++) ids.push(await model.decode(prompt.length + i, GREEDY));
     const decoded = performance.now();
     const { plan } = model;
+    // Issue 12: at most 200 dispatches a decoded token, at short and long contexts: embed,
+    // 5 a layer (6 past one attention pass: the split-K merge), lm_head, sample.
+    const dispatches = [model.dispatchesPerDecode, model.countDecodeDispatches(SINGLE_PASS_KEYS), model.countDecodeDispatches(299)];
     model.dispose();
     console.log(
       [
         `7B q4 on ${gpu.context.adapter.description}: weights ${mib(plan.weightBytes)}, KV cache ${mib(plan.kvCacheBytes)}, activations ${mib(plan.activationBytes)}, largest buffer ${plan.largestBinding.name} ${mib(plan.largestBinding.bytes)}`,
         `load ${((loaded - start) / 1000).toFixed(1)} s, prefill ${prompt.length} tokens ${((prefilled - loaded) / 1000).toFixed(1)} s, decode ${(((decoded - prefilled) / 2) / 1000).toFixed(1)} s/token`,
         `peak host memory (RSS; SwiftShader keeps GPU buffers in host memory) ${mib(peakRss)}`,
+        `dispatches per decoded token: ${dispatches[0]} (context ${prompt.length + 2}), ${dispatches[2]} (context 300)`,
       ].join('\n'),
     );
     expect(ids.every((id) => Number.isInteger(id) && id >= 0 && id < 32000)).toBe(true);
+    expect(dispatches).toEqual([3 + 5 * 32, 3 + 6 * 32, 3 + 6 * 32]);
+    expect(Math.max(...dispatches)).toBeLessThanOrEqual(200);
     // 4.5 bits per weight for the 32 layers (6.5e9 weights) plus f16 embedding and lm_head.
     expect(plan.weightBytes / 2 ** 30).toBeGreaterThan(3.7);
     expect(plan.weightBytes / 2 ** 30).toBeLessThan(4.2);

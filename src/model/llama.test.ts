@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { testGpu } from '../gpu/testing';
 import { GREEDY, type LlamaModel, type LoadOptions } from './llama';
+import { SINGLE_PASS_KEYS } from '../gpu/attention-op';
 import { argmaxRows, loadTinyModel, rowRelativeError } from './logit-checks';
 import { referenceLogits } from './reference';
 import { buildTinyModel, type TinyModel, type TinyModelSpec } from './tiny-model';
@@ -22,8 +23,10 @@ describe.each([
   // f32 weights and activations against float64: each matmul accumulates <= 256 f32 terms and
   // the model is 2-3 layers deep, so errors stay near 1e-6 of the logit scale; 1e-4 is the
   // issue's bar and leaves room for SwiftShader's transcendental functions.
-  it('logits of every position match the float64 reference within 1e-4 (f32), chunked prefill too', async () => {
-    for (const maxChunk of [64, 5]) {
+  // maxChunk 1 runs every position as a one-token step: the fused decode kernels (norms in the
+  // GEMVs, RoPE and the cache store in attention, SwiGLU in gate_up).
+  it('logits of every position match the float64 reference within 1e-4 (f32), chunked prefill and one-token steps too', async () => {
+    for (const maxChunk of [64, 5, 1]) {
       const gpuModel = await load(model, { dtype: 'f32', maxChunk, logitsRows: maxChunk });
       const logits = await gpuModel.logits(TOKENS);
       gpuModel.dispose();
@@ -58,7 +61,21 @@ describe.each([
     expect(argmaxRows(logits, vocab)).toEqual(argmaxRows(expected, vocab));
   });
 
-  it.each([false, true])('greedy generation through the KV cache reproduces the reference ids exactly (golden; norms fused: %s)', async (fuseNorms) => {
+  it('a decode step encodes 3 + 5 dispatches a layer (6 past one attention pass), 4 + 10 unfused; one submit', async () => {
+    const layers = spec.numLayers;
+    for (const [fused, short, long] of [[true, 3 + 5 * layers, 3 + 6 * layers], [false, 4 + 10 * layers, 4 + 10 * layers]] as const) {
+      const gpuModel = await load(model, { dtype: 'f32', maxChunk: 8, contextLength: 300, decodeKernels: { fused } });
+      await gpuModel.prefill(TOKENS.slice(0, 3), 0, GREEDY);
+      await gpuModel.decode(3, GREEDY);
+      expect(gpuModel.dispatchesPerDecode).toBe(short);
+      expect(gpuModel.countDecodeDispatches(3)).toBe(short);
+      expect(gpuModel.countDecodeDispatches(SINGLE_PASS_KEYS - 1)).toBe(short);
+      expect(gpuModel.countDecodeDispatches(SINGLE_PASS_KEYS)).toBe(long);
+      gpuModel.dispose();
+    }
+  });
+
+  it.each([false, true])('greedy generation through the KV cache reproduces the reference ids exactly (golden; fused decode kernels: %s)', async (fused) => {
     const prompt = TOKENS.slice(0, 6);
     const steps = 8;
     const reference = [...prompt];
@@ -66,7 +83,7 @@ describe.each([
       const logits = referenceLogits(model.config, model.weights, reference);
       reference.push(argmaxRows(logits.subarray((reference.length - 1) * vocab), vocab)[0]);
     }
-    const gpuModel = await load(model, { dtype: 'f32', maxChunk: 4, fuseNorms });
+    const gpuModel = await load(model, { dtype: 'f32', maxChunk: 4, decodeKernels: { fused } });
     gpuModel.setSeenTokens(prompt);
     const generated = [await gpuModel.prefill(prompt, 0, GREEDY)];
     for (let i = 1; i < steps; i++) generated.push(await gpuModel.decode(prompt.length + i - 1, GREEDY));

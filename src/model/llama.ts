@@ -11,19 +11,19 @@
  */
 import { EngineError } from '../errors';
 import { STEP_BYTES, UNIFORM, USAGE, createBuffer, createBufferWith, encodeStep, readBuffer } from '../gpu/buffers';
+import { attentionOp, attentionPartialsBytes, ropeKvOp } from '../gpu/attention-op';
+import { linearOp } from '../gpu/linear-op';
 import {
-  attentionOp,
-  attentionPartialsBytes,
+  CountingPass,
   embeddingOp,
-  linearOp,
   rmsnormOp,
-  ropeKvOp,
   sampleOp,
   swigluOp,
   TOKEN_SCORE_WORDS,
   TOP_LOGPROBS,
   tokenLogprobsOp,
   type Dispatch,
+  type PassRecorder,
 } from '../gpu/ops';
 import type { Gpu } from '../gpu/runtime';
 import type { WeightFormat } from '../gpu/shaders';
@@ -60,16 +60,23 @@ export const READBACK_SLOTS = 2;
 
 export const GREEDY: SamplingParams = { temperature: 0, topK: 0, topP: 1, repetitionPenalty: 1, seed: 0 };
 
+/**
+ * The kernels of a one-token (decode) step. `fused` folds each RMSNorm into the GEMV after it,
+ * RoPE and the KV store into attention (one dispatch up to SINGLE_PASS_KEYS of context) and
+ * SwiGLU into the gate/up GEMV's epilogue: 5 dispatches a layer (6 at longer contexts) instead
+ * of 10. The unfused path stays until a GPU run has compared the two (BENCHMARKS.md).
+ */
+export interface DecodeKernels {
+  fused: boolean;
+}
+
+export const DEFAULT_DECODE: DecodeKernels = { fused: true };
+
 export interface LoadOptions extends Partial<RunShape> {
   dtype: ModelDtype;
   /** Overrides the lm_head's storage (for measurements; the default is justified in weights.ts). */
   lmHeadFormat?: WeightFormat;
-  /**
-   * Fuse each RMSNorm into the GEMV after it in one-token steps (gemv_input.wgsl). Off by
-   * default: on an H100 it saved 65 dispatches per token but every GEMV workgroup then re-reads
-   * x and the gain, and decode measured no faster (123.6/124.9 vs 146.9/126.7 tok/s, same run).
-   */
-  fuseNorms?: boolean;
+  decodeKernels?: Partial<DecodeKernels>;
   /** Called when the weights are in and only kernel compilation may remain. */
   onCompile?: () => void;
   /** Ids at or above this are never sampled (the tokenizer's vocab may be smaller than V). */
@@ -112,12 +119,15 @@ export class LlamaModel {
     private readonly finalNormAll: Dispatch,
     private readonly finalNormLast: Dispatch,
     private readonly lmHead: Dispatch,
-    /** lm_head with the final norm fused in, for one-token steps; only with fuseNorms. */
+    /** lm_head with the final norm fused in, for one-token steps; only with fused decode kernels. */
     private readonly lmHeadDecode: Dispatch | undefined,
     private readonly sample: Dispatch,
     private readonly tokenScores: Dispatch,
-    private readonly fuseNorms: boolean,
+    readonly decodeKernels: DecodeKernels,
   ) {}
+
+  /** Kernel dispatches the last decode step encoded (counted as they were recorded). */
+  dispatchesPerDecode = 0;
 
   static async load(gpu: Gpu, config: LlamaConfig, weightSource: WeightSource, options: LoadOptions): Promise<LlamaModel> {
     const { device } = gpu;
@@ -180,18 +190,20 @@ export class LlamaModel {
       const matrix = (key: string) => allocated.matrices.get(key)!;
       const vector = (key: string) => allocated.vectors.get(key)!;
       const eps = config.rmsNormEps;
-      const fuseNorms = options.fuseNorms ?? false;
-      const fused = (gain: GPUBuffer) => (fuseNorms ? { x, gain, eps } : undefined);
+      const decodeKernels = { ...DEFAULT_DECODE, ...options.decodeKernels };
+      const { fused } = decodeKernels;
+      const norm = (gain: GPUBuffer) => (fused ? { x, gain, eps } : undefined);
       const buildLayer = async (l: number): Promise<Layer> => {
         const label = (name: string) => `layer ${l} ${name}`;
+        const [kCache, vCache] = [kCaches[l], vCaches[l]];
         const [attnNorm, qkvOp, ropeKv, attention, o, ffnNorm, gateUpOp, swiglu, down] = await Promise.all([
           rmsnormOp(gpu, { label: label('attn norm'), step, x, gain: vector(layerKey(l, 'attn_norm')), y: xn, dim: d, eps }),
-          linearOp(gpu, { label: label('qkv'), step, x: xn, weight: matrix(layerKey(l, 'qkv')), y: qkv, norm: fused(vector(layerKey(l, 'attn_norm'))) }),
-          ropeKvOp(gpu, { label: label('rope'), ...heads, step, qkv, rope, q, kCache: kCaches[l], vCache: vCaches[l], kvFormat }),
-          attentionOp(gpu, { label: label('attention'), ...heads, step, q, kCache: kCaches[l], vCache: vCaches[l], kvFormat, out: attn, partials, maxSeq: shape.contextLength }),
+          linearOp(gpu, { label: label('qkv'), step, x: xn, weight: matrix(layerKey(l, 'qkv')), y: qkv, norm: norm(vector(layerKey(l, 'attn_norm'))) }),
+          ropeKvOp(gpu, { label: label('rope'), ...heads, step, qkv, rope, q, kCache, vCache, kvFormat }),
+          attentionOp(gpu, { label: label('attention'), ...heads, step, q, kCache, vCache, kvFormat, out: attn, partials, maxSeq: shape.contextLength, fusedDecode: fused ? { qkv, rope } : undefined }),
           linearOp(gpu, { label: label('o'), step, x: attn, weight: matrix(layerKey(l, 'o')), y: x, accumulate: true }),
           rmsnormOp(gpu, { label: label('ffn norm'), step, x, gain: vector(layerKey(l, 'ffn_norm')), y: xn, dim: d, eps }),
-          linearOp(gpu, { label: label('gate_up'), step, x: xn, weight: matrix(layerKey(l, 'gate_up')), y: gateUp, norm: fused(vector(layerKey(l, 'ffn_norm'))) }),
+          linearOp(gpu, { label: label('gate_up'), step, x: xn, weight: matrix(layerKey(l, 'gate_up')), y: gateUp, norm: norm(vector(layerKey(l, 'ffn_norm'))), swigluInto: fused ? h : undefined }),
           swigluOp(gpu, { label: label('swiglu'), step, gateUp, h, inter }),
           linearOp(gpu, { label: label('down'), step, x: h, weight: matrix(layerKey(l, 'down')), y: x, accumulate: true }),
         ]);
@@ -204,7 +216,7 @@ export class LlamaModel {
           rmsnormOp(gpu, { label: 'final norm', step, x, gain: vector('norm'), y: xn, dim: d, eps }),
           rmsnormOp(gpu, { label: 'final norm (last row)', step, x, gain: vector('norm'), y: xn, dim: d, eps, lastRowOnly: true }),
           linearOp(gpu, { label: 'lm_head', step, x: xn, weight: matrix(lmHeadKey(layout)), y: logits }),
-          fuseNorms ? linearOp(gpu, { label: 'lm_head (decode)', step, x: xn, weight: matrix(lmHeadKey(layout)), y: logits, norm: fused(vector('norm')) }) : undefined,
+          fused ? linearOp(gpu, { label: 'lm_head (decode)', step, x: xn, weight: matrix(lmHeadKey(layout)), y: logits, norm: norm(vector('norm')) }) : undefined,
           sampleOp(gpu, { label: 'sample', step, logits, seen, work, ids, vocab: v }),
           tokenLogprobsOp(gpu, { label: 'token logprobs', logits, targets, out: scores, vocab: v }),
         ]);
@@ -219,7 +231,7 @@ export class LlamaModel {
       gpu.context.throwIfFailed();
       const vocabLimit = Math.min(options.vocabLimit ?? v, v);
       const buffers = { step, ids, logits, seen, targets, scores, scoresReadback, readback };
-      return new LlamaModel(gpu, config, options.dtype, shape, plan, vocabLimit, layout, allocated, buffers, owned, embed, layers, finalNormAll, finalNormLast, lmHead, lmHeadDecode, sample, tokenScores, fuseNorms);
+      return new LlamaModel(gpu, config, options.dtype, shape, plan, vocabLimit, layout, allocated, buffers, owned, embed, layers, finalNormAll, finalNormLast, lmHead, lmHeadDecode, sample, tokenScores, decodeKernels);
     } catch (error) {
       weights?.destroy();
       owned.forEach((buffer) => buffer.destroy());
@@ -228,25 +240,21 @@ export class LlamaModel {
   }
 
   /**
-   * Kernel dispatches in one decode step: embed; per layer qkv, rope, attention (two: split-K),
-   * o, gate_up, swiglu, down (the norms ride in qkv and gate_up); lm_head, sample.
+   * One forward pass over a chunk of T tokens at positions pos0 .. pos0 + T - 1. A fused
+   * one-token step runs the same operations in fewer kernels: each norm inside the GEMV after
+   * it, RoPE and the cache store inside attention, SwiGLU inside gate_up (DecodeKernels).
    */
-  get dispatchesPerDecode(): number {
-    return this.fuseNorms ? 1 + 8 * this.layers.length + 2 : 1 + 10 * this.layers.length + 3;
-  }
-
-  /** One forward pass over a chunk of T tokens at positions pos0 .. pos0 + T - 1. */
-  private encodeForward(pass: GPUComputePassEncoder, n: number, pos0: number, separateNorms: boolean): void {
+  private encodeForward(pass: PassRecorder, n: number, pos0: number, fused: boolean): void {
     this.embed.encode(pass, n); // x = embed_tokens[ids]
     for (const layer of this.layers) {
-      if (separateNorms) layer.attnNorm.encode(pass, n); // xn = input_layernorm(x)
+      if (!fused) layer.attnNorm.encode(pass, n); // xn = input_layernorm(x)
       layer.qkv.encode(pass, n); // q, k, v = xn Wq^T, xn Wk^T, xn Wv^T
-      layer.ropeKv.encode(pass, n); // q, k = rope(q), rope(k); cache[pos] = k, v
+      if (!fused) layer.ropeKv.encode(pass, n); // q, k = rope(q), rope(k); cache[pos] = k, v
       layer.attention.encode(pass, n, pos0); // attn = softmax(q k^T / sqrt(hd) + causal mask) v
       layer.o.encode(pass, n); // x = x + attn Wo^T
-      if (separateNorms) layer.ffnNorm.encode(pass, n); // xn = post_attention_layernorm(x)
+      if (!fused) layer.ffnNorm.encode(pass, n); // xn = post_attention_layernorm(x)
       layer.gateUp.encode(pass, n); // gate, up = xn Wgate^T, xn Wup^T
-      layer.swiglu.encode(pass, n); // h = silu(gate) * up
+      if (!fused) layer.swiglu.encode(pass, n); // h = silu(gate) * up
       layer.down.encode(pass, n); // x = x + h Wdown^T
     }
   }
@@ -374,15 +382,40 @@ export class LlamaModel {
     return result;
   }
 
+  /**
+   * Kernel dispatches a decode step at `position` records, counted by encoding it into a
+   * recorder that only counts (nothing reaches the GPU). The benchmark reports these.
+   */
+  countDecodeDispatches(position: number): number {
+    const pass = new CountingPass({ setPipeline() {}, setBindGroup() {}, dispatchWorkgroups() {} });
+    this.encodeStep(pass, 1, position, 'sample');
+    return pass.dispatches;
+  }
+
   private submit(n: number, pos0: number, output: 'sample' | 'logits' | 'scores' | 'none'): void {
     const encoder = this.gpu.device.createCommandEncoder({ label: 'forward' });
-    const pass = encoder.beginComputePass({ label: 'forward' });
-    // With fuseNorms, one-token steps fold each RMSNorm into the GEMV after it (gemv_input.wgsl).
-    const fusedHead = n === 1 ? this.lmHeadDecode : undefined;
-    this.encodeForward(pass, n, pos0, !fusedHead);
+    const computePass = encoder.beginComputePass({ label: 'forward' });
+    const pass = new CountingPass(computePass);
+    this.encodeStep(pass, n, pos0, output);
+    computePass.end();
+    if (output === 'sample' && n === 1) this.dispatchesPerDecode = pass.dispatches;
     if (output === 'sample') {
-      if (fusedHead) {
-        fusedHead.encode(pass, 1); // logits[0] = norm(x[0]) W_lm^T
+      const slot = this.buffers.readback[this.nextSlot];
+      encoder.copyBufferToBuffer(this.buffers.ids, 0, slot, 0, 4);
+    } else if (output === 'scores') {
+      // Scoring starts at position 0, so a chunk's rows land at its first position's row.
+      const rowBytes = TOKEN_SCORE_WORDS * 4;
+      encoder.copyBufferToBuffer(this.buffers.scores, 0, this.buffers.scoresReadback, pos0 * rowBytes, n * rowBytes);
+    }
+    this.gpu.device.queue.submit([encoder.finish()]);
+  }
+
+  private encodeStep(pass: PassRecorder, n: number, pos0: number, output: 'sample' | 'logits' | 'scores' | 'none'): void {
+    const fused = n === 1 && this.decodeKernels.fused;
+    this.encodeForward(pass, n, pos0, fused);
+    if (output === 'sample') {
+      if (fused) {
+        this.lmHeadDecode!.encode(pass, 1); // logits[0] = norm(x[0]) W_lm^T
       } else {
         this.finalNormLast.encode(pass, n); // xn[0] = norm(x[T - 1])
         this.lmHead.encode(pass, 1); // logits[0] = xn[0] W_lm^T
@@ -393,16 +426,6 @@ export class LlamaModel {
       this.lmHead.encode(pass, n); // logits = xn W_lm^T
       if (output === 'scores') this.tokenScores.encode(pass, n); // scores[t] = log_softmax(logits[t])[targets[t]], top ids
     }
-    pass.end();
-    if (output === 'sample') {
-      const slot = this.buffers.readback[this.nextSlot];
-      encoder.copyBufferToBuffer(this.buffers.ids, 0, slot, 0, 4);
-    } else if (output === 'scores') {
-      // Scoring starts at position 0, so a chunk's rows land at its first position's row.
-      const rowBytes = TOKEN_SCORE_WORDS * 4;
-      encoder.copyBufferToBuffer(this.buffers.scores, 0, this.buffers.scoresReadback, pos0 * rowBytes, n * rowBytes);
-    }
-    this.gpu.device.queue.submit([encoder.finish()]);
   }
 
   /** Maps the read-back slot the last submit wrote (starts now; resolves when the GPU is done). */

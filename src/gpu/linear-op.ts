@@ -1,0 +1,110 @@
+/**
+ * y = x W^T: the decode GEMV (one token), the batched GEMV (short chunks) and the tiled matmul
+ * (prefill), built at load for one weight matrix. x: (T, cols) f32, y: (T, rows) f32.
+ */
+import { grid } from './buffers';
+import { bindGroup, record, type Dispatch, type OpContext, type WeightMatrix } from './ops';
+import type { ShaderFile } from './shaders';
+
+/** Rows of X up to which the batched GEMV beats the tiled matmul (weights are read once). */
+export const GEMV_MAX_TOKENS = 4;
+
+/** gemv.wgsl / gemv_q4.wgsl: threads and rows per workgroup. */
+export interface GemvTuning {
+  wg: number;
+  rows: number;
+}
+
+export interface LinearDispatch extends Dispatch {
+  /** The kernel a one-token step runs. */
+  decodeKernel: ShaderFile;
+}
+
+export interface LinearArgs {
+  label: string;
+  step: GPUBuffer;
+  x: GPUBuffer;
+  weight: WeightMatrix;
+  y: GPUBuffer;
+  /** y += x W^T (the residual add). */
+  accumulate?: boolean;
+  /**
+   * The RMSNorm that produces `x`, fused into the one-token GEMV (gemv_input.wgsl): a decode
+   * step then reads the residual stream `norm.x` and skips the norm dispatch.
+   */
+  norm?: { x: GPUBuffer; gain: GPUBuffer; eps: number };
+  /**
+   * For the fused gate/up matrix: a one-token step writes silu(gate) * up, (rows / 2) f32, here
+   * instead of gate and up to y (gemv_output.wgsl's epilogue; no swiglu dispatch).
+   */
+  swigluInto?: GPUBuffer;
+  /** Decode GEMV shape (the benchmark's sweep sets these). */
+  tuning?: GemvTuning;
+}
+
+export async function linearOp(ctx: OpContext, a: LinearArgs): Promise<LinearDispatch> {
+  const { rows, cols, format } = a.weight;
+  const accumulate = a.accumulate ?? false;
+  const reducer = ctx.subgroups ? 'reduce_subgroup.wgsl' : 'reduce_workgroup.wgsl';
+  const epilogue: Record<string, number | boolean> = {
+    ACCUMULATE: accumulate,
+    ...(a.swigluInto ? { SWIGLU: true } : {}),
+    ...(a.norm ? { FUSED_NORM: true, EPS: a.norm.eps } : {}),
+  };
+  // A row of cols / 8 chunks keeps at most that many threads busy: short rows get a smaller
+  // workgroup holding more rows (tiny test models), long rows 64 threads.
+  const wg = a.tuning?.wg ?? Math.min(64, Math.max(16, 2 ** Math.floor(Math.log2(cols / 8))));
+  // q4 rows hold cols / 32 groups, one per thread step; about two steps per thread measured best
+  // on an H100 (bench --sweep: 64 threads for 4096-wide rows, 128 for 11008).
+  const q4Wg = a.tuning?.wg ?? Math.min(128, Math.max(16, 2 ** Math.floor(Math.log2(cols / 64))));
+  const singleRows = a.tuning?.rows ?? (format === 'q4' || wg >= 64 ? 4 : 8);
+  const decodeKernel: ShaderFile = format === 'q4' ? 'gemv_q4.wgsl' : 'gemv.wgsl';
+  const decodeConstants = { WG: format === 'q4' ? q4Wg : wg, ROWS: singleRows };
+  const batchedRows = 4;
+  const [single, batched, matmul] = await Promise.all([
+    ctx.pipelines.get({
+      kernel: decodeKernel,
+      accessors: ['gemv_input.wgsl', 'gemv_output.wgsl', reducer],
+      // The q4 kernels declare the q4 bindings themselves (16-byte loads); the layout is the same.
+      weights: format === 'q4' ? undefined : format,
+      weightLayout: format === 'q4' ? format : undefined,
+      bindings: ['uniform', 'read', 'storage', 'read'],
+      constants: { IN_DIM: cols, OUT_DIM: rows, ...epilogue, ...decodeConstants },
+    }),
+    ctx.pipelines.get({
+      kernel: 'gemv_batched.wgsl',
+      accessors: [reducer],
+      weights: format,
+      bindings: ['uniform', 'read', 'storage'],
+      constants: { IN_DIM: cols, OUT_DIM: rows, ACCUMULATE: accumulate, WG: Math.max(32, wg), ROWS: batchedRows, TOKENS: GEMV_MAX_TOKENS },
+    }),
+    ctx.pipelines.get({
+      kernel: 'matmul.wgsl',
+      weights: format,
+      bindings: ['uniform', 'read', 'storage'],
+      constants: { IN_DIM: cols, OUT_DIM: rows, ACCUMULATE: accumulate },
+    }),
+  ]);
+  // Unfused, gemv_input.wgsl's gain binding is unused: x stands in for it.
+  const singleInputs = a.norm ? [a.norm.x, a.norm.gain] : [a.x, a.x];
+  const groups = [
+    bindGroup(ctx, single.layout, `${a.label} ${single.label}`, [a.step, singleInputs[0], a.swigluInto ?? a.y, singleInputs[1]]),
+    ...[batched, matmul].map((kernel) => bindGroup(ctx, kernel.layout, `${a.label} ${kernel.label}`, [a.step, a.x, a.y])),
+  ];
+  // With SWIGLU a workgroup's rows are half gate, half up: ceil(rows / singleRows) either way.
+  const singleGrid = grid(Math.ceil(rows / singleRows), ctx.maxWorkgroups);
+  const batchedGrid = grid(Math.ceil(rows / batchedRows), ctx.maxWorkgroups);
+  return {
+    label: a.label,
+    decodeKernel,
+    encode(pass, nTokens) {
+      if (nTokens === 1) {
+        record(pass, single.pipeline, [groups[0], a.weight.bindGroup], ...singleGrid);
+      } else if (nTokens <= GEMV_MAX_TOKENS) {
+        record(pass, batched.pipeline, [groups[1], a.weight.bindGroup], ...batchedGrid);
+      } else {
+        record(pass, matmul.pipeline, [groups[2], a.weight.bindGroup], Math.ceil(rows / 64), Math.ceil(nTokens / 64));
+      }
+    },
+  };
+}
