@@ -7,7 +7,8 @@
 // Composed with gemv_input.wgsl (the input, optionally RMS-normalised on the fly),
 // gemv_output.wgsl (which rows; residual add or SwiGLU epilogue) and a reducer providing
 // reduce_partials(). Does not use weights_q4.wgsl's accessor; binds the same two buffers with a
-// 16-byte element type.
+// 16-byte element type. gemv_q4_dot.wgsl is the int8 dot-product twin, used where the adapter
+// has WGSL's packed_4x8_integer_dot_product.
 // Bindings (group 0):
 //   0 step: Step (unused: one token)
 //   1 x: (IN_DIM) f32 (see gemv_input.wgsl)

@@ -20,6 +20,8 @@ export interface GpuContext {
   hasShaderF16: boolean;
   hasSubgroups: boolean;
   hasTimestamps: boolean;
+  /** WGSL language feature packed_4x8_integer_dot_product (dot4I8Packed, pack4xI8). */
+  hasPackedDot: boolean;
   limits: GPUSupportedLimits;
   /** Resolves when the device is lost (destroyed, driver reset, out of memory). */
   lost: Promise<GPUDeviceLostInfo>;
@@ -61,6 +63,7 @@ export async function createGpuContext(adapter: GPUAdapter, label = 'engine'): P
       cause: error,
     });
   }
+  const hasPackedDot = await compiles(device, PACKED_DOT_PROBE);
   const errors: GPUError[] = [];
   device.addEventListener('uncapturederror', (event) => {
     errors.push((event as GPUUncapturedErrorEvent).error);
@@ -71,6 +74,7 @@ export async function createGpuContext(adapter: GPUAdapter, label = 'engine'): P
     hasShaderF16: device.features.has('shader-f16'),
     hasSubgroups: device.features.has('subgroups'),
     hasTimestamps: device.features.has('timestamp-query'),
+    hasPackedDot,
     limits: device.limits,
     lost: device.lost,
     throwIfFailed() {
@@ -83,6 +87,21 @@ export async function createGpuContext(adapter: GPUAdapter, label = 'engine'): P
       throw new EngineError('internal', `GPU error: ${first.message}`);
     },
   };
+}
+
+// A WGSL language feature is a property of the compiler, not of the adapter or device: it is
+// listed in navigator.gpu.wgslLanguageFeatures (Dawn's GPU object in Node), which a worker and
+// the CLI reach differently, so the engine asks the compiler itself.
+const PACKED_DOT_PROBE = `requires packed_4x8_integer_dot_product;
+@group(0) @binding(0) var<storage, read_write> o: array<i32>;
+@compute @workgroup_size(1) fn main() { o[0] = dot4I8Packed(pack4xI8(vec4<i32>(o[1])), 0x01010101u); }`;
+
+async function compiles(device: GPUDevice, code: string): Promise<boolean> {
+  device.pushErrorScope('validation');
+  const module = device.createShaderModule({ label: 'feature probe', code });
+  const info = await module.getCompilationInfo();
+  const error = await device.popErrorScope();
+  return !error && !info.messages.some((message) => message.type === 'error');
 }
 
 /** The browser's adapter, or a `webgpu-unavailable` error that says what to do. */

@@ -9,14 +9,29 @@ import type { ShaderFile } from './shaders';
 /** Rows of X up to which the batched GEMV beats the tiled matmul (weights are read once). */
 export const GEMV_MAX_TOKENS = 4;
 
+/**
+ * The q4 decode GEMV: 'dot' = gemv_q4_dot.wgsl (x quantised to int8 in the workgroup, integer
+ * dot products; needs WGSL's packed_4x8_integer_dot_product), 'f32' = gemv_q4.wgsl (weights
+ * dequantised to f32). 'dot' falls back to 'f32' where the adapter lacks the feature or the
+ * workgroup memory for the staged x.
+ */
+export type Q4Gemv = 'dot' | 'f32';
+
 /** gemv.wgsl / gemv_q4.wgsl: threads and rows per workgroup. */
 export interface GemvTuning {
   wg: number;
   rows: number;
 }
 
+/** gemv_q4_dot.wgsl: threads, threads per row, rows per thread. */
+export interface DotTuning {
+  wg: number;
+  lanes: number;
+  rowsPerThread: number;
+}
+
 export interface LinearDispatch extends Dispatch {
-  /** The kernel a one-token step runs. */
+  /** The kernel a one-token step runs (which q4 GEMV it came to, for the benchmark's rows). */
   decodeKernel: ShaderFile;
 }
 
@@ -38,8 +53,46 @@ export interface LinearArgs {
    * instead of gate and up to y (gemv_output.wgsl's epilogue; no swiglu dispatch).
    */
   swigluInto?: GPUBuffer;
+  q4Gemv?: Q4Gemv;
   /** Decode GEMV shape (the benchmark's sweep sets these). */
   tuning?: GemvTuning;
+  dotTuning?: DotTuning;
+}
+
+const MAX_ROWS_PER_THREAD = 16; // gemv_q4_dot.wgsl
+
+/** Workgroup bytes gemv_q4_dot.wgsl declares for these constants (see its header). */
+export function dotWorkgroupBytes(cols: number, t: DotTuning, subgroups: boolean): number {
+  const rows = (t.wg / t.lanes) * t.rowsPerThread;
+  const reducer = subgroups ? (t.wg / 4) * 4 + 4 : t.wg * 4;
+  return (cols * 5) / 4 + rows * (t.lanes + 1) * 4 + rows * 4 + reducer + 4;
+}
+
+/**
+ * Default gemv_q4_dot.wgsl shapes. GPUs (not yet measured on one, see BENCHMARKS.md): 256
+ * threads, 32 lanes to a row, 4 rows a thread: 32 rows share one staged x and each thread keeps
+ * 4 loads in flight. Software adapters (measured on SwiftShader, whose 4 SIMD lanes gather every
+ * workgroup-memory read, so reusing the staged x across rows is what counts): 64 threads, 4 lanes
+ * to a row, 8 rows a thread.
+ */
+const DOT_DEFAULTS: Record<'gpu' | 'software', DotTuning> = {
+  gpu: { wg: 256, lanes: 32, rowsPerThread: 4 },
+  software: { wg: 64, lanes: 4, rowsPerThread: 8 },
+};
+
+/**
+ * The kernel's shape: as asked, or the device class's default with no more lanes than a row has
+ * groups of 32 (so none idle); the workgroup then shrinks until the staged x fits the device's
+ * workgroup memory. Undefined when it cannot fit.
+ */
+function dotShape(ctx: OpContext, cols: number, asked?: DotTuning): DotTuning | undefined {
+  const fallback = DOT_DEFAULTS[ctx.software ? 'software' : 'gpu'];
+  const shape = asked ? { ...asked } : { ...fallback, lanes: Math.min(fallback.lanes, 2 ** Math.floor(Math.log2(cols / 32))) };
+  if (shape.rowsPerThread > MAX_ROWS_PER_THREAD || shape.wg % shape.lanes !== 0) throw new Error(`bad gemv_q4_dot shape ${JSON.stringify(shape)}`);
+  while (dotWorkgroupBytes(cols, shape, ctx.subgroups) > ctx.maxWorkgroupStorage && shape.wg > shape.lanes) shape.wg /= 2;
+  // SWIGLU splits a workgroup's rows between gate and up: they must be even.
+  const fits = dotWorkgroupBytes(cols, shape, ctx.subgroups) <= ctx.maxWorkgroupStorage && ((shape.wg / shape.lanes) * shape.rowsPerThread) % 2 === 0;
+  return fits ? shape : undefined;
 }
 
 export async function linearOp(ctx: OpContext, a: LinearArgs): Promise<LinearDispatch> {
@@ -51,15 +104,18 @@ export async function linearOp(ctx: OpContext, a: LinearArgs): Promise<LinearDis
     ...(a.swigluInto ? { SWIGLU: true } : {}),
     ...(a.norm ? { FUSED_NORM: true, EPS: a.norm.eps } : {}),
   };
+  const dot = format === 'q4' && (a.q4Gemv ?? 'dot') === 'dot' && ctx.packedDot ? dotShape(ctx, cols, a.dotTuning) : undefined;
   // A row of cols / 8 chunks keeps at most that many threads busy: short rows get a smaller
   // workgroup holding more rows (tiny test models), long rows 64 threads.
   const wg = a.tuning?.wg ?? Math.min(64, Math.max(16, 2 ** Math.floor(Math.log2(cols / 8))));
   // q4 rows hold cols / 32 groups, one per thread step; about two steps per thread measured best
   // on an H100 (bench --sweep: 64 threads for 4096-wide rows, 128 for 11008).
   const q4Wg = a.tuning?.wg ?? Math.min(128, Math.max(16, 2 ** Math.floor(Math.log2(cols / 64))));
-  const singleRows = a.tuning?.rows ?? (format === 'q4' || wg >= 64 ? 4 : 8);
-  const decodeKernel: ShaderFile = format === 'q4' ? 'gemv_q4.wgsl' : 'gemv.wgsl';
-  const decodeConstants = { WG: format === 'q4' ? q4Wg : wg, ROWS: singleRows };
+  const singleRows = dot ? (dot.wg / dot.lanes) * dot.rowsPerThread : (a.tuning?.rows ?? (format === 'q4' || wg >= 64 ? 4 : 8));
+  const decodeKernel: ShaderFile = dot ? 'gemv_q4_dot.wgsl' : format === 'q4' ? 'gemv_q4.wgsl' : 'gemv.wgsl';
+  const decodeConstants: Record<string, number> = dot
+    ? { WG: dot.wg, LANES: dot.lanes, ROWS_PER_THREAD: dot.rowsPerThread }
+    : { WG: format === 'q4' ? q4Wg : wg, ROWS: singleRows };
   const batchedRows = 4;
   const [single, batched, matmul] = await Promise.all([
     ctx.pipelines.get({

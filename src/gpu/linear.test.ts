@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { f16BitsToF32, f32ToF16Bits } from '../loader/dtype';
-import { dequantizeQ4Ref, quantizeQ4Ref } from '../model/quantize-ref';
+import { dequantizeQ4Ref, quantizeActivationRef, quantizeQ4Ref } from '../model/quantize-ref';
 import { linearRef, rmsnormRef, siluRef } from '../model/reference';
 import { Uploader } from '../model/upload';
-import { linearOp } from './linear-op';
+import { dotWorkgroupBytes, linearOp, type DotTuning } from './linear-op';
 import { embeddingOp, weightBindGroup } from './ops';
 import { PipelineCache } from './pipelines';
 import type { WeightFormat } from './shaders';
@@ -40,7 +40,8 @@ describe.each<[WeightFormat, number]>([
 ])('linear %s, K=%i', (format, cols) => {
   const rows = 131;
   // M=1 is the decode GEMV (reduced with subgroups here, and with the portable workgroup
-  // reduction); M<=8 the batched GEMV; M>8 the tiled matmul.
+  // reduction; for q4 the f32 kernel, gemv_q4.wgsl: the int8 one has its own tests below);
+  // M<=8 the batched GEMV; M>8 the tiled matmul.
   it.each([
     [1, true],
     [1, false],
@@ -58,8 +59,8 @@ describe.each<[WeightFormat, number]>([
     const xBuffer = gpuBuffer(t, 'x', x);
     const y = gpuBuffer(t, 'y', poisoned(m * rows));
     const yAcc = gpuBuffer(t, 'y acc', bias);
-    const plain = await linearOp(t, { label: 'plain', step, x: xBuffer, weight: matrix, y });
-    const acc = await linearOp(t, { label: 'acc', step, x: xBuffer, weight: matrix, y: yAcc, accumulate: true });
+    const plain = await linearOp(t, { label: 'plain', step, x: xBuffer, weight: matrix, y, q4Gemv: 'f32' });
+    const acc = await linearOp(t, { label: 'acc', step, x: xBuffer, weight: matrix, y: yAcc, accumulate: true, q4Gemv: 'f32' });
     run(t, m, plain, acc);
     const expected = linearRef(Float64Array.from(x), held, m, cols, rows);
     expect(relativeError(await readF32(t, y), expected)).toBeLessThan(TOLERANCE);
@@ -77,7 +78,7 @@ describe.each<[WeightFormat, number]>([
     const step = stepBuffer(t, { nTokens: 1, pos0: 0 });
     const y = gpuBuffer(t, 'y', bias);
     const norm = { x: gpuBuffer(t, 'x', x), gain: gpuBuffer(t, 'gain', gain), eps: 1e-5 };
-    const op = await linearOp(t, { label: 'fused', step, x: gpuBuffer(t, 'unused xn', poisoned(cols)), weight: matrix, y, accumulate: true, norm });
+    const op = await linearOp(t, { label: 'fused', step, x: gpuBuffer(t, 'unused xn', poisoned(cols)), weight: matrix, y, accumulate: true, norm, q4Gemv: 'f32' });
     run(t, 1, op);
     const normed = rmsnormRef(Float64Array.from(x), Float64Array.from(gain), 1, cols, 1e-5);
     const expected = linearRef(normed, held, 1, cols, rows).map((v, i) => v + bias[i]);
@@ -95,7 +96,7 @@ describe.each<[WeightFormat, number]>([
     const gain = randomNormal(random, cols);
     const h = gpuBuffer(t, 'h', poisoned(inter));
     const norm = { x: gpuBuffer(t, 'x', x), gain: gpuBuffer(t, 'gain', gain), eps: 1e-6 };
-    const op = await linearOp(t, { label: 'swiglu', step: stepBuffer(t, { nTokens: 1, pos0: 0 }), x: gpuBuffer(t, 'unused', poisoned(cols)), weight: matrix, y: gpuBuffer(t, 'unused y', poisoned(2 * inter)), norm, swigluInto: h });
+    const op = await linearOp(t, { label: 'swiglu', step: stepBuffer(t, { nTokens: 1, pos0: 0 }), x: gpuBuffer(t, 'unused', poisoned(cols)), weight: matrix, y: gpuBuffer(t, 'unused y', poisoned(2 * inter)), norm, swigluInto: h, q4Gemv: 'f32' });
     run(t, 1, op);
     const gateUp = linearRef(rmsnormRef(Float64Array.from(x), Float64Array.from(gain), 1, cols, 1e-6), held, 1, cols, 2 * inter);
     const expected = Float64Array.from({ length: inter }, (_, j) => siluRef(gateUp[j]) * gateUp[inter + j]);
@@ -113,6 +114,86 @@ describe.each<[WeightFormat, number]>([
     const expected = new Float64Array(ids.length * cols);
     ids.forEach((id, i) => expected.set(held.subarray(id * cols, (id + 1) * cols), i * cols));
     expect(relativeError(await readF32(t, x), expected)).toBe(0);
+  });
+});
+
+describe('q4 GEMV on int8 dot products (gemv_q4_dot.wgsl)', () => {
+  // The kernel quantises x to int8 per group of 32 (quantizeActivationRef mirrors that in float32
+  // arithmetic) and sums the products exactly in integers; against float64 on the same int8
+  // values only f32 rounding of each group's product and of the sum over groups is left, as for
+  // the other GEMVs: TOLERANCE. Against the unquantised x the int8 rounding (half a step, 1/254
+  // of a group's largest |x|, per element, random in sign) stays under ~1% of the largest output.
+  const INT8_TOLERANCE = 2e-2;
+  const rows = 131;
+
+  async function setup(cols: number, seed: number) {
+    const random = seededRandom(seed);
+    const { matrix, held } = await uploadMatrix('q4', randomNormal(random, rows * cols, 0.5), rows, cols);
+    return { random, matrix, held };
+  }
+
+  it.each<[number, boolean, DotTuning | undefined]>([
+    [96, true, undefined], // 3 groups a row: 2 lanes, more rows a workgroup than rows (clamped)
+    [96, false, undefined],
+    [1056, true, undefined], // 33 groups over the default lanes
+    [1056, false, undefined],
+    [352, true, { wg: 64, lanes: 8, rowsPerThread: 3 }], // 24 rows a workgroup, 3 a thread
+    [352, false, { wg: 32, lanes: 4, rowsPerThread: 16 }], // 128 rows on 32 threads
+    [1056, true, { wg: 256, lanes: 32, rowsPerThread: 4 }], // the GPU default shape
+  ])('K=%i (subgroups %s, shape %j): plain and accumulating, against float64', async (cols, subgroups, dotTuning) => {
+    const t = { ...(await testGpu()), subgroups };
+    expect(t.packedDot).toBe(true); // Dawn's WGSL compiler has the feature; the engine relies on it
+    const { random, matrix, held } = await setup(cols, 4000 + cols);
+    const x = randomNormal(random, cols);
+    const bias = randomNormal(random, rows);
+    const step = stepBuffer(t, { nTokens: 1, pos0: 0 });
+    const xBuffer = gpuBuffer(t, 'x', x);
+    const y = gpuBuffer(t, 'y', poisoned(rows));
+    const yAcc = gpuBuffer(t, 'y acc', bias);
+    const plain = await linearOp(t, { label: 'plain', step, x: xBuffer, weight: matrix, y, dotTuning });
+    const acc = await linearOp(t, { label: 'acc', step, x: xBuffer, weight: matrix, y: yAcc, accumulate: true, dotTuning });
+    expect(plain.decodeKernel).toBe('gemv_q4_dot.wgsl');
+    run(t, 1, plain, acc);
+    const mirrored = linearRef(quantizeActivationRef(x), held, 1, cols, rows);
+    const gpu = await readF32(t, y);
+    expect(relativeError(gpu, mirrored)).toBeLessThan(TOLERANCE);
+    expect(relativeError(gpu, linearRef(Float64Array.from(x), held, 1, cols, rows))).toBeLessThan(INT8_TOLERANCE);
+    expect(relativeError(await readF32(t, yAcc), mirrored.map((v, i) => v + bias[i]))).toBeLessThan(TOLERANCE);
+  });
+
+  it.each([true, false])('the RMSNorm fused in and the SwiGLU epilogue (subgroups %s)', async (subgroups) => {
+    const t = { ...(await testGpu()), subgroups };
+    const cols = 1056;
+    const inter = 67;
+    const random = seededRandom(5151);
+    const { matrix, held } = await uploadMatrix('q4', randomNormal(random, 2 * inter * cols, 0.5), 2 * inter, cols);
+    const x = randomNormal(random, cols, 3);
+    const gain = randomNormal(random, cols);
+    const h = gpuBuffer(t, 'h', poisoned(inter));
+    const norm = { x: gpuBuffer(t, 'x', x), gain: gpuBuffer(t, 'gain', gain), eps: 1e-5 };
+    const op = await linearOp(t, { label: 'fused', step: stepBuffer(t, { nTokens: 1, pos0: 0 }), x: gpuBuffer(t, 'unused', poisoned(cols)), weight: matrix, y: gpuBuffer(t, 'unused y', poisoned(2 * inter)), norm, swigluInto: h });
+    expect(op.decodeKernel).toBe('gemv_q4_dot.wgsl');
+    run(t, 1, op);
+    // The kernel quantises x * gain and applies 1 / rms(x) to the sums.
+    const scaled = Float32Array.from(x, (v, i) => v * gain[i]);
+    const inverseRms = 1 / Math.sqrt(x.reduce((sum, v) => sum + v * v, 0) / cols + 1e-5);
+    const gateUp = linearRef(quantizeActivationRef(scaled), held, 1, cols, 2 * inter).map((v) => v * inverseRms);
+    const expected = Float64Array.from({ length: inter }, (_, j) => siluRef(gateUp[j]) * gateUp[inter + j]);
+    expect(relativeError(await readF32(t, h), expected)).toBeLessThan(4 * TOLERANCE); // as the f32 kernels' SwiGLU test
+  });
+
+  it('falls back to gemv_q4.wgsl without the WGSL feature or the workgroup memory, and shrinks to fit', async () => {
+    const t = await testGpu();
+    const { matrix } = await setup(1056, 7);
+    const args = { label: 'q4', step: stepBuffer(t, { nTokens: 1, pos0: 0 }), x: emptyBuffer(t, 'x', 1056 * 4), weight: matrix, y: emptyBuffer(t, 'y', rows * 4) };
+    expect((await linearOp({ ...t, packedDot: false }, args)).decodeKernel).toBe('gemv_q4.wgsl');
+    expect((await linearOp({ ...t, maxWorkgroupStorage: 1024 }, args)).decodeKernel).toBe('gemv_q4.wgsl');
+    expect((await linearOp(t, { ...args, q4Gemv: 'f32' })).decodeKernel).toBe('gemv_q4.wgsl');
+    // 11008-wide rows (LLaMA-7B's down_proj) need ~18 KiB at 256 threads; WebGPU's default
+    // limit of 16 KiB still fits the kernel at fewer threads.
+    expect(dotWorkgroupBytes(11008, { wg: 256, lanes: 32, rowsPerThread: 4 }, true)).toBeGreaterThan(16384);
+    const wide = await setup(11008, 8);
+    expect((await linearOp({ ...t, maxWorkgroupStorage: 16384 }, { ...args, weight: wide.matrix })).decodeKernel).toBe('gemv_q4_dot.wgsl');
   });
 });
 

@@ -18,6 +18,10 @@ export interface OpContext {
   maxWorkgroupStorage: number;
   /** Reduce with subgroup operations (the device has the `subgroups` feature). */
   subgroups: boolean;
+  /** WGSL's packed_4x8_integer_dot_product (dot4I8Packed) compiles on this device. */
+  packedDot: boolean;
+  /** A software adapter (SwiftShader): kernels with a per-device shape take the CPU's. */
+  software: boolean;
 }
 
 /** The calls a Dispatch makes on a compute pass, so a counting stand-in can take its place. */

@@ -16,5 +16,7 @@ export async function createGpu(adapter: GPUAdapter, label = 'engine'): Promise<
     maxWorkgroups: context.limits.maxComputeWorkgroupsPerDimension,
     maxWorkgroupStorage: context.limits.maxComputeWorkgroupStorageSize,
     subgroups: context.hasSubgroups,
+    packedDot: context.hasPackedDot,
+    software: context.adapter.isFallback,
   };
 }

@@ -21,6 +21,7 @@ import attentionDecodeGqa from '../../shaders/attention_decode_gqa.wgsl?raw';
 import gemv from '../../shaders/gemv.wgsl?raw';
 import gemvBatched from '../../shaders/gemv_batched.wgsl?raw';
 import gemvQ4 from '../../shaders/gemv_q4.wgsl?raw';
+import gemvQ4Dot from '../../shaders/gemv_q4_dot.wgsl?raw';
 import gemvInput from '../../shaders/gemv_input.wgsl?raw';
 import gemvOutput from '../../shaders/gemv_output.wgsl?raw';
 import reduceWorkgroup from '../../shaders/reduce_workgroup.wgsl?raw';
@@ -55,6 +56,7 @@ export const SHADER_FILES = {
   'gemv.wgsl': gemv,
   'gemv_batched.wgsl': gemvBatched,
   'gemv_q4.wgsl': gemvQ4,
+  'gemv_q4_dot.wgsl': gemvQ4Dot,
   'gemv_input.wgsl': gemvInput,
   'gemv_output.wgsl': gemvOutput,
   'reduce_workgroup.wgsl': reduceWorkgroup,

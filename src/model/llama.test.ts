@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { testGpu } from '../gpu/testing';
 import { GREEDY, type LlamaModel, type LoadOptions } from './llama';
 import { SINGLE_PASS_KEYS } from '../gpu/attention-op';
-import { argmaxRows, loadTinyModel, rowRelativeError } from './logit-checks';
+import { argmaxRows, compareLogits, loadTinyModel, rowRelativeError } from './logit-checks';
 import { referenceLogits } from './reference';
 import { buildTinyModel, type TinyModel, type TinyModelSpec } from './tiny-model';
 
@@ -59,6 +59,21 @@ describe.each([
     expect(error).toBeLessThan(2e-3);
     expect(error).toBeGreaterThan(0); // the cache really rounds
     expect(argmaxRows(logits, vocab)).toEqual(argmaxRows(expected, vocab));
+  });
+
+  // int8 activations (one scale per 32) add ~0.4% relative error to each q4 GEMV; through 2-3
+  // layers the logits stay within a cosine of 1e-3 of the f32-dequantising kernel's, which
+  // itself sits at ~0.98 of f32 (q4 weights, docs/quantization.md).
+  it('q4 one-token steps: the int8 dot-product GEMV agrees with the f32 one', async () => {
+    const logitsWith = async (q4Gemv: 'dot' | 'f32') => {
+      const gpuModel = await load(model, { dtype: 'q4', maxChunk: 1, logitsRows: 1, decodeKernels: { q4Gemv } });
+      const logits = await gpuModel.logits(TOKENS);
+      gpuModel.dispose();
+      return logits;
+    };
+    const { minCosine, top1 } = compareLogits(await logitsWith('dot'), await logitsWith('f32'), vocab);
+    console.log(`${spec.numHeads}/${spec.numKvHeads} heads, q4 int8-dot vs f32 GEMV: min cosine ${minCosine.toFixed(6)}, top-1 agreement ${top1}`);
+    expect(minCosine).toBeGreaterThan(0.999);
   });
 
   it('a decode step encodes 3 + 5 dispatches a layer (6 past one attention pass), 4 + 10 unfused; one submit', async () => {

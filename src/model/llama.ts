@@ -12,7 +12,7 @@
 import { EngineError } from '../errors';
 import { STEP_BYTES, UNIFORM, USAGE, createBuffer, createBufferWith, encodeStep, readBuffer } from '../gpu/buffers';
 import { attentionOp, attentionPartialsBytes, ropeKvOp } from '../gpu/attention-op';
-import { linearOp } from '../gpu/linear-op';
+import { linearOp, type Q4Gemv } from '../gpu/linear-op';
 import {
   CountingPass,
   embeddingOp,
@@ -64,13 +64,16 @@ export const GREEDY: SamplingParams = { temperature: 0, topK: 0, topP: 1, repeti
  * The kernels of a one-token (decode) step. `fused` folds each RMSNorm into the GEMV after it,
  * RoPE and the KV store into attention (one dispatch up to SINGLE_PASS_KEYS of context) and
  * SwiGLU into the gate/up GEMV's epilogue: 5 dispatches a layer (6 at longer contexts) instead
- * of 10. The unfused path stays until a GPU run has compared the two (BENCHMARKS.md).
+ * of 10. `q4Gemv` picks the q4 GEMV (see linear-op.ts). The defaults win on the proxies the
+ * benchmark measures without a GPU; the alternatives stay until a GPU run has compared them
+ * (BENCHMARKS.md, `npm run bench -- --variants`).
  */
 export interface DecodeKernels {
   fused: boolean;
+  q4Gemv: Q4Gemv;
 }
 
-export const DEFAULT_DECODE: DecodeKernels = { fused: true };
+export const DEFAULT_DECODE: DecodeKernels = { fused: true, q4Gemv: 'dot' };
 
 export interface LoadOptions extends Partial<RunShape> {
   dtype: ModelDtype;
@@ -191,21 +194,21 @@ export class LlamaModel {
       const vector = (key: string) => allocated.vectors.get(key)!;
       const eps = config.rmsNormEps;
       const decodeKernels = { ...DEFAULT_DECODE, ...options.decodeKernels };
-      const { fused } = decodeKernels;
+      const { fused, q4Gemv } = decodeKernels;
       const norm = (gain: GPUBuffer) => (fused ? { x, gain, eps } : undefined);
       const buildLayer = async (l: number): Promise<Layer> => {
         const label = (name: string) => `layer ${l} ${name}`;
         const [kCache, vCache] = [kCaches[l], vCaches[l]];
         const [attnNorm, qkvOp, ropeKv, attention, o, ffnNorm, gateUpOp, swiglu, down] = await Promise.all([
           rmsnormOp(gpu, { label: label('attn norm'), step, x, gain: vector(layerKey(l, 'attn_norm')), y: xn, dim: d, eps }),
-          linearOp(gpu, { label: label('qkv'), step, x: xn, weight: matrix(layerKey(l, 'qkv')), y: qkv, norm: norm(vector(layerKey(l, 'attn_norm'))) }),
+          linearOp(gpu, { label: label('qkv'), step, x: xn, weight: matrix(layerKey(l, 'qkv')), y: qkv, norm: norm(vector(layerKey(l, 'attn_norm'))), q4Gemv }),
           ropeKvOp(gpu, { label: label('rope'), ...heads, step, qkv, rope, q, kCache, vCache, kvFormat }),
           attentionOp(gpu, { label: label('attention'), ...heads, step, q, kCache, vCache, kvFormat, out: attn, partials, maxSeq: shape.contextLength, fusedDecode: fused ? { qkv, rope } : undefined }),
-          linearOp(gpu, { label: label('o'), step, x: attn, weight: matrix(layerKey(l, 'o')), y: x, accumulate: true }),
+          linearOp(gpu, { label: label('o'), step, x: attn, weight: matrix(layerKey(l, 'o')), y: x, accumulate: true, q4Gemv }),
           rmsnormOp(gpu, { label: label('ffn norm'), step, x, gain: vector(layerKey(l, 'ffn_norm')), y: xn, dim: d, eps }),
-          linearOp(gpu, { label: label('gate_up'), step, x: xn, weight: matrix(layerKey(l, 'gate_up')), y: gateUp, norm: norm(vector(layerKey(l, 'ffn_norm'))), swigluInto: fused ? h : undefined }),
+          linearOp(gpu, { label: label('gate_up'), step, x: xn, weight: matrix(layerKey(l, 'gate_up')), y: gateUp, norm: norm(vector(layerKey(l, 'ffn_norm'))), swigluInto: fused ? h : undefined, q4Gemv }),
           swigluOp(gpu, { label: label('swiglu'), step, gateUp, h, inter }),
-          linearOp(gpu, { label: label('down'), step, x: h, weight: matrix(layerKey(l, 'down')), y: x, accumulate: true }),
+          linearOp(gpu, { label: label('down'), step, x: h, weight: matrix(layerKey(l, 'down')), y: x, accumulate: true, q4Gemv }),
         ]);
         return { attnNorm, qkv: qkvOp, ropeKv, attention, o, ffnNorm, gateUp: gateUpOp, swiglu, down };
       };

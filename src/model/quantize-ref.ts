@@ -49,3 +49,28 @@ export function dequantizeQ4Ref(q: Q4Matrix, rows: number, cols: number): Float6
   }
   return out;
 }
+
+/** IEEE round-half-to-even, as WGSL's round(). */
+function roundHalfEven(v: number): number {
+  const floor = Math.floor(v);
+  const diff = v - floor;
+  if (diff !== 0.5) return Math.round(v);
+  return floor % 2 === 0 ? floor : floor + 1;
+}
+
+/**
+ * The int8 activations gemv_q4_dot.wgsl stages, dequantised: per group of 32, q = round(x * 127 /
+ * max|x|) in float32 arithmetic as the kernel does, returned as q * max|x| / 127.
+ */
+export function quantizeActivationRef(x: Float32Array): Float64Array {
+  const f = Math.fround;
+  const out = new Float64Array(x.length);
+  for (let g = 0; g < x.length; g += Q4_GROUP) {
+    let amax = 0;
+    for (let i = g; i < g + Q4_GROUP; i++) amax = Math.max(amax, Math.abs(x[i]));
+    const inverse = amax > 0 ? f(127 / amax) : 0;
+    const scale = f(amax / 127);
+    for (let i = g; i < g + Q4_GROUP; i++) out[i] = roundHalfEven(f(x[i] * inverse)) * scale;
+  }
+  return out;
+}
