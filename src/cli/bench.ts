@@ -1,65 +1,57 @@
 /**
- * `npm run bench -- [--shape tiny|7b] [--dtype q4|f16] [--json] [--no-write]`: measures the
- * device's ceilings, every kernel at the model's shapes, and the model end to end with random
- * weights generated on the GPU (no download), then writes the tables to BENCHMARKS.md with the
- * adapter, date and commit. Software adapters (SwiftShader) get a short plan, said in the table.
+ * `npm run bench -- [--shape tiny|7b] [--dtype q4|f16] [--variants old,fused,new] [--json]
+ * [--no-write] [--quick] [--sweep] [--native]`: measures the device's ceilings, every kernel at
+ * the model's shapes and the model end to end with random weights generated on the GPU (no
+ * download), for each decode-kernel variant side by side, then writes the tables to
+ * BENCHMARKS.md with the adapter, date and commit. Software adapters (SwiftShader) get a short
+ * plan, said in the table.
  */
 import { execFileSync } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
 import { EngineError } from '../errors';
+import type { Q4Gemv } from '../gpu/linear-op';
 import { requestNodeAdapter } from '../gpu/node-gpu';
 import { createGpu, type Gpu } from '../gpu/runtime';
 import { PassTimer } from '../gpu/timing';
 import { parseConfig, type LlamaConfig } from '../model/config';
-import { GREEDY, LlamaModel } from '../model/llama';
-import { mib } from '../model/memory-plan';
+import { DEFAULT_DECODE, GREEDY, LlamaModel, type DecodeKernels } from '../model/llama';
 import { randomWeights } from '../model/random-weights';
 import { REPO_ROOT } from '../model/tiny-model-node';
 import { dtypeFlag, parseFlags } from './args';
-import { benchNative, type NativeOutcome } from './bench-native';
-import { benchKernels, measureCeilings, sweepGemv, type BenchPlan, type Ceilings, type KernelRow } from './bench-kernels';
+import { sweepGemv } from './bench-gemv';
+import { benchKernels, measureCeilings, rowTimer, type BenchPlan } from './bench-kernels';
+import { benchNative } from './bench-native';
+import { renderReport, writeBenchmarks, type BenchReport, type EndToEnd } from './bench-report';
 
 const SHAPES: Record<string, object> = {
   '7b': { hidden_size: 4096, intermediate_size: 11008, num_hidden_layers: 32, num_attention_heads: 32, vocab_size: 32000 },
   tiny: { hidden_size: 256, intermediate_size: 704, num_hidden_layers: 4, num_attention_heads: 8, vocab_size: 32000 },
 };
 
-interface EndToEnd {
-  prompts: { tokens: number; ms: number; tokensPerSecond: number }[];
-  timeToFirstTokenMs: number;
-  decode: { context: number; tokens: number; tokensPerSecond: number }[];
-  dispatchesPerToken: number;
-  submitsPerToken: number;
-  gpuBytes: number;
-  peakHostBytes: number;
-}
-
-export interface BenchReport {
-  adapter: string;
-  software: boolean;
-  date: string;
-  commit: string;
-  shape: string;
-  dtype: string;
-  plan: BenchPlan;
-  timestamps: boolean;
-  ceilings: Ceilings;
-  kernels: KernelRow[];
-  endToEnd: EndToEnd;
-  native?: NativeOutcome;
-}
+/**
+ * The decode-kernel variants the benchmark can set side by side (issue 12): `old` is the path
+ * before it (324 dispatches a 7B token), `fused` folds norms, RoPE, the KV store and SwiGLU into
+ * neighbouring kernels, `new` adds the int8 dot-product q4 GEMV (the default).
+ */
+export const VARIANTS: Record<string, DecodeKernels> = {
+  old: { fused: false, q4Gemv: 'f32' },
+  fused: { fused: true, q4Gemv: 'f32' },
+  new: DEFAULT_DECODE,
+};
 
 // The short plan (software adapters) keeps prompts within the batched GEMV (<= 4 tokens): a
 // 7B matmul on SwiftShader takes minutes per chunk.
 const promptLengths = (plan: BenchPlan) => (plan.quick ? [2, 4] : [128, 512]);
 const decodeRuns = (plan: BenchPlan): [number, number][] => (plan.quick ? [[4, 2]] : [[128, 64], [1900, 64]]);
+/** Decode positions whose dispatches are counted in every plan (without running them). */
+const COUNTED_CONTEXTS = [128, 1900];
 
-async function endToEnd(gpu: Gpu, config: LlamaConfig, dtype: 'q4' | 'f16', plan: BenchPlan, fuseNorms: boolean): Promise<EndToEnd> {
-  const contextLength = plan.quick ? 64 : 2048;
+async function endToEnd(gpu: Gpu, config: LlamaConfig, dtype: 'q4' | 'f16', plan: BenchPlan, decodeKernels: DecodeKernels): Promise<EndToEnd> {
+  // 2048 positions in every plan, so the dispatches of a step at context 1900 can be counted.
+  const contextLength = 2048;
   const maxChunk = plan.quick ? 16 : 512;
   let peakHostBytes = process.memoryUsage().rss;
   const sampler = setInterval(() => (peakHostBytes = Math.max(peakHostBytes, process.memoryUsage().rss)), 50);
-  const model = await LlamaModel.load(gpu, config, randomWeights(11), { dtype, contextLength, maxChunk, ...(fuseNorms ? { decodeKernels: { fused: true } } : {}) });
+  const model = await LlamaModel.load(gpu, config, randomWeights(11), { dtype, contextLength, maxChunk, decodeKernels });
   try {
     const tokens = (n: number, salt = 0) => Array.from({ length: n }, (_, i) => 1 + ((i * 7919 + salt) % (config.vocabSize - 1)));
     const prompts: EndToEnd['prompts'] = [];
@@ -82,14 +74,16 @@ async function endToEnd(gpu: Gpu, config: LlamaConfig, dtype: 'q4' | 'f16', plan
         pending = next;
       }
       await pending;
-      decode.push({ context, tokens: count, tokensPerSecond: count / ((performance.now() - start) / 1000) });
+      decode.push({ context, tokens: count, tokensPerSecond: count / ((performance.now() - start) / 1000), dispatches: model.dispatchesPerDecode });
     };
     for (const [context, count] of decodeRuns(plan)) await decodeRun(context, count);
+    const dispatches = COUNTED_CONTEXTS.map((context) => ({ context, count: model.countDecodeDispatches(context) }));
     return {
       prompts,
       timeToFirstTokenMs: prompts[0].ms,
       decode,
-      dispatchesPerToken: model.dispatchesPerDecode,
+      dispatches,
+      dispatchesPerToken: dispatches[0].count,
       submitsPerToken: 1,
       gpuBytes: model.plan.totalBytes,
       peakHostBytes,
@@ -109,92 +103,60 @@ function commitOf(): string {
   }
 }
 
-// Three significant figures below 1 (software adapters run at fractions of a token per second).
-const fixed = (value: number | undefined, digits = 1) => (value === undefined ? '' : value < 1 ? value.toPrecision(3) : value.toFixed(digits));
-
-export function renderReport(r: BenchReport): string {
-  const lines = [
-    `## ${r.adapter} — ${r.shape}, ${r.dtype}`,
-    '',
-    `Measured ${r.date} at commit ${r.commit}${r.software ? ' (software adapter: short plan, see below)' : ''}; kernel times from ${r.timestamps ? 'GPU timestamp queries' : 'the wall clock'}, median of ${r.plan.samples}.`,
-    '',
-    `Ceilings: buffer copy ${fixed(r.ceilings.copyGBs)} GB/s (read + write), streaming read ${fixed(r.ceilings.readGBs)} GB/s, f32 FMA ${fixed(r.ceilings.fp32Gflops, 0)} GFLOP/s.`,
-    '',
-    '| kernel | shape | time (ms) | GB/s | GFLOP/s | % of limit |',
-    '|---|---|---:|---:|---:|---:|',
-    ...r.kernels.map((k) => `| ${k.kernel} | ${k.shape} | ${k.ms.toFixed(3)} | ${fixed(k.gbPerSecond)} | ${fixed(k.gflops)} | ${fixed(k.percentOfLimit)} |`),
-    '',
-    '% of limit: GEMV, attention, norm, RoPE and sampling against the streaming-read bandwidth; matmul against the f32 FMA rate.',
-    '',
-    '| end to end | value |',
-    '|---|---:|',
-    ...r.endToEnd.prompts.map((p) => `| prefill ${p.tokens}-token prompt | ${fixed(p.tokensPerSecond)} tok/s (${p.ms.toFixed(0)} ms) |`),
-    `| time to first token (${r.endToEnd.prompts[0].tokens}-token prompt) | ${r.endToEnd.timeToFirstTokenMs.toFixed(0)} ms |`,
-    ...r.endToEnd.decode.map((d) => `| decode at context ${d.context} (${d.tokens} tokens) | ${fixed(d.tokensPerSecond, 2)} tok/s |`),
-    `| dispatches / submits per decoded token | ${r.endToEnd.dispatchesPerToken} / ${r.endToEnd.submitsPerToken} |`,
-    `| GPU memory (weights + KV cache + activations) | ${mib(r.endToEnd.gpuBytes)} |`,
-    `| peak host memory (RSS) | ${mib(r.endToEnd.peakHostBytes)} |`,
-    '',
-    ...renderNative(r),
-  ];
-  return lines.join('\n');
-}
-
-function renderNative(r: BenchReport): string[] {
-  if (!r.native) return [];
-  if ('unavailable' in r.native) return [`Native comparison: not run (${r.native.unavailable}).`, ''];
-  const { result } = r.native;
-  const rows = [
-    ...result.prompts.map((p, i) => [`prefill ${p.tokens}-token prompt`, r.endToEnd.prompts[i]?.tokensPerSecond, p.tokensPerSecond] as const),
-    ...result.decode.map((d, i) => [`decode at context ${d.context}`, r.endToEnd.decode[i]?.tokensPerSecond, d.tokensPerSecond] as const),
-  ];
-  return [
-    `Same shape, same run, against ${result.engine} on a random Q4_0 GGUF (f16 embeddings and output, as ours):`,
-    '',
-    '| tok/s | this engine | native | ratio |',
-    '|---|---:|---:|---:|',
-    ...rows.map(([label, ours, native]) => `| ${label} | ${fixed(ours)} | ${fixed(native)} | ${ours ? (ours / native).toFixed(2) : ''} |`),
-    '',
-  ];
-}
-
-/** Replaces this adapter/shape/dtype's section of BENCHMARKS.md, keeping the others. */
-export async function writeBenchmarks(report: BenchReport, file = `${REPO_ROOT}/BENCHMARKS.md`): Promise<void> {
-  const header = '# Benchmarks\n\nWritten by `npm run bench` (see src/cli/bench.ts). Every number below was measured on the adapter named in its heading; none is estimated.\n';
-  const existing = await readFile(file, 'utf8').catch(() => '');
-  const sections = (existing.startsWith('# Benchmarks') ? existing : header).split(/^(?=## )/m);
-  const heading = `## ${report.adapter} — ${report.shape}, ${report.dtype}`;
-  const kept = sections.filter((s, i) => i === 0 || !s.startsWith(heading));
-  kept.push(renderReport(report));
-  await writeFile(file, `${kept.map((s) => s.trimEnd()).join('\n\n')}\n`);
+function variantsFlag(value: unknown, fuseNorms: boolean): string[] {
+  // --fuse-norms predates the variants: the norms are fused in the default (new) decode kernels.
+  if (value === undefined) return fuseNorms ? ['fused'] : ['new'];
+  const names = String(value).split(',').map((name) => name.trim());
+  const unknown = names.filter((name) => !VARIANTS[name]);
+  if (names.length === 0 || unknown.length > 0) throw new EngineError('bad-input', `--variants takes a comma-separated list of ${Object.keys(VARIANTS).join(', ')}; got ${JSON.stringify(value)}`);
+  return [...new Set(names)];
 }
 
 export async function bench(argv: string[]): Promise<void> {
-  const flags = parseFlags(argv, { shape: 'string', dtype: 'string', json: 'boolean', 'no-write': 'boolean', quick: 'boolean', sweep: 'boolean', native: 'boolean', 'fuse-norms': 'boolean' });
+  const flags = parseFlags(argv, { shape: 'string', dtype: 'string', variants: 'string', json: 'boolean', 'no-write': 'boolean', quick: 'boolean', sweep: 'boolean', native: 'boolean', 'fuse-norms': 'boolean' });
   const shape = typeof flags.shape === 'string' ? flags.shape : '7b';
   if (!SHAPES[shape]) throw new EngineError('bad-input', `--shape must be ${Object.keys(SHAPES).join(' or ')}`);
   const dtype = dtypeFlag(flags, 'q4');
   if (dtype === 'f32') throw new EngineError('bad-input', 'bench measures q4 and f16 (f32 is for correctness tests)');
+  let variants = variantsFlag(flags.variants, flags['fuse-norms'] === true);
+  // f16 has one GEMV kernel: `fused` and `new` are the same model there.
+  if (dtype === 'f16' && variants.includes('fused') && variants.includes('new')) variants = variants.filter((name) => name !== 'fused');
   const config = parseConfig(JSON.stringify({ model_type: 'llama', ...SHAPES[shape] }));
   const gpu = await createGpu(await requestNodeAdapter(), 'bench');
   const { adapter } = gpu.context;
   const quick = flags.quick === true || adapter.isFallback;
   const plan: BenchPlan = { quick, samples: quick ? 1 : 9, prefillTokens: quick ? 16 : 512 };
-  process.stderr.write(`bench ${shape} ${dtype} on ${adapter.description}${quick ? ' (short plan)' : ''}\n`);
+  process.stderr.write(`bench ${shape} ${dtype} [${variants.join(', ')}] on ${adapter.description}${quick ? ' (short plan)' : ''}\n`);
   const timer = new PassTimer(gpu.device, gpu.context.hasTimestamps);
   const ceilings = await measureCeilings(gpu, timer, plan);
   process.stderr.write(`ceilings ${JSON.stringify(ceilings)}\n`);
+  const time = rowTimer(gpu, timer, ceilings, plan);
   if (flags.sweep) {
-    for (const row of await sweepGemv(gpu, timer, config, dtype, ceilings)) {
-      process.stdout.write(`${row.kernel.padEnd(44)} ${row.shape.padEnd(11)} ${row.ms.toFixed(4)} ms ${row.gbPerSecond!.toFixed(0)} GB/s ${row.percentOfLimit!.toFixed(1)}%\n`);
+    for (const row of await sweepGemv(gpu, config, dtype, time)) {
+      process.stdout.write(`${row.kernel.padEnd(64)} ${row.shape.padEnd(11)} ${row.ms.toFixed(4)} ms ${row.gbPerSecond!.toFixed(1)} GB/s ${row.percentOfLimit!.toFixed(1)}%\n`);
     }
     return;
   }
-  const kernels = await benchKernels(gpu, timer, config, dtype, ceilings, plan);
+  const chosen = variants.map((name) => VARIANTS[name]);
+  const q4Gemvs = (kernels: DecodeKernels[]) => [...new Set(kernels.map((k): Q4Gemv => (k.q4Gemv === 'dot' && !gpu.packedDot ? 'f32' : k.q4Gemv)))];
+  const kernelPlan = {
+    q4Gemvs: q4Gemvs(chosen),
+    fusedQ4Gemvs: q4Gemvs(chosen.filter((k) => k.fused)),
+    fused: chosen.some((k) => k.fused),
+    separate: chosen.some((k) => !k.fused),
+  };
+  const { rows: kernels, ratios } = await benchKernels(gpu, time, config, dtype, plan, kernelPlan);
   process.stderr.write(`kernels done\n`);
+  const runs: BenchReport['variants'] = [];
+  for (const name of variants) {
+    runs.push({ name, decodeKernels: VARIANTS[name], endToEnd: await endToEnd(gpu, config, dtype, plan, VARIANTS[name]) });
+    process.stderr.write(`end to end (${name}) done\n`);
+  }
   const report: BenchReport = {
     adapter: `${adapter.description}${adapter.architecture ? ` (${adapter.vendor} ${adapter.architecture})` : ''}`,
+    machine: process.env.BENCH_MACHINE,
     software: adapter.isFallback,
+    packedDot: gpu.packedDot,
     date: new Date().toISOString().slice(0, 10),
     commit: commitOf(),
     shape,
@@ -203,7 +165,9 @@ export async function bench(argv: string[]): Promise<void> {
     timestamps: timer.usesTimestamps,
     ceilings,
     kernels,
-    endToEnd: await endToEnd(gpu, config, dtype, plan, flags['fuse-norms'] === true),
+    gemvRatios: ratios,
+    variants: runs,
+    endToEnd: (runs.find((run) => run.name === 'new') ?? runs[0]).endToEnd,
     ...(flags.native ? { native: await benchNative(config, promptLengths(plan), decodeRuns(plan)) } : {}),
   };
   timer.destroy();
