@@ -59,6 +59,25 @@ describe('scoreInput', () => {
     expect(afterAnswer.ids).toEqual(first.ids);
   });
 
+  it('an answer after a conversation longer than the context is scored after its latest turns', async () => {
+    const long = '삼국 통일 이후 신라의 정치와 사회와 문화'.repeat(2);
+    const history = [
+      { role: 'user' as const, content: long },
+      { role: 'assistant' as const, content: long },
+      { role: 'user' as const, content: long },
+      { role: 'assistant' as const, content: long },
+      { role: 'user' as const, content: '마지막 질문' },
+    ];
+    const answer = '짧은 답';
+    const answerTokens = engine.repo.tokenizer.encode(answer).length;
+    // The longest window of whole exchanges that fits this engine's 128-token context.
+    const windows = [0, 2, 4].map((cut) => engine.promptIds(history.slice(cut), engine.promptFormat(RAW)).length);
+    expect(windows[0] + answerTokens - 1).toBeGreaterThan(128);
+    const fits = windows.find((length) => length + answerTokens - 1 <= 128);
+    const scored = await scoreInput(engine, { kind: 'answer', history, answer, settings: RAW });
+    expect(scored).toMatchObject({ contextTokens: fits, tokens: answerTokens });
+  });
+
   it('says clearly what cannot be scored', async () => {
     await expect(scoreInput(engine, { kind: 'text', text: '' })).rejects.toMatchObject({ code: 'bad-input' });
     await expect(scoreInput(engine, { kind: 'text', text: '가'.repeat(200) })).rejects.toMatchObject({ code: 'context-full' });

@@ -49,9 +49,19 @@ export type ScoreInput =
 export function scoreIds(engine: ChatEngine, input: ScoreInput): { ids: number[]; first: number } {
   const { tokenizer } = engine.repo;
   if (input.kind === 'text') return { ids: tokenizer.encode(input.text, { addBos: true }), first: 1 };
-  const context = engine.promptIds(input.history, engine.promptFormat(input.settings));
+  const format = engine.promptFormat(input.settings);
   // encode() adds sentencepiece's dummy-prefix "▁": the space a model writes after "ASSISTANT:".
-  return { ids: [...context, ...tokenizer.encode(input.answer)], first: context.length };
+  const answer = tokenizer.encode(input.answer);
+  const system = input.history.filter((m) => m.role === 'system');
+  let turns = input.history.filter((m) => m.role !== 'system');
+  let context = engine.promptIds([...system, ...turns], format);
+  // A conversation past the context was answered from its latest turns (ChatEngine.chat leaves
+  // the oldest out): score the answer after such a window too, oldest exchanges out first.
+  while (context.length + answer.length - 1 > engine.session.contextLength && turns.length > 1) {
+    turns = turns.slice(turns[1]?.role === 'assistant' ? 2 : 1);
+    context = engine.promptIds([...system, ...turns], format);
+  }
+  return { ids: [...context, ...answer], first: context.length };
 }
 
 export async function scoreInput(engine: ChatEngine, input: ScoreInput): Promise<ScoredText> {
