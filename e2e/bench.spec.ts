@@ -92,6 +92,7 @@ test('a question set of two runs through both models, exports one JSONL line per
   ]);
   for (const line of lines) {
     expect(line).toMatchObject({ revision: 'main', seed: 0, settings: { temperature: 0, maxNewTokens: 6 } });
+    expect(line.commit).toMatch(/^[0-9a-f]{40}$/); // what 'main' pointed at on the hub
     expect(line.answer.length).toBeGreaterThan(0);
     expect(line.tokens).toBeGreaterThan(0);
     expect(line.tokensPerSecond).toBeGreaterThanOrEqual(0);

@@ -51,6 +51,8 @@ export interface OpenedEngine {
   offline?: boolean;
   /** Why the model could not be cached (it still runs), e.g. quota-exceeded. */
   cacheError?: ErrorData;
+  /** The hub commit the weights come from, when the source says (a bench export names it). */
+  commit?: string;
 }
 
 interface CacheExtra {
@@ -74,7 +76,7 @@ export async function openEngine(gpu: Gpu, source: VersionedSource, options: Ope
         ...loadOptions,
         onProgress: (p) => onProgress?.({ phase: 'cache-read', doneBytes: p.doneBytes, totalBytes: p.totalBytes, file: WEIGHTS_FILE }),
       });
-      return { engine, fromCache: true, ...(check === 'offline' ? { offline: true } : {}) };
+      return { engine, fromCache: true, commit: extra.commit, ...(check === 'offline' ? { offline: true } : {}) };
     } catch (error) {
       // A damaged or mismatched entry is thrown away and rebuilt from the source.
       if (!isEngineError(error, 'integrity-failed') && !isEngineError(error, 'bad-model')) throw error;
@@ -87,11 +89,12 @@ export async function openEngine(gpu: Gpu, source: VersionedSource, options: Ope
   onProgress?.({ phase: 'connect', doneBytes: 0, totalBytes: 0 });
   const repo = await openRepo(source, signal);
   const downloadProgress = (p: LoadProgress) => onProgress?.(openProgress(p));
+  const commit = source.resolvedCommit?.();
   if (!cache) {
     const engine = await ChatEngine.fromRepo(gpu, repo, checkpointWeights(repo.tensors, source), { ...loadOptions, onProgress: downloadProgress });
-    return { engine, fromCache: false };
+    return { engine, fromCache: false, commit };
   }
-  return buildEntry(gpu, cache, key, source, repo, { ...loadOptions, onProgress: downloadProgress });
+  return { ...(await buildEntry(gpu, cache, key, source, repo, { ...loadOptions, onProgress: downloadProgress })), commit };
 }
 
 /**

@@ -9,6 +9,8 @@ export interface ResultRecord {
   model: string;
   /** The revision the model was loaded at (app exports). */
   revision?: string;
+  /** The hub commit that revision pointed at, when the hub said (app exports). */
+  commit?: string;
   answer: string;
   /** New tokens generated (the stop token included). */
   tokens: number;

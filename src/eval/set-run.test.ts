@@ -23,12 +23,12 @@ describe('question set runs', () => {
   it('resumes at the first missing answer and exports what is answered, question by question', () => {
     let run = newRun('r2', { name: 'set.jsonl', questions: ['q1', 'q2'] }, models, settings);
     run = withAnswer(run, 0, 0, answer('a'));
-    run = withAnswer(run, 0, 1, answer('b'));
+    run = withAnswer(run, 0, 1, { ...answer('b'), commit: 'c0ffee' });
     expect(nextItem(run)).toEqual({ question: 1, side: 0 });
     expect(runProgress(run)).toEqual({ done: 2, total: 4 });
     expect(runRecords(run)).toEqual([
       { question: 'q1', model: 'x/vicuna', revision: 'main', answer: 'a', tokens: 5, seed: 3, settings: { temperature: 0.7, topK: 40, topP: 0.9, repetitionPenalty: 1.1, maxNewTokens: 64, template: 'auto', systemPrompt: '시스템' }, tokensPerSecond: 12.5 },
-      expect.objectContaining({ question: 'q1', model: 'y/llama', answer: 'b' }),
+      expect.objectContaining({ question: 'q1', model: 'y/llama', revision: 'main', commit: 'c0ffee', answer: 'b' }),
     ]);
     expect(sameQuestions(run.set, { name: 'other name', questions: ['q1', 'q2'] })).toBe(true);
     expect(sameQuestions(run.set, { name: 'set.jsonl', questions: ['q1'] })).toBe(false);

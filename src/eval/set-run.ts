@@ -19,6 +19,8 @@ export interface RunModel {
 
 export interface SetAnswer {
   answer: string;
+  /** The hub commit of the weights that wrote it, when known. */
+  commit?: string;
   tokens: number;
   tokensPerSecond: number;
   finishReason: string;
@@ -71,7 +73,8 @@ export function runRecords(run: SetRun): ResultRecord[] {
     pair.flatMap((answer, side) => {
       if (!answer) return [];
       const model = run.models[side];
-      return [{ question: run.set.questions[q], model: model.repo, revision: model.revision, answer: answer.answer, tokens: answer.tokens, seed, settings, tokensPerSecond: answer.tokensPerSecond }];
+      const commit = answer.commit ? { commit: answer.commit } : {};
+      return [{ question: run.set.questions[q], model: model.repo, revision: model.revision, ...commit, answer: answer.answer, tokens: answer.tokens, seed, settings, tokensPerSecond: answer.tokensPerSecond }];
     }),
   );
 }

@@ -103,7 +103,7 @@ export class QuestionSetController {
         const model = tab.models[item.side];
         this.patch({ current: { ...item, text: '' } });
         active.slot = model.id;
-        await this.slots.ensure(model.id, this.chats.target(model));
+        const { commit } = await this.slots.ensure(model.id, this.chats.target(model));
         if (active.stopped) throw new DOMException('Stopped', 'AbortError');
         this.slots.setGenerating(model.id, true);
         try {
@@ -115,7 +115,7 @@ export class QuestionSetController {
           active.requestId = generation.requestId;
           const result = await generation.result;
           if (result.finishReason === 'cancelled') throw new DOMException('Stopped', 'AbortError');
-          run = withAnswer(run, item.question, item.side, { answer: result.text, tokens: result.stats.newTokens, tokensPerSecond: result.stats.decodeTokensPerSecond, finishReason: result.finishReason });
+          run = withAnswer(run, item.question, item.side, { answer: result.text, commit, tokens: result.stats.newTokens, tokensPerSecond: result.stats.decodeTokensPerSecond, finishReason: result.finishReason });
         } finally {
           this.slots.setGenerating(model.id, false);
           active.requestId = undefined;

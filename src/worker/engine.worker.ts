@@ -21,6 +21,7 @@ interface Slot {
   engine: ChatEngine;
   request: LoadRequest;
   busy: boolean;
+  commit?: string;
 }
 
 const slots = new Map<string, Slot>();
@@ -98,14 +99,14 @@ async function load(requestId: number, request: LoadRequest, signal: AbortSignal
     }
     opened = await open();
   }
-  const slot: Slot = { engine: opened.engine, request, busy: false };
+  const slot: Slot = { engine: opened.engine, request, busy: false, commit: opened.commit };
   slots.set(request.slot, slot);
   post({ type: 'loaded', requestId, info: { ...info(slot, opened.fromCache), evicted, loadMs: performance.now() - started, ...(opened.offline ? { offline: true } : {}), ...(opened.cacheError ? { cacheError: opened.cacheError } : {}) } });
 }
 
 function info(slot: Slot, fromCache: boolean) {
   const { model } = slot.engine;
-  return { slot: slot.request.slot, repo: slot.request.spec.repo, dtype: model.dtype, contextLength: model.shape.contextLength, fromCache, gpuBytes: model.plan.totalBytes, tensorFormats: tensorFormats(model.layout) };
+  return { slot: slot.request.slot, repo: slot.request.spec.repo, commit: slot.commit, dtype: model.dtype, contextLength: model.shape.contextLength, fromCache, gpuBytes: model.plan.totalBytes, tensorFormats: tensorFormats(model.layout) };
 }
 
 function slotOf(name: string): Slot {

@@ -62,6 +62,8 @@ export interface LoadedInfo {
   dtype: ModelDtype;
   contextLength: number;
   fromCache: boolean;
+  /** The hub commit the weights come from, when known. */
+  commit?: string;
   /** From the cache unchecked: the hub could not be reached (offline). */
   offline?: boolean;
   /** GPU bytes this model holds (weights, KV cache, activations). */
