@@ -7,7 +7,7 @@ import { testGpu } from '../gpu/testing';
 import { MemorySource } from '../loader/sources/memory-source';
 import { buildTinyModelWithTokenizer } from '../model/tiny-model-node';
 import { ChatEngine, type ChatSettings } from './engine';
-import { scoreInput } from './score';
+import { idsSpelling, scoreInput } from './score';
 
 let engine: ChatEngine;
 const RAW: ChatSettings = { temperature: 0, topK: 0, topP: 1, repetitionPenalty: 1, seed: 0, maxNewTokens: 6, template: 'raw' };
@@ -76,6 +76,25 @@ describe('scoreInput', () => {
     const fits = windows.find((length) => length + answerTokens - 1 <= 128);
     const scored = await scoreInput(engine, { kind: 'answer', history, answer, settings: RAW });
     expect(scored).toMatchObject({ contextTokens: fits, tokens: answerTokens });
+  });
+
+  it("scores a generated answer's own tokens: greedy ids are each position's likeliest", async () => {
+    const question = [{ role: 'user' as const, content: 'Hawaii 3일 여행' }];
+    const generated = await engine.chat(question, RAW);
+    const written = generated.ids.filter((id) => id !== engine.repo.tokenizer.eosId);
+    const scored = await scoreInput(engine, { kind: 'answer', history: question, answer: generated.text, settings: RAW, ids: generated.ids });
+    const tokens = scored.spans.flatMap((span) => span.tokens);
+    expect(tokens.map((token) => token.id)).toEqual(written);
+    for (const token of tokens) expect(token.top[0].id).toBe(token.id);
+  });
+
+  it('idsSpelling: the ids up to the end of the text; undefined when they spell something else', () => {
+    const { tokenizer } = engine.repo;
+    const hello = tokenizer.encode('안녕하세요 반가워요');
+    expect(idsSpelling(tokenizer, [...hello, tokenizer.eosId], '안녕하세요 반가워요')).toEqual(hello);
+    expect(idsSpelling(tokenizer, [...hello, ...tokenizer.encode(' USER:')], '안녕하세요 반가워요')).toEqual(hello);
+    expect(idsSpelling(tokenizer, hello, '안녕하세요 반가워요!')).toBeUndefined(); // the ids end first
+    expect(idsSpelling(tokenizer, hello, '다른 말')).toBeUndefined();
   });
 
   it('says clearly what cannot be scored', async () => {

@@ -42,8 +42,12 @@ export interface ScoredText {
 
 export type ScoreInput =
   | { kind: 'text'; text: string }
-  /** `answer` as the reply to `history` (which ends with the user's question), in its prompt format. */
-  | { kind: 'answer'; history: ChatMessage[]; answer: string; settings: Pick<ChatSettings, 'template' | 'systemPrompt'> };
+  /**
+   * `answer` as the reply to `history` (which ends with the user's question), in its prompt
+   * format. `ids`: the tokens the model wrote, scored as written where they spell `answer` (a
+   * sampled answer need not be the text's canonical tokenization); else `answer` is encoded.
+   */
+  | { kind: 'answer'; history: ChatMessage[]; answer: string; settings: Pick<ChatSettings, 'template' | 'systemPrompt'>; ids?: number[] };
 
 /** The ids to score and where the scored part starts. */
 export function scoreIds(engine: ChatEngine, input: ScoreInput): { ids: number[]; first: number } {
@@ -51,7 +55,7 @@ export function scoreIds(engine: ChatEngine, input: ScoreInput): { ids: number[]
   if (input.kind === 'text') return { ids: tokenizer.encode(input.text, { addBos: true }), first: 1 };
   const format = engine.promptFormat(input.settings);
   // encode() adds sentencepiece's dummy-prefix "▁": the space a model writes after "ASSISTANT:".
-  const answer = tokenizer.encode(input.answer);
+  const answer = (input.ids && idsSpelling(tokenizer, input.ids, input.answer)) ?? tokenizer.encode(input.answer);
   const system = input.history.filter((m) => m.role === 'system');
   let turns = input.history.filter((m) => m.role !== 'system');
   let context = engine.promptIds([...system, ...turns], format);
@@ -81,6 +85,22 @@ export async function scoreInput(engine: ChatEngine, input: ScoreInput): Promise
     perplexity: perplexity(scores.logprobs.subarray(first - 1)),
     spans: scoredSpans(engine.repo.tokenizer, ids, first, scores),
   };
+}
+
+/**
+ * The first ids of `ids` that decode to exactly `text`, or undefined: a generation's ids go on
+ * past its text by the stop token, or a stop string the text leaves out.
+ */
+export function idsSpelling(tokenizer: LlamaTokenizer, ids: readonly number[], text: string): number[] | undefined {
+  const decoder = new StreamingDecoder(tokenizer);
+  let spelled = '';
+  for (let i = 0; i < ids.length; i++) {
+    if (spelled === text && text !== '') return ids.slice(0, i);
+    if (!Number.isInteger(ids[i]) || ids[i] < 0 || ids[i] >= tokenizer.vocabSize) return undefined;
+    spelled += decoder.push(ids[i]);
+    if (!text.startsWith(spelled)) return undefined;
+  }
+  return spelled + decoder.flush() === text && text !== '' ? [...ids] : undefined;
 }
 
 /** Groups tokens first .. of `ids` into spans of the text they decode to. */

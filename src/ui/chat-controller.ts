@@ -148,7 +148,7 @@ export class ChatController {
       this.track(key, (running) => ({ slots: running?.slots ?? [], stopped: running?.stopped ?? false, generations: [...(running?.generations ?? []), run.requestId] }));
       const result = await run.result;
       const state = result.finishReason === 'cancelled' ? 'stopped' : 'done';
-      this.threads.updateMessage(key, answerId, { content: result.text, state, stats: result.stats, finishReason: result.finishReason });
+      this.threads.updateMessage(key, answerId, { content: result.text, ids: result.ids, state, stats: result.stats, finishReason: result.finishReason });
     } catch (error) {
       const data = toErrorData(error);
       this.threads.updateMessage(key, answerId, data.code === 'cancelled' ? { state: 'stopped' } : { state: 'error', error: data, failedAt });

@@ -29,6 +29,8 @@ export interface UiMessage {
   repo?: string;
   settings?: AnswerSettings;
   stats?: GenerationStats;
+  /** The token ids the model wrote (the token view scores them as written). */
+  ids?: number[];
   finishReason?: FinishReason;
   error?: ErrorData;
   /** Where an error happened: loading the model (the model bar explains it) or answering. */

@@ -51,7 +51,8 @@ export class VoteStore {
   /** A vote on a Compare turn, its answers in the blind order it was shown in. */
   voteTurn(tab: CompareTab, turn: CompareTurn, verdict: Verdict): Promise<void> {
     const order = blindOrder(turn.id);
-    const { seed, ...settings } = chatSettings(this.settings.tab('compare'));
+    // What the answers were generated with (both alike: Compare's settings), else today's settings.
+    const { seed, ...settings } = turn.answers[order[0]].settings ?? chatSettings(this.settings.tab('compare'));
     return this.add({
       key: turn.id,
       source: 'compare',

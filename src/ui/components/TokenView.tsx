@@ -32,9 +32,12 @@ export function TokenView({ message, models, history, settingsTab }: Props) {
   const [scores, setScores] = useState<Record<string, Scoring>>({});
   const score = async (model: ModelTab) => {
     setScores((all) => ({ ...all, [model.id]: { status: 'loading' } }));
-    const { template, systemPrompt } = chatSettings(settings.tab(settingsTab));
+    // The prompt format the answer was written in (recorded with it), else the tab's today.
+    const { template, systemPrompt } = message.settings ?? chatSettings(settings.tab(settingsTab));
+    // The writer's own tokens are scored as it wrote them; another model reads the text.
+    const ids = model.repo === message.repo ? message.ids : undefined;
     try {
-      const result = await bench.scores.score(model, { kind: 'answer', history: history(), answer: message.content, settings: { template, systemPrompt } });
+      const result = await bench.scores.score(model, { kind: 'answer', history: history(), answer: message.content, settings: { template, systemPrompt }, ids });
       setScores((all) => ({ ...all, [model.id]: { status: 'done', result } }));
     } catch (error) {
       setScores((all) => ({ ...all, [model.id]: { status: 'error', error: toErrorData(error) } }));
