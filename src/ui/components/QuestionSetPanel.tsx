@@ -57,7 +57,8 @@ export function QuestionSetPanel({ tab, busy }: { tab: CompareTab; busy: boolean
               {resumable ? `이어서 실행 (Resume) ${progress.done}/${progress.total}` : '두 모델로 실행 (Run both models)'}
             </button>
           )}
-          <button type="button" className="btn-secondary" data-testid="export-results" disabled={!progress?.done} onClick={() => downloadText('results.jsonl', bench.sets.exportJsonl())}>
+          {/* Enabled once the run has ended (done or stopped) with answers: an export is never of a run mid-way. */}
+          <button type="button" className="btn-secondary" data-testid="export-results" disabled={running || !progress?.done} onClick={() => downloadText('results.jsonl', bench.sets.exportJsonl())}>
             결과 내보내기 (Export JSONL)
           </button>
         </div>
