@@ -125,7 +125,8 @@ export async function bench(argv: string[]): Promise<void> {
   const gpu = await createGpu(await requestNodeAdapter(), 'bench');
   const { adapter } = gpu.context;
   const quick = flags.quick === true || adapter.isFallback;
-  const plan: BenchPlan = { quick, samples: quick ? 1 : 9, prefillTokens: quick ? 16 : 512 };
+  // Three samples even in the short plan: a software adapter shares its CPU with everything else.
+  const plan: BenchPlan = { quick, samples: quick ? 3 : 9, prefillTokens: quick ? 16 : 512 };
   process.stderr.write(`bench ${shape} ${dtype} [${variants.join(', ')}] on ${adapter.description}${quick ? ' (short plan)' : ''}\n`);
   const timer = new PassTimer(gpu.device, gpu.context.hasTimestamps);
   const ceilings = await measureCeilings(gpu, timer, plan);
@@ -133,7 +134,7 @@ export async function bench(argv: string[]): Promise<void> {
   const time = rowTimer(gpu, timer, ceilings, plan);
   if (flags.sweep) {
     for (const row of await sweepGemv(gpu, config, dtype, time)) {
-      process.stdout.write(`${row.kernel.padEnd(64)} ${row.shape.padEnd(11)} ${row.ms.toFixed(4)} ms ${row.gbPerSecond!.toFixed(1)} GB/s ${row.percentOfLimit!.toFixed(1)}%\n`);
+      process.stdout.write(`${row.kernel.padEnd(64)} ${row.shape.padEnd(11)} ${row.ms.toFixed(4)} ms ${row.gbPerSecond!.toPrecision(4)} GB/s ${row.percentOfLimit!.toPrecision(3)}%\n`);
     }
     return;
   }

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The whole 7B measurement of issue 12 on a lent GPU machine, in one run that ends inside 8
+# minutes (each step has its own time limit, so one that overruns cannot take the others):
+#   q4     7B q4, decode variants old, fused and new side by side, llama.cpp beside them (GPU only)
+#   f16    7B f16, variants old and new
+#   sweep  the q4 decode GEMVs over workgroup shapes (both kernels), for linear-op.ts defaults
+# Each step writes its section of BENCHMARKS.md (sections are keyed by machine and commit, so
+# earlier runs stay) and its JSON and log to $OUT as soon as it ends.
+#
+# Prepare with scripts/gpu-pack.sh, then run through the device tool: carry [".gpu"], command
+# "bash scripts/gpu-bench.sh", timeout_s 540. Without a GPU (SwiftShader) the bench takes its
+# short plan and no step has a time limit; GPU_BENCH_SHAPE=tiny, GPU_BENCH_STEPS=q4,f16,sweep and
+# GPU_BENCH_VARIANTS=old,new shorten a check. $OUT gets at most 8 files (the device tool's limit).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+: "${OUT:?set OUT to the folder for the results}"
+mkdir -p "$OUT"
+start=$(date +%s)
+shape=${GPU_BENCH_SHAPE:-7b}
+steps=${GPU_BENCH_STEPS:-q4,f16,sweep}
+variants=${GPU_BENCH_VARIANTS:-old,fused,new}
+
+# The device machine has no Node: enter.sh unpacks it with the Vulkan loader and webgpu.
+if ! command -v node > /dev/null || [ -n "${GPU_BENCH_ENTER:-}" ]; then
+  # shellcheck disable=SC1091
+  source .gpu/enter.sh
+fi
+[ -d node_modules/node-llama-cpp ] || [ ! -f .gpu/node-llama-cpp.tar.xz ] || tar -xJf .gpu/node-llama-cpp.tar.xz
+BENCH_COMMIT=$(cat .gpu/commit 2> /dev/null || git rev-parse --short HEAD)
+BENCH_MACHINE=$(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2> /dev/null | head -1)
+export BENCH_COMMIT BENCH_MACHINE
+nvidia-smi > "$OUT/machine.txt" 2>&1 || echo "no nvidia-smi: $(uname -a)" > "$OUT/machine.txt"
+
+cli=(node .gpu/cli-run.mjs)
+[ -f .gpu/cli-run.mjs ] || cli=(node scripts/cli.mjs)
+
+# step NAME SECONDS BENCH-ARGS...: on a GPU the step is cut at SECONDS; on SwiftShader never.
+step() {
+  local name=$1 limit=$2
+  shift 2
+  [[ ",$steps," == *",$name,"* ]] || return 0
+  [ -n "$BENCH_MACHINE" ] || limit=0
+  echo "== $name: bench $* ($(($(date +%s) - start)) s in)"
+  timeout "$limit" "${cli[@]}" bench --shape "$shape" "$@" > "$OUT/$name.out" 2> "$OUT/$name.log"
+  echo "   exit $?, $(($(date +%s) - start)) s in"
+  cp BENCHMARKS.md "$OUT/BENCHMARKS.md"
+}
+
+# llama.cpp beside us only on a GPU: on a software Vulkan device its numbers say nothing.
+native=()
+[ -z "$BENCH_MACHINE" ] || native=(--native)
+step q4 240 --dtype q4 --variants "$variants" "${native[@]}" --json
+step f16 120 --dtype f16 --variants "$variants" --json
+step sweep 60 --dtype q4 --sweep --no-write
+echo "done in $(($(date +%s) - start)) s"
