@@ -9,6 +9,8 @@
 // attention_decode.wgsl) and writes acc = sum_j exp(s_hj - m) v_j, m = max_j s_hj and
 // l = sum_j exp(s_hj - m) for attention_merge.wgsl.
 //
+// Composed after a KV accessor (kv_f32.wgsl / kv_f16.wgsl) and decode_rope.wgsl (the RoPE and
+// the store of the new row).
 // Bindings (group 0):
 //   0 step: Step (n_tokens = 1, pos0 = the new token's position)
 //   1 qkv: (N_HEADS * HEAD_DIM + 2 KV_DIM) f32, the qkv GEMV's output (not yet rotated)
@@ -55,7 +57,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let kv_head = wid.x;
   let chunk = wid.y;
   let half_dim = HEAD_DIM / 2u;
-  let q_dim = N_HEADS * HEAD_DIM;
   let kv_dim = N_KV_HEADS * HEAD_DIM;
   let pos = step.pos0;
   let keys = pos + 1u;
@@ -65,37 +66,9 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let key_end = min(key_begin + per_chunk, keys);
   let row = (kv_head * HEAD_DIM) / 2u; // this head's first KvPair within a cache row
 
-  // RoPE (rotate_half pairs element j with j + HEAD_DIM / 2) on the group's query heads.
-  let scale = inverseSqrt(f32(HEAD_DIM));
-  for (var i = tid; i < GROUP * half_dim; i += WG) {
-    let head = kv_head * GROUP + i / half_dim;
-    let j = i % half_dim;
-    let a = qkv[head * HEAD_DIM + j];
-    let b = qkv[head * HEAD_DIM + j + half_dim];
-    let cs = rope[pos * half_dim + j];
-    q_scaled[i / half_dim * HEAD_DIM + j] = (a * cs.x - b * cs.y) * scale;
-    q_scaled[i / half_dim * HEAD_DIM + j + half_dim] = (b * cs.x + a * cs.y) * scale;
-  }
-  // The chunk holding the new position stores its k (rotated, two adjacent j per thread so
-  // whole KvPairs are written) and v.
+  rotate_queries(kv_head, pos, tid);
   if (key_begin <= pos && pos < key_end) {
-    let k_src = q_dim + kv_head * HEAD_DIM;
-    let dst = pos * kv_dim / 2u + row;
-    for (var m = tid; m < HEAD_DIM / 4u; m += WG) {
-      let j = 2u * m;
-      let a = vec2<f32>(qkv[k_src + j], qkv[k_src + j + 1u]);
-      let b = vec2<f32>(qkv[k_src + j + half_dim], qkv[k_src + j + half_dim + 1u]);
-      let cs0 = rope[pos * half_dim + j];
-      let cs1 = rope[pos * half_dim + j + 1u];
-      let c = vec2<f32>(cs0.x, cs1.x);
-      let s = vec2<f32>(cs0.y, cs1.y);
-      k_cache[dst + m] = kv_pack(a * c - b * s);
-      k_cache[dst + m + HEAD_DIM / 4u] = kv_pack(b * c + a * s);
-    }
-    for (var p = tid; p < half_dim; p += WG) {
-      let v_src = q_dim + kv_dim + kv_head * HEAD_DIM + 2u * p;
-      v_cache[dst + p] = kv_pack(vec2<f32>(qkv[v_src], qkv[v_src + 1u]));
-    }
+    store_new_row(kv_head, pos, tid); // only the chunk that holds the new position
   }
   if (tid < GROUP) {
     running_max[tid] = NEG_BIG;

@@ -42,6 +42,21 @@ fn silu(g: f32) -> f32 {
   return g / (1.0 + exp(min(-g, 80.0)));
 }
 
+// RoPE as transformers' apply_rotary_pos_emb with rotate_half, on two adjacent elements j, j + 1
+// of a head (a) and their partners j + HEAD_DIM / 2, j + 1 + HEAD_DIM / 2 (b); cs0 and cs1 are
+// the rope table's (cos, sin) of j and j + 1 at the position:
+//   a' = a cos - b sin,  b' = b cos + a sin
+struct RopePairs {
+  a: vec2<f32>,
+  b: vec2<f32>,
+}
+
+fn rope_pairs(a: vec2<f32>, b: vec2<f32>, cs0: vec2<f32>, cs1: vec2<f32>) -> RopePairs {
+  let c = vec2<f32>(cs0.x, cs1.x);
+  let s = vec2<f32>(cs0.y, cs1.y);
+  return RopePairs(a * c - b * s, b * c + a * s);
+}
+
 // Chunks of keys a split-K decode attention spreads `keys` over: one up to single_pass_keys, else
 // one per chunk_keys keys but at most max_chunks (each then holds more). attention_decode*.wgsl,
 // attention_merge.wgsl and the dispatch (src/gpu/attention-op.ts decodeChunks) agree on it.

@@ -56,12 +56,9 @@ fn main(
     let src = row + select(q_dim, 0u, is_q) + head * HEAD_DIM + j;
     let a = vec2<f32>(qkv[src], qkv[src + 1u]);
     let b = vec2<f32>(qkv[src + half], qkv[src + half + 1u]);
-    let cs0 = rope[pos * half + j];
-    let cs1 = rope[pos * half + j + 1u];
-    let cos_j = vec2<f32>(cs0.x, cs1.x);
-    let sin_j = vec2<f32>(cs0.y, cs1.y);
-    let ra = a * cos_j - b * sin_j;
-    let rb = b * cos_j + a * sin_j;
+    let rotated = rope_pairs(a, b, rope[pos * half + j], rope[pos * half + j + 1u]);
+    let ra = rotated.a;
+    let rb = rotated.b;
     if (is_q) {
       let dst = t * q_dim + head * HEAD_DIM + j;
       q[dst] = ra.x;

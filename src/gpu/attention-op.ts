@@ -97,7 +97,7 @@ export async function attentionOp(
   const [prefill, decode, merge, rope] = await Promise.all([
     ctx.pipelines.get({ kernel: 'attention.wgsl', accessors, bindings: ['uniform', 'read', 'read', 'read', 'storage'], constants: { ...heads, WG: 64 } }),
     tile
-      ? ctx.pipelines.get({ kernel: 'attention_decode_gqa.wgsl', accessors, bindings: ['uniform', 'read', 'read', 'storage', 'storage', 'storage', 'storage'], constants: { ...heads, ...chunks, TILE: tile } })
+      ? ctx.pipelines.get({ kernel: 'attention_decode_gqa.wgsl', accessors: [...accessors, 'decode_rope.wgsl'], bindings: ['uniform', 'read', 'read', 'storage', 'storage', 'storage', 'storage'], constants: { ...heads, ...chunks, TILE: tile } })
       : ctx.pipelines.get({ kernel: 'attention_decode.wgsl', accessors, bindings: ['uniform', 'read', 'read', 'read', 'storage'], constants: { ...heads, MAX_CHUNKS: maxChunks, WG: ATTENTION_CHUNK } }),
     ctx.pipelines.get({ kernel: 'attention_merge.wgsl', bindings: ['uniform', 'read', 'storage'], constants: { N_HEADS: a.nHeads, HEAD_DIM: a.headDim, ...chunks, WG: 64 } }),
     a.fusedDecode && !tile ? ropeKvOp(ctx, { ...a, label: `${a.label} rope`, ...a.fusedDecode }) : undefined,

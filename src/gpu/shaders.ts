@@ -18,6 +18,7 @@ import attention from '../../shaders/attention.wgsl?raw';
 import attentionDecode from '../../shaders/attention_decode.wgsl?raw';
 import attentionMerge from '../../shaders/attention_merge.wgsl?raw';
 import attentionDecodeGqa from '../../shaders/attention_decode_gqa.wgsl?raw';
+import decodeRope from '../../shaders/decode_rope.wgsl?raw';
 import gemv from '../../shaders/gemv.wgsl?raw';
 import gemvBatched from '../../shaders/gemv_batched.wgsl?raw';
 import gemvQ4 from '../../shaders/gemv_q4.wgsl?raw';
@@ -53,6 +54,7 @@ export const SHADER_FILES = {
   'attention_decode.wgsl': attentionDecode,
   'attention_merge.wgsl': attentionMerge,
   'attention_decode_gqa.wgsl': attentionDecodeGqa,
+  'decode_rope.wgsl': decodeRope,
   'gemv.wgsl': gemv,
   'gemv_batched.wgsl': gemvBatched,
   'gemv_q4.wgsl': gemvQ4,
