@@ -73,7 +73,7 @@ export async function benchGemvs(gpu: Gpu, config: LlamaConfig, format: WeightFo
   const measure = async (name: string, key: string, f: WeightFormat, rowsOut: number, cols: number, args: Partial<LinearArgs>, extraBytes = 0) => {
     const op = await linearOp(gpu, { label: name, step: time.step, x, weight: weights.matrices.get(key)!, y, ...args });
     const outputs = args.swigluInto ? rowsOut / 2 : rowsOut;
-    const row = await time(`${name}`, `${rowsOut}x${cols}`, op, 1, { nTokens: 1, pos0: 0 }, { bytes: matrixBytes(f, rowsOut, cols) + 4 * (outputs + cols) + extraBytes, flops: 2 * rowsOut * cols });
+    const row = await time(name, `${rowsOut}x${cols}`, op, 1, { nTokens: 1, pos0: 0 }, { bytes: matrixBytes(f, rowsOut, cols) + 4 * (outputs + cols) + extraBytes, flops: 2 * rowsOut * cols });
     rows.push(row);
     return row;
   };
@@ -118,20 +118,27 @@ export async function benchGemvs(gpu: Gpu, config: LlamaConfig, format: WeightFo
 /**
  * Times the decode GEMV of the o, gate/up and down shapes over workgroup shapes: threads and rows
  * per workgroup for gemv.wgsl / gemv_q4.wgsl, threads, lanes a row and rows a thread for
- * gemv_q4_dot.wgsl. Printed, not written: its winners become the defaults in linear-op.ts.
+ * gemv_q4_dot.wgsl; for q4, the f16 GEMV on each shape first (the ratio's reference). Printed,
+ * not written: its winners become the defaults in linear-op.ts.
  */
 export async function sweepGemv(gpu: Gpu, config: LlamaConfig, format: WeightFormat, time: RowTimer): Promise<KernelRow[]> {
   const shapes = layerShapes(config).filter(([key]) => key !== 'q,k,v fused' && key !== 'gate_proj');
-  const layout: WeightLayout = { matrices: shapes.map(([key, rows, cols]) => ({ key, rows, cols, format })), vectors: [], placements: new Map() };
+  const formats: WeightFormat[] = format === 'q4' ? ['f16', 'q4'] : [format];
+  const layout: WeightLayout = { matrices: formats.flatMap((f) => shapes.map(([key, rows, cols]) => ({ key: `${f} ${key}`, rows, cols, format: f }))), vectors: [], placements: new Map() };
   const weights = await loadWeights(gpu, randomWeights(5), layout);
   const x = createBufferWith(gpu.device, 'sweep x', new Float32Array(config.intermediateSize).fill(0.01));
   const y = createBuffer(gpu.device, 'sweep y', 2 * config.intermediateSize * 4);
   const rows: KernelRow[] = [];
   try {
     for (const [key, rowsOut, cols] of shapes) {
-      const base = { label: key, step: time.step, x, weight: weights.matrices.get(key)!, y };
+      if (format === 'q4') {
+        const f16 = await linearOp(gpu, { label: key, step: time.step, x, weight: weights.matrices.get(`f16 ${key}`)!, y });
+        rows.push(await time(`GEMV f16 (${key}), the reference`, `${rowsOut}x${cols}`, f16, 1, { nTokens: 1, pos0: 0 }, { bytes: matrixBytes('f16', rowsOut, cols) + 4 * (rowsOut + cols) }));
+      }
+      const base = { label: key, step: time.step, x, weight: weights.matrices.get(`${format} ${key}`)!, y };
       const cost = { bytes: matrixBytes(format, rowsOut, cols) + 4 * (rowsOut + cols) };
-      for (const wg of [32, 64, 128]) {
+      // 16 threads: a software adapter's best for gemv_q4.wgsl (SwiftShader, BENCHMARKS.md).
+      for (const wg of [16, 32, 64, 128]) {
         for (const perGroup of format === 'q4' ? [2, 4, 8, 16] : [1, 2, 4, 8]) {
           const op = await linearOp(gpu, { ...base, q4Gemv: 'f32', tuning: { wg, rows: perGroup } });
           rows.push(await time(`${gemvName(format, 'f32')} (${key}) WG ${wg} ROWS ${perGroup}`, `${rowsOut}x${cols}`, op, 1, { nTokens: 1, pos0: 0 }, cost));
@@ -139,7 +146,7 @@ export async function sweepGemv(gpu: Gpu, config: LlamaConfig, format: WeightFor
       }
       if (format !== 'q4' || !gpu.packedDot) continue;
       for (const wg of [64, 128, 256]) {
-        for (const lanes of [8, 16, 32]) {
+        for (const lanes of [4, 8, 16, 32]) {
           for (const rowsPerThread of [1, 2, 4, 8]) {
             if (((wg / lanes) * rowsPerThread) % 2 !== 0) continue;
             const op = await linearOp(gpu, { ...base, dotTuning: { wg, lanes, rowsPerThread } });

@@ -88,7 +88,7 @@ export function renderReport(r: BenchReport): string {
     ...first.dispatches.map((d, i) => perVariant(`dispatches per decoded token at context ${d.context}`, (e) => `${e.dispatches[i].count}`)),
     perVariant('submits / 4-byte read-backs per decoded token', (e) => `${e.submitsPerToken} / 1`),
     perVariant('GPU memory (weights + KV cache + activations)', (e) => mib(e.gpuBytes)),
-    perVariant('peak host memory (RSS)', (e) => mib(e.peakHostBytes)),
+    perVariant('peak host memory (process RSS so far)', (e) => mib(e.peakHostBytes)),
     '',
     ...renderNative(r),
   ];

@@ -2,6 +2,7 @@
  * y = x W^T: the decode GEMV (one token), the batched GEMV (short chunks) and the tiled matmul
  * (prefill), built at load for one weight matrix. x: (T, cols) f32, y: (T, rows) f32.
  */
+import { EngineError } from '../errors';
 import { grid } from './buffers';
 import { bindGroup, record, type Dispatch, type OpContext, type WeightMatrix } from './ops';
 import type { ShaderFile } from './shaders';
@@ -88,7 +89,7 @@ const DOT_DEFAULTS: Record<'gpu' | 'software', DotTuning> = {
 function dotShape(ctx: OpContext, cols: number, asked?: DotTuning): DotTuning | undefined {
   const fallback = DOT_DEFAULTS[ctx.software ? 'software' : 'gpu'];
   const shape = asked ? { ...asked } : { ...fallback, lanes: Math.min(fallback.lanes, 2 ** Math.floor(Math.log2(cols / 32))) };
-  if (shape.rowsPerThread > MAX_ROWS_PER_THREAD || shape.wg % shape.lanes !== 0) throw new Error(`bad gemv_q4_dot shape ${JSON.stringify(shape)}`);
+  if (shape.rowsPerThread > MAX_ROWS_PER_THREAD || shape.wg % shape.lanes !== 0) throw new EngineError('internal', `gemv_q4_dot.wgsl cannot take the shape ${JSON.stringify(shape)}`);
   while (dotWorkgroupBytes(cols, shape, ctx.subgroups) > ctx.maxWorkgroupStorage && shape.wg > shape.lanes) shape.wg /= 2;
   // SWIGLU splits a workgroup's rows between gate and up: they must be even.
   const fits = dotWorkgroupBytes(cols, shape, ctx.subgroups) <= ctx.maxWorkgroupStorage && ((shape.wg / shape.lanes) * shape.rowsPerThread) % 2 === 0;
