@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # Prepares .gpu/ for scripts/gpu-bench.sh, which runs on a lent GPU machine (x86-64, no Node, no
-# npm, no network). Run it here, in the root of a clone (not a git worktree: pack.sh writes
-# .git/info/exclude) after `npm install`:
+# npm, no network). Run it here, in the project root, after `npm install`:
 #
 #   bash scripts/gpu-pack.sh
 #
@@ -12,7 +11,18 @@
 # command "bash scripts/gpu-bench.sh" (see BENCHMARKS.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash "${DEVICE_PACK:-../shared/device/pack.sh}"
+pack=$(realpath "${DEVICE_PACK:-../shared/device/pack.sh}")
+if [ -d .git ]; then
+  bash "$pack"
+else
+  # A git worktree (.git is a file) breaks pack.sh, which appends to .git/info/exclude: pack in a
+  # throwaway local clone that sees the same node_modules, and keep its .gpu/.
+  clone=$(mktemp -d)
+  git clone -q --local --no-checkout . "$clone/repo"
+  ln -s "$PWD/node_modules" "$clone/repo/node_modules"
+  (cd "$clone/repo" && bash "$pack")
+  rm -rf .gpu && mv "$clone/repo/.gpu" .gpu && rm -rf "$clone"
+fi
 node --input-type=module -e "const { bundleNode } = await import('./scripts/bundle-node.mjs'); await bundleNode('src/cli/main.ts', '.gpu/cli.mjs');"
 cat > .gpu/cli-run.mjs <<'EOF'
 // `node .gpu/cli-run.mjs <command> ...`: the bundled CLI, as scripts/cli.mjs runs it.
