@@ -159,7 +159,8 @@ export const test = base.extend<{ app: App }, { env: E2eEnv }>({
         [REPOS.mlp176]: buildTinyModel({ ...TINY, intermediateSize: 176, format: 'torch', shards: 2, seed: 303, tokenizerModel }).files,
       };
       const hub = await startFakeHub();
-      for (const [repo, files] of Object.entries(repos)) hub.addRepo(repo, files);
+      // The model card's license, as LLaMA-1 repos state it.
+      for (const [repo, files] of Object.entries(repos)) hub.addRepo(repo, files, { license: 'other' });
       hub.addRepo(REPOS.gated, repos[REPOS.scripted], { gated: true });
       const cliCacheDir = await mkdtemp(path.join(tmpdir(), 'e2e-cli-cache-'));
       const site = await serveStatic(path.join(REPO_ROOT, 'dist'));

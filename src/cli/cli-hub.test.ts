@@ -53,6 +53,8 @@ describe.each(['tiny/llama-safetensors', 'tiny/llama-torch'])('cli generate --mo
     const before = hub.requests.length;
     const first = await generate(repo);
     expect(first.code, first.stderr).toBe(0);
+    // Before the download: what it takes, and the license (none stated for these repos).
+    expect(first.stderr).toMatch(/^cost: download [\d.]+ MiB; disk [\d.]+ MiB at q4; GPU [\d.]+ MiB \(weights [\d.]+ MiB \+ KV cache [\d.]+ MiB at 512 tokens\); free .*: fits; license not stated \(http.*\)$/m);
     const cdn = hub.requests.slice(before).filter((r) => r.path === firstShard.get(repo));
     const cut = cdn.findIndex((r) => r.fault === 'cut');
     expect(cut).toBeGreaterThanOrEqual(0);
@@ -69,6 +71,7 @@ describe.each(['tiny/llama-safetensors', 'tiny/llama-torch'])('cli generate --mo
     hub.faults.offline = false;
     expect(second.code, second.stderr).toBe(0);
     expect(second.stderr).toMatch(/loaded from cache \(offline: using the cached copy\)/);
+    expect(second.stderr).not.toMatch(/^cost:/m); // nothing to download
     expect((JSON.parse(second.stdout) as { ids: number[] }).ids).toEqual(ids);
   });
 });

@@ -1,12 +1,16 @@
 /** Opening `--model` on this machine's GPU for the CLI commands, with progress on stderr. */
+import { describeLoadCost, estimateLoadCost } from '../chat/load-cost';
 import { openEngine, type OpenedEngine, type OpenProgress } from '../chat/open-engine';
+import { toErrorData } from '../errors';
+import { cacheEntryId } from '../loader/cache/cache-store';
+import { HubSource } from '../loader/hub/hub-source';
 import { requestNodeAdapter } from '../gpu/node-gpu';
 import { createGpu, type Gpu } from '../gpu/runtime';
 import type { LoadOptions } from '../model/llama';
 import { mib } from '../model/memory-plan';
 import { tensorFormats } from '../model/weights';
 import type { Flags } from './args';
-import { openModelLocation } from './model-source';
+import { openModelLocation, type ModelLocation } from './model-source';
 
 let gpu: Promise<Gpu> | undefined;
 
@@ -49,10 +53,31 @@ function describeFormats(counts: Partial<Record<string, number>>): string {
   return counts.q4 === undefined ? list : `${list} (${total - counts.q4} of ${total} tensors not q4)`;
 }
 
+/**
+ * Before a download: the cost line (what the download, the disk and the GPU will take, whether
+ * the cache folder has room, the license). Nothing when the model is cached already or comes
+ * from a folder; a hub that cannot say is reported and the load goes on.
+ */
+async function printCost(location: ModelLocation, options: Omit<LoadOptions, 'onProgress'>): Promise<void> {
+  const { source, cache } = location;
+  if (!(source instanceof HubSource) || !cache) return;
+  const key = { repo: location.repo, revision: location.revision, dtype: options.dtype };
+  if ((await cache.list()).some((entry) => entry.id === cacheEntryId(key))) return;
+  try {
+    const quick = new HubSource({ ...source.options, retries: 0 });
+    const cost = await estimateLoadCost(quick, { dtype: options.dtype, contextLength: options.contextLength ?? 2048, cache, signal: options.signal });
+    process.stderr.write(`cost: ${describeLoadCost(cost, mib)}\n`);
+    if (cost.storage && !cost.storage.fits) process.stderr.write('warning: the cache folder lacks the room: the model will run but not be cached (choose another --cache-dir or free space)\n');
+  } catch (error) {
+    process.stderr.write(`cost: unknown (${toErrorData(error).message})\n`);
+  }
+}
+
 /** Opens --model (folder or hub, through the cache) on the GPU. */
 export async function loadModel(flags: Flags, options: Omit<LoadOptions, 'onProgress'>): Promise<OpenedEngine & { close(): Promise<void> }> {
   const location = await openModelLocation(flags);
   try {
+    await printCost(location, options);
     const opened = await openEngine(await openGpu(), location.source, {
       ...options,
       repo: location.repo,

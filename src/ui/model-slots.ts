@@ -6,6 +6,7 @@
  */
 import { toErrorData, type ErrorData } from '../errors';
 import type { EngineClient } from '../worker/client';
+import type { LoadCost } from '../chat/load-cost';
 import type { LoadedInfo, LoadPhase, LoadProgressEvent } from '../worker/protocol';
 import { requestPersistence } from './storage';
 import { Store } from './store';
@@ -36,12 +37,18 @@ export interface SlotState {
   unloadedBecause?: 'evicted' | 'device-lost';
 }
 
-const keyOf = (target: LoadTarget) => JSON.stringify([target.repo, target.dtype, target.contextLength, target.endpoint, target.token]);
+/** What loading a target would take, as the worker worked it out (or why it could not). */
+export type CostState = { status: 'pending' } | { status: 'ready'; cost: LoadCost } | { status: 'error'; error: ErrorData };
+
+export const keyOf = (target: LoadTarget) => JSON.stringify([target.repo, target.dtype, target.contextLength, target.endpoint, target.token]);
+const specOf = (target: LoadTarget) => ({ repo: target.repo, endpoint: target.endpoint, ...(target.token ? { token: target.token } : {}) });
 
 export class ModelSlots {
   readonly state = new Store<Record<string, SlotState>>({});
   /** The message of the last GPU device loss, until the user dismisses it. */
   readonly deviceLost = new Store<string | undefined>(undefined);
+  /** By target key: the cost shown before Load. Forgotten when a load of that target ends (its cache changed). */
+  readonly costs = new Store<Record<string, CostState>>({});
   private readonly loads = new Map<string, { key: string; requestId: number; promise: Promise<LoadedInfo> }>();
   private readonly loadedKeys = new Map<string, string>();
 
@@ -56,6 +63,18 @@ export class ModelSlots {
 
   get(slot: string): SlotState | undefined {
     return this.state.get()[slot];
+  }
+
+  /** Asks the worker, once per target, what loading it would take; the answer lands in `costs`. */
+  estimate(target: LoadTarget): void {
+    const key = keyOf(target);
+    if (this.costs.get()[key]) return;
+    const settle = (state: CostState) => this.costs.set((all) => (all[key] ? { ...all, [key]: state } : all));
+    this.costs.set((all) => ({ ...all, [key]: { status: 'pending' } }));
+    this.client.estimate({ spec: specOf(target), dtype: target.dtype, contextLength: target.contextLength }).then(
+      (cost) => settle({ status: 'ready', cost }),
+      (error: unknown) => settle({ status: 'error', error: toErrorData(error) }),
+    );
   }
 
   /** Loads `target` into `slot` unless it is there already (or on its way). */
@@ -74,7 +93,7 @@ export class ModelSlots {
     const running = this.client.load(
       {
         slot,
-        spec: { repo: target.repo, endpoint: target.endpoint, ...(target.token ? { token: target.token } : {}) },
+        spec: specOf(target),
         dtype: target.dtype,
         contextLength: target.contextLength,
       },
@@ -86,6 +105,8 @@ export class ModelSlots {
         this.patch(slot, { progress, resumed, phases: phases.at(-1) === progress.phase ? phases : [...phases, progress.phase] });
       },
     );
+    const forgetCost = () => this.costs.set((all) => Object.fromEntries(Object.entries(all).filter(([costKey]) => costKey !== key)));
+    void running.result.then(forgetCost, forgetCost);
     const promise = running.result.then(
       (info) => {
         if (this.loads.get(slot)?.requestId === running.requestId) this.loads.delete(slot);

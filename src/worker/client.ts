@@ -3,6 +3,7 @@
  * through callbacks, errors rebuilt as EngineError. Holds no engine logic.
  */
 import type { ChatSettings } from '../chat/engine';
+import type { LoadCost } from '../chat/load-cost';
 import type { ScoredText, ScoreInput } from '../chat/score';
 import type { ChatMessage } from '../chat/template';
 import { EngineError, fromErrorData } from '../errors';
@@ -81,6 +82,11 @@ export class EngineClient {
 
   deleteCache(id: string): Promise<void> {
     return this.send({ type: 'cache-delete', id }, {}, okEvent).result.then(() => undefined);
+  }
+
+  /** What loading `request` would take: asked before the first download, no GPU work. */
+  estimate(request: Omit<LoadRequest, 'slot'>): Promise<LoadCost> {
+    return this.send({ type: 'estimate', ...request }, {}, (event) => (event.type === 'estimate' ? event.cost : undefined)).result;
   }
 
   probe(): Promise<AdapterProbe> {

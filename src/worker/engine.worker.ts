@@ -3,6 +3,7 @@
  * cache, and answers the protocol in protocol.ts. Nothing here touches the DOM.
  */
 /// <reference lib="webworker" />
+import { estimateLoadCost } from '../chat/load-cost';
 import { openEngine, type OpenProgress } from '../chat/open-engine';
 import type { ChatEngine } from '../chat/engine';
 import { scoreInput } from '../chat/score';
@@ -191,6 +192,12 @@ async function handle(request: WorkerRequest): Promise<void> {
       await cache.delete(request.id);
       post({ type: 'ok', requestId });
       return;
+    case 'estimate': {
+      const { spec, dtype, contextLength } = request;
+      const cost = await estimateLoadCost(new HubSource({ ...spec, retries: 1 }), { dtype, contextLength: contextLength ?? 2048, cache });
+      post({ type: 'estimate', requestId, cost });
+      return;
+    }
     case 'probe': {
       const { context } = await gpu();
       const storage = await cache.usage();

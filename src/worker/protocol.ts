@@ -5,6 +5,7 @@
  * exactly one `done`, `loaded`, `ok` or `error`).
  */
 import type { ChatSettings } from '../chat/engine';
+import type { LoadCost } from '../chat/load-cost';
 import type { OpenPhase } from '../chat/open-engine';
 import type { FinishReason } from '../chat/generate';
 import type { ScoredText, ScoreInput } from '../chat/score';
@@ -40,7 +41,9 @@ export type WorkerRequest =
   | { type: 'score'; requestId: number; slot: string; input: ScoreInput }
   | { type: 'cache-list'; requestId: number }
   | { type: 'cache-delete'; requestId: number; id: string }
-  | { type: 'probe'; requestId: number };
+  | { type: 'probe'; requestId: number }
+  /** What loading would take (download, disk, GPU, room, license), asked before the first Load. */
+  | ({ type: 'estimate'; requestId: number } & Omit<LoadRequest, 'slot'>);
 
 export type LoadPhase = OpenPhase;
 
@@ -122,6 +125,7 @@ export type WorkerEvent =
   | { type: 'scored'; requestId: number; result: ScoredText }
   | { type: 'cache-list'; requestId: number; models: CachedModel[] }
   | { type: 'probe'; requestId: number; adapter: AdapterProbe }
+  | { type: 'estimate'; requestId: number; cost: LoadCost }
   | { type: 'ok'; requestId: number }
   | { type: 'error'; requestId: number; error: ErrorData }
   /** Not an answer: the GPU device was lost; every slot must be loaded again. */

@@ -81,4 +81,30 @@ describe('startFakeHub', () => {
     expect((await get('/org/m/resolve/main/a.txt')).status).toBe(200);
     hub.faults.clear();
   });
+
+  it('answers the API as huggingface.co does: model info with the card license, and the file tree with LFS sizes', async () => {
+    hub.addRepo('org/licensed', new Map([['weights.bin', LARGE], ['sub/a.txt', new TextEncoder().encode('x')]]), { license: 'llama2' });
+    const info = (await (await get('/api/models/org/licensed')).json()) as Record<string, unknown>;
+    expect(info).toMatchObject({ id: 'org/licensed', modelId: 'org/licensed', author: 'org', private: false, gated: false, cardData: { license: 'llama2' } });
+    expect(info.sha).toMatch(/^[0-9a-f]{40}$/);
+    expect(info.tags).toContain('license:llama2');
+    expect(info.siblings).toEqual([{ rfilename: 'weights.bin' }, { rfilename: 'sub/a.txt' }]);
+    const blobs = (await (await get('/api/models/org/licensed/revision/main?blobs=true')).json()) as { siblings: unknown[] };
+    expect(blobs.siblings[0]).toMatchObject({ rfilename: 'weights.bin', size: 3000, lfs: { oid: SHA256, size: 3000, pointerSize: 134 } });
+
+    const tree = await (await get('/api/models/org/licensed/tree/main')).json();
+    expect(tree).toEqual([
+      { type: 'file', oid: expect.stringMatching(/^[0-9a-f]{40}$/), size: 3000, path: 'weights.bin', lfs: { oid: SHA256, size: 3000, pointerSize: 134 } },
+      { type: 'directory', oid: expect.any(String), size: 0, path: 'sub' },
+    ]);
+    expect(await (await get('/api/models/org/licensed/tree/main/sub')).json()).toEqual([expect.objectContaining({ type: 'file', path: 'sub/a.txt', size: 1 })]);
+    expect((await get('/api/models/org/licensed/tree/main?recursive=true').then((r) => r.json())) as unknown[]).toHaveLength(3);
+    expect((await get('/api/models/org/nope')).headers.get('X-Error-Code')).toBe('RepoNotFound');
+    expect((await get('/api/models/org/licensed/tree/v9')).status).toBe(404);
+    // What HubSource.apiJson reads: JSON, and null for a route the hub lacks.
+    const source = new HubSource({ repo: 'org/licensed', endpoint: hub.url });
+    expect(await source.apiJson('')).toMatchObject({ cardData: { license: 'llama2' } });
+    expect(await source.apiJson('/no-such-route')).toBeNull();
+  });
 });
+

@@ -6,13 +6,15 @@
  * - large (LFS) files with a 302 to a CDN (here `/lfs-cdn/{sha256}` on the same server) carrying
  *   `X-Linked-Etag` (quoted sha256) and `X-Linked-Size`; the CDN answers without hub headers;
  * - byte ranges (206 + Content-Range, 416 when unsatisfiable), CORS as the hub sends it;
- * - errors with `X-Error-Code`: RepoNotFound, RevisionNotFound, EntryNotFound (404), GatedRepo (401).
+ * - errors with `X-Error-Code`: RepoNotFound, RevisionNotFound, EntryNotFound (404), GatedRepo (401);
+ * - the JSON API's model info and file tree (fake-hub-api.ts).
  * Faults (fake-hub-faults.ts) make it fail on demand, and every request is logged.
  */
 
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { apiAnswer, type ApiSnapshot } from './fake-hub-api';
 import { FaultControls, sendBytes, type RequestLog } from './fake-hub-faults';
 
 export { FaultControls, type Fault, type RequestLog } from './fake-hub-faults';
@@ -33,6 +35,8 @@ export interface AddRepoOptions {
   /** Requires `Authorization: Bearer {token}`. */
   gated?: boolean;
   token?: string;
+  /** The model card's `license` the API reports (cardData.license and a `license:` tag). */
+  license?: string;
 }
 
 export interface FakeHub {
@@ -54,6 +58,7 @@ interface Repo {
   /** By revision name and by commit sha. */
   snapshots: Map<string, { commit: string; files: Map<string, Entry> }>;
   token?: string;
+  license?: string;
 }
 
 /** What huggingface.co answers on its resolve routes (headers a browser script may read included). */
@@ -83,7 +88,8 @@ export async function startFakeHub(options: FakeHubOptions = {}): Promise<FakeHu
     });
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const pathname = new URL(request.url ?? '/', 'http://fake-hub').pathname;
+    const url = new URL(request.url ?? '/', 'http://fake-hub');
+    const pathname = url.pathname;
     const log: RequestLog = {
       method: request.method ?? '',
       path: safeDecode(pathname),
@@ -122,6 +128,14 @@ export async function startFakeHub(options: FakeHubOptions = {}): Promise<FakeHu
     }
 
     const parts = pathname.split('/').slice(1).map(safeDecode);
+    if (parts[0] === 'api' && parts[1] === 'models' && parts.length >= 4) {
+      const name = `${parts[2]}/${parts[3]}`;
+      const repo = repos.get(name);
+      if (!repo) return hubError(404, 'RepoNotFound', 'Repository not found');
+      const answer = apiAnswer((revision) => apiSnapshot(name, repo, revision), parts.slice(4), url.searchParams);
+      if (!answer) return send(404);
+      return send(answer.status, { 'Content-Type': 'application/json' }, JSON.stringify(answer.body));
+    }
     if (parts[0] === 'lfs-cdn' && parts.length === 2) {
       const blob = blobs.get(parts[1]);
       if (!blob) return send(404);
@@ -169,7 +183,7 @@ export async function startFakeHub(options: FakeHubOptions = {}): Promise<FakeHu
     url: `http://127.0.0.1:${port}`,
     faults,
     requests,
-    addRepo(name, files, { revision = 'main', commit, gated = false, token } = {}) {
+    addRepo(name, files, { revision = 'main', commit, gated = false, token, license } = {}) {
       const entries = new Map<string, Entry>();
       const digest = createHash('sha1').update(`${name}@${revision}`);
       for (const [file, bytes] of files) {
@@ -186,6 +200,7 @@ export async function startFakeHub(options: FakeHubOptions = {}): Promise<FakeHu
       repo.snapshots.set(revision, snapshot);
       repo.snapshots.set(snapshot.commit, snapshot);
       if (gated || token !== undefined) repo.token = token ?? FAKE_HUB_TOKEN;
+      if (license !== undefined) repo.license = license;
       repos.set(name, repo);
       return { commit: snapshot.commit };
     },
@@ -197,6 +212,13 @@ export async function startFakeHub(options: FakeHubOptions = {}): Promise<FakeHu
     },
   };
   return hub;
+}
+
+function apiSnapshot(name: string, repo: Repo, revision: string): ApiSnapshot | undefined {
+  const snapshot = repo.snapshots.get(revision);
+  if (!snapshot) return undefined;
+  const files = [...snapshot.files].map(([path, entry]) => ({ path, size: entry.bytes.length, blobSha1: entry.blobSha1, sha256: entry.sha256, lfs: entry.lfs }));
+  return { repo: name, commit: snapshot.commit, files, license: repo.license, gated: repo.token !== undefined };
 }
 
 function safeDecode(text: string): string {

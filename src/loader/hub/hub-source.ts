@@ -65,7 +65,7 @@ export class HubSource implements FileSource, HubContext {
   private readonly coverage = new Map<string, ByteCoverage>();
   private commit: string | undefined;
 
-  constructor(private readonly options: HubSourceOptions) {
+  constructor(readonly options: HubSourceOptions) {
     const { repo, revision = 'main', endpoint = DEFAULT_ENDPOINT } = options;
     if (!/^[\w.-]+\/[\w.-]+$/.test(repo) || repo.includes('..')) {
       throw new EngineError('bad-input', `"${repo}" is not a Hugging Face repo name; expected org/name, e.g. huggyllama/llama-7b`, {
@@ -102,6 +102,39 @@ export class HubSource implements FileSource, HubContext {
     const quick = new HubSource({ ...this.options, retries: 0, stallTimeoutMs: 5000 });
     await quick.size('config.json', signal);
     return quick.resolvedCommit();
+  }
+
+  /**
+   * GET `{endpoint}/api/models/{repo}{path}` as JSON, the routes huggingface_hub's HfApi reads
+   * (model_info, list_repo_tree); null when the hub has no such route or repo (404). One retry
+   * and a 10 s stall limit: the answer informs the user (sizes, license), a load never needs it.
+   */
+  async apiJson(path: string, signal?: AbortSignal): Promise<unknown> {
+    const url = `${this.endpoint}/api/models/${this.repo}${path}`;
+    const policy = { ...this.policy, retries: Math.min(this.policy.retries, 1), stallTimeoutMs: Math.min(this.policy.stallTimeoutMs, 10_000) };
+    return withRetries(policy, `Asking ${this.endpoint} about ${this.repo}`, hubDetail(this, path), signal, () =>
+      attempt(signal, policy.stallTimeoutMs, async (attemptSignal, touch) => {
+        const response = await this.request(url, attemptSignal);
+        touch();
+        if (response.status === 404) {
+          discardBody(response);
+          return null;
+        }
+        throwForStatus(this, response, path);
+        if ((contentLength(response) ?? 0) > MAX_TEXT_BYTES) {
+          discardBody(response);
+          throw new EngineError('download-failed', `${url} answered ${contentLength(response)} bytes: not hub API JSON`, hubDetail(this, path));
+        }
+        const text = await response.text().catch((error: unknown) => {
+          throw new TransientFailure(`connection lost mid-body (${String(error)})`, undefined, { cause: error });
+        });
+        try {
+          return JSON.parse(text) as unknown;
+        } catch {
+          throw new EngineError('download-failed', `${url} did not answer JSON: is ${this.endpoint} a Hugging Face hub?`, hubDetail(this, path));
+        }
+      }),
+    );
   }
 
   /**

@@ -3,6 +3,7 @@ import { useStore } from '../hooks/useStore';
 import { formatBytes, notQ4Count } from '../format';
 import type { ModelTab } from '../tabs';
 import { ErrorPanel } from './ErrorPanel';
+import { LoadCost } from './LoadCost';
 import { LoadProgress } from './LoadProgress';
 
 /** A model tab's model: its state in the worker, Load, progress with Cancel, or the error. */
@@ -36,6 +37,7 @@ export function ModelBar({ tab, onSettings }: { tab: ModelTab; onSettings: () =>
           </button>
         ) : null}
       </div>
+      {!info && state?.status !== 'loading' && state?.status !== 'error' && <LoadCost target={chats.target(tab)} />}
       {state?.status === 'empty' && state.unloadedBecause === 'evicted' && (
         <p className="notice">GPU 메모리가 부족해 다른 모델을 위해 내려졌습니다. 보내면 캐시에서 다시 불러옵니다. (Unloaded to make room; reloads from cache.)</p>
       )}

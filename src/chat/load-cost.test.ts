@@ -1,0 +1,94 @@
+/**
+ * What Load will take, worked out from the fake hub's API (tree sizes, model card license) and
+ * config.json, and checked against the files, the memory plan and the cache's room.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NodeCacheStore } from '../loader/cache/node-cache';
+import { startFakeHub, type FakeHub } from '../loader/hub/fake-hub';
+import { HubSource } from '../loader/hub/hub-source';
+import { parseConfig } from '../model/config';
+import { layoutBytes, planMemory } from '../model/memory-plan';
+import { buildTinyModelWithTokenizer } from '../model/tiny-model-node';
+import { weightLayout } from '../model/weights';
+import { describeLoadCost, estimateLoadCost } from './load-cost';
+
+let hub: FakeHub;
+let root: string;
+let files: Map<string, Uint8Array>;
+const GIB = 1024 ** 3;
+
+beforeAll(async () => {
+  hub = await startFakeHub();
+  root = await mkdtemp(path.join(tmpdir(), 'load-cost-'));
+  files = (await buildTinyModelWithTokenizer({ hiddenSize: 64, intermediateSize: 176, numLayers: 2, numHeads: 4, numKvHeads: 2, dtype: 'F16', format: 'torch', shards: 2, seed: 61 })).files;
+  hub.addRepo('tiny/licensed', files, { license: 'other' });
+  hub.addRepo('tiny/no-card', files);
+});
+afterAll(async () => {
+  await hub.close();
+  await rm(root, { recursive: true, force: true });
+});
+
+const sizeOf = (...names: string[]) => names.reduce((sum, name) => sum + (files.get(name)?.length ?? 0), 0);
+const SMALL = ['config.json', 'tokenizer.model', 'tokenizer_config.json', 'generation_config.json'];
+const SHARDS = ['pytorch_model-00001-of-00002.bin', 'pytorch_model-00002-of-00002.bin'];
+
+describe('estimateLoadCost', () => {
+  it('adds up the download from the tree, the disk and GPU from the memory plan, the room and the card license', async () => {
+    const cache = new NodeCacheStore(path.join(root, 'a'), { freeBytes: async () => 10 * GIB });
+    const cost = await estimateLoadCost(new HubSource({ repo: 'tiny/licensed', endpoint: hub.url }), { dtype: 'q4', contextLength: 256, cache });
+    const config = parseConfig(new TextDecoder().decode(files.get('config.json')));
+    const layout = weightLayout(config, 'q4', true);
+    const plan = planMemory(config, layout, { contextLength: 256, maxChunk: 256, logitsRows: 1, kvFormat: 'f16' });
+    expect(cost).toEqual({
+      repo: 'tiny/licensed',
+      dtype: 'q4',
+      contextLength: 256,
+      downloadBytes: sizeOf(...SHARDS, ...SMALL),
+      sizeFrom: 'tree',
+      diskBytes: layoutBytes(layout) + sizeOf(...SMALL),
+      gpu: { totalBytes: plan.totalBytes, weightBytes: plan.weightBytes, kvCacheBytes: plan.kvCacheBytes },
+      cached: false,
+      storage: { availableBytes: 10 * GIB, neededBytes: expect.any(Number), fits: true },
+      license: 'other',
+      cardUrl: `${hub.url}/tiny/licensed`,
+    });
+    expect(describeLoadCost(cost, String)).toMatch(/^download \d+; disk \d+ at q4; GPU \d+ \(weights \d+ \+ KV cache \d+ at 256 tokens\); free \d+: fits; license other \(http/);
+  });
+
+  it('says when the cache lacks the room, with how much is needed', async () => {
+    const cache = new NodeCacheStore(path.join(root, 'b'), { freeBytes: async () => 1024 });
+    const cost = await estimateLoadCost(new HubSource({ repo: 'tiny/licensed', endpoint: hub.url }), { dtype: 'f16', contextLength: 512, cache });
+    expect(cost.storage).toEqual({ availableBytes: 1024, neededBytes: cost.diskBytes + 64 * 1024 * 1024, fits: false });
+    expect(describeLoadCost(cost, String)).toMatch(/NOT ENOUGH SPACE: needs \d+, 1024 free/);
+  });
+
+  it('knows an unfinished download (what is left to store) and a complete copy (no download)', async () => {
+    const cache = new NodeCacheStore(path.join(root, 'c'), { freeBytes: async () => 10 * GIB });
+    const source = () => new HubSource({ repo: 'tiny/licensed', endpoint: hub.url });
+    const key = { repo: 'tiny/licensed', revision: 'main', dtype: 'q4' };
+    const { writer } = await cache.resume(key, 1_000_000, { any: 'header' });
+    await writer.append('weights.bin', new Uint8Array(4000));
+    await writer.checkpoint('one buffer');
+    await writer.suspend();
+    const partial = await estimateLoadCost(source(), { dtype: 'q4', contextLength: 256, cache });
+    expect(partial).toMatchObject({ cached: false, partialBytes: 4000, storage: { neededBytes: partial.diskBytes - 4000 + 64 * 1024 * 1024 } });
+    const complete = await cache.create(key, 10);
+    await complete.append('weights.bin', new Uint8Array(10));
+    await complete.commit({ key, sources: {}, extra: null });
+    expect(await estimateLoadCost(source(), { dtype: 'q4', contextLength: 256, cache })).toMatchObject({ cached: true, storage: { neededBytes: 0, fits: true } });
+  });
+
+  it('without the API (a plain mirror) falls back to the shard index, and a card without a license says none', async () => {
+    const noApi: typeof fetch = (input, init) => (String(input).includes('/api/') ? Promise.resolve(new Response('', { status: 404 })) : fetch(input, init));
+    const cost = await estimateLoadCost(new HubSource({ repo: 'tiny/no-card', endpoint: hub.url, fetch: noApi }), { dtype: 'q4', contextLength: 64 });
+    const index = JSON.parse(new TextDecoder().decode(files.get('pytorch_model.bin.index.json'))) as { metadata: { total_size: number } };
+    expect(cost).toMatchObject({ sizeFrom: 'index', downloadBytes: index.metadata.total_size + sizeOf(...SMALL), cached: false });
+    expect(cost.license).toBeUndefined();
+    expect(cost.storage).toBeUndefined();
+    expect(describeLoadCost(cost, String)).toMatch(/license not stated/);
+  });
+});
