@@ -55,6 +55,8 @@ export interface OpfsCacheOptions {
 }
 
 const MODELS_FOLDER = 'models';
+/** How long resume() waits for a partial whose journal another worker holds (a reload's old one). */
+const LOCKED_WAIT_MS = 3000;
 
 /** Asks the browser not to evict this site's storage (it may ask the user); true when granted. */
 export async function requestPersistence(storage: OpfsStorage | undefined = globalThis.navigator?.storage): Promise<boolean> {
@@ -114,9 +116,10 @@ export class OpfsCacheStore implements CacheStore {
     const models = await this.models();
     let best: { name: string; folder: OpfsDirectory; taken: NonNullable<Awaited<ReturnType<typeof takeJournal>>> } | undefined;
     for (const found of await this.inspectAll(models, id)) {
-      if (found.state !== 'unfinished' || found.journal === null || found.journal === 'locked') continue;
+      if (found.state !== 'unfinished' || found.journal === null || this.live.has(found.name)) continue;
       const folder = await models.getDirectoryHandle(found.name);
-      const taken = await takeJournal(folder);
+      // A journal still held may be the reloaded page's old worker, about to let go: wait a little.
+      const taken = await takeJournal(folder, found.journal === 'locked' ? LOCKED_WAIT_MS : 0);
       if (!taken) continue; // taken by another tab meanwhile
       if (!sameHeader(taken.journal, key, header) || (best && checkpointBytes(best.taken.journal) >= checkpointBytes(taken.journal))) {
         await taken.access.close();

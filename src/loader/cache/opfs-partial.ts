@@ -26,15 +26,23 @@ export async function peekJournal(folder: OpfsDirectory): Promise<JournalPeek> {
   }
 }
 
-/** Opens the folder's journal for writing (owning the partial), or null when it is held, absent or damaged. */
-export async function takeJournal(folder: OpfsDirectory): Promise<{ access: OpfsSyncAccessHandle; journal: Journal } | null> {
-  let access: OpfsSyncAccessHandle;
-  try {
-    const handle = await folder.getFileHandle(JOURNAL_FILE);
-    if (!handle.createSyncAccessHandle) return null;
-    access = await handle.createSyncAccessHandle();
-  } catch {
-    return null; // absent, or another tab's writer holds it
+/**
+ * Opens the folder's journal for writing (owning the partial), or null when it is absent,
+ * damaged or still held by another writer after `waitMs`.
+ */
+export async function takeJournal(folder: OpfsDirectory, waitMs = 0): Promise<{ access: OpfsSyncAccessHandle; journal: Journal } | null> {
+  let access: OpfsSyncAccessHandle | undefined;
+  const started = Date.now();
+  while (!access) {
+    try {
+      const handle = await folder.getFileHandle(JOURNAL_FILE);
+      if (!handle.createSyncAccessHandle) return null;
+      access = await handle.createSyncAccessHandle();
+    } catch (error) {
+      // Absent, or another tab's writer holds it (NoModificationAllowedError) for longer than we wait.
+      if (!isNamed(error, 'NoModificationAllowedError') || Date.now() - started >= waitMs) return null;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
   }
   const bytes = new Uint8Array(await access.getSize());
   access.read(bytes, { at: 0 });

@@ -10,7 +10,7 @@
  * data/<key>..., then the stream writer's version and .data/serialization_id.
  */
 
-import { SOURCE_DTYPE_BYTES, type SourceDtype } from '../types';
+import type { SourceDtype } from '../types';
 import type { TensorToEncode } from './safetensors';
 import { ByteWriter, writeZip, type ZipEntryToWrite } from './zip-writer';
 
@@ -34,23 +34,40 @@ interface Placement {
   offset: number;
 }
 
+/** A tensor as torch.save lays it out: everything but its bytes. */
+export type TensorSpec = Pick<TensorToEncode, 'name' | 'dtype' | 'shape'>;
+
+/** One zip entry of a torch checkpoint: its bytes, or (a storage) the tensors whose bytes fill it, in order. */
+export type TorchZipEntry = { name: string; data: Uint8Array; deflated?: Uint8Array } | { name: string; tensors: string[] };
+
 export function encodeTorchZip(tensors: TensorToEncode[], options: TorchZipOptions = {}): Uint8Array {
+  const data = new Map(tensors.map((tensor) => [tensor.name, tensor.data]));
+  const entries = torchZipEntries(tensors, options).map((entry): ZipEntryToWrite => {
+    if ('data' in entry) return entry;
+    const bytes = new ByteWriter();
+    for (const name of entry.tensors) bytes.bytes(data.get(name)!);
+    return { name: entry.name, data: bytes.finish() };
+  });
+  return writeZip(entries, { zip64Extras: options.zip64Extras });
+}
+
+/** The entries torch.save writes for `tensors`, in its order (a file writer streams the storages' bytes). */
+export function torchZipEntries(tensors: TensorSpec[], options: TorchZipOptions = {}): TorchZipEntry[] {
   const archive = options.archiveName ?? 'archive';
   // Storage keys are numbered in order of first use, as _save's id_map does.
-  const storages = new Map<string, { dtype: SourceDtype; chunks: Uint8Array[]; numel: number }>();
+  const storages = new Map<string, { dtype: SourceDtype; tensors: string[]; numel: number }>();
   const placements = new Map<string, Placement>();
   const owner = new Map(options.shareStorageFor?.map(([first, second]) => [second, first]));
   for (const tensor of tensors) {
-    const elementSize = SOURCE_DTYPE_BYTES[tensor.dtype];
     const host = owner.get(tensor.name);
     const hostPlacement = host === undefined ? undefined : placements.get(host);
     if (host !== undefined && !hostPlacement) throw new Error(`encodeTorchZip: ${host} must come before ${tensor.name}`);
     const key = hostPlacement?.key ?? String(storages.size);
-    const storage = storages.get(key) ?? { dtype: tensor.dtype, chunks: [], numel: 0 };
+    const storage = storages.get(key) ?? { dtype: tensor.dtype, tensors: [], numel: 0 };
     if (storage.dtype !== tensor.dtype) throw new Error(`encodeTorchZip: ${tensor.name} changes its storage's dtype`);
     placements.set(tensor.name, { key, offset: storage.numel });
-    storage.chunks.push(tensor.data);
-    storage.numel += tensor.data.length / elementSize;
+    storage.tensors.push(tensor.name);
+    storage.numel += tensor.shape.reduce((a, b) => a * b, 1);
     storages.set(key, storage);
   }
 
@@ -94,20 +111,15 @@ export function encodeTorchZip(tensors: TensorToEncode[], options: TorchZipOptio
 
   const data = pickle.finish();
   const text = (value: string) => new TextEncoder().encode(value);
-  const entries: ZipEntryToWrite[] = [
-    { name: `${archive}/data.pkl`, data, deflated: options.deflatePickle?.(data) },
+  return [
+    { name: `${archive}/data.pkl`, data, ...(options.deflatePickle ? { deflated: options.deflatePickle(data) } : {}) },
     { name: `${archive}/.format_version`, data: text('1') },
     { name: `${archive}/.storage_alignment`, data: text('64') },
     { name: `${archive}/byteorder`, data: text('little') },
+    ...[...storages].map(([key, storage]) => ({ name: `${archive}/data/${key}`, tensors: storage.tensors })),
+    { name: `${archive}/version`, data: text('3\n') },
+    { name: `${archive}/.data/serialization_id`, data: text('0'.repeat(40)) },
   ];
-  for (const [key, storage] of storages) {
-    const bytes = new ByteWriter();
-    for (const chunk of storage.chunks) bytes.bytes(chunk);
-    entries.push({ name: `${archive}/data/${key}`, data: bytes.finish() });
-  }
-  entries.push({ name: `${archive}/version`, data: text('3\n') });
-  entries.push({ name: `${archive}/.data/serialization_id`, data: text('0'.repeat(40)) });
-  return writeZip(entries, { zip64Extras: options.zip64Extras });
 }
 
 export function rowMajorStrides(shape: readonly number[]): number[] {

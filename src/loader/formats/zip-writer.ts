@@ -23,50 +23,101 @@ export interface ZipWriteOptions {
    * past 4 GiB, so that readers can be tested on that path without writing 4 GiB.
    */
   zip64Extras?: boolean;
+  /** CRC-32 with a running value (default: the table-driven one below; Node's zlib.crc32 is faster for gigabytes). */
+  crc?: (data: Uint8Array, previous: number) => number;
 }
 
 const FLAGS = 0x0808;
 
 export function writeZip(entries: ZipEntryToWrite[], options: ZipWriteOptions = {}): Uint8Array {
-  const alignment = options.alignment ?? 64;
   const out = new ByteWriter();
-  const central = new ByteWriter();
-  const encoder = new TextEncoder();
-
+  const zip = new ZipStream(options, (bytes) => void out.bytes(bytes));
   for (const entry of entries) {
-    const name = encoder.encode(entry.name);
-    const stored = entry.deflated ?? entry.data;
-    const method = entry.deflated ? 8 : 0;
-    const crc = crc32(entry.data);
-    const localOffset = out.length;
-    const dataStart = localOffset + 30 + name.length + 4;
-    const padding = (alignment - (dataStart % alignment)) % alignment;
+    zip.begin(entry.name, entry.deflated ? 8 : 0);
+    zip.data(entry.deflated ?? entry.data, entry.data);
+    zip.end();
+  }
+  zip.finish();
+  return out.finish();
+}
 
-    out.u32(0x04034b50).u16(method ? 20 : 0).u16(FLAGS).u16(method).u16(0).u16(0);
-    out.u32(0).u32(0).u32(0).u16(name.length).u16(4 + padding);
-    out.bytes(name).bytes(encoder.encode('FB')).u16(padding).bytes(new Uint8Array(padding).fill(0x5a)); // 'Z'
-    out.bytes(stored);
-    out.u32(0x08074b50).u32(crc);
-    if (options.zip64Extras) out.u64(stored.length).u64(entry.data.length);
-    else out.u32(stored.length).u32(entry.data.length);
+/**
+ * The same archive written as a stream, entry by entry and chunk by chunk (a test writes a
+ * gigabyte checkpoint to disk this way without holding it): the local header carries no CRC
+ * or sizes (flag 0x08), so each entry's data descriptor and the central directory give them.
+ */
+export class ZipStream {
+  private readonly alignment: number;
+  private readonly central = new ByteWriter();
+  private readonly encoder = new TextEncoder();
+  private length = 0;
+  private count = 0;
+  private entry: { name: Uint8Array; method: number; localOffset: number; crc: number; stored: number; size: number } | undefined;
 
-    const big = options.zip64Extras === true;
-    central.u32(0x02014b50).u16(0).u16(method ? 20 : 0).u16(FLAGS).u16(method).u16(0).u16(0).u32(crc);
-    central.u32(big ? 0xffffffff : stored.length).u32(big ? 0xffffffff : entry.data.length);
-    central.u16(name.length).u16(big ? 28 : 0).u16(0).u16(0).u16(0).u32(0);
-    central.u32(big ? 0xffffffff : localOffset).bytes(name);
-    if (big) central.u16(0x0001).u16(24).u64(entry.data.length).u64(stored.length).u64(localOffset);
+  constructor(
+    private readonly options: ZipWriteOptions,
+    private readonly write: (bytes: Uint8Array) => void,
+  ) {
+    this.alignment = options.alignment ?? 64;
   }
 
-  const directoryOffset = out.length;
-  out.bytes(central.finish());
-  const zip64RecordOffset = out.length;
-  out.u32(0x06064b50).u64(44).u16(0x031e).u16(0x002d).u32(0).u32(0);
-  out.u64(entries.length).u64(entries.length).u64(central.length).u64(directoryOffset);
-  out.u32(0x07064b50).u32(0).u64(zip64RecordOffset).u32(1);
-  out.u32(0x06054b50).u16(0).u16(0).u16(Math.min(entries.length, 0xffff)).u16(Math.min(entries.length, 0xffff));
-  out.u32(central.length).u32(directoryOffset).u16(0);
-  return out.finish();
+  private emit(bytes: Uint8Array): void {
+    this.write(bytes);
+    this.length += bytes.length;
+  }
+
+  begin(entryName: string, method = 0): void {
+    const name = this.encoder.encode(entryName);
+    const localOffset = this.length;
+    const dataStart = localOffset + 30 + name.length + 4;
+    const padding = (this.alignment - (dataStart % this.alignment)) % this.alignment;
+    const header = new ByteWriter();
+    header.u32(0x04034b50).u16(method ? 20 : 0).u16(FLAGS).u16(method).u16(0).u16(0);
+    header.u32(0).u32(0).u32(0).u16(name.length).u16(4 + padding);
+    header.bytes(name).bytes(this.encoder.encode('FB')).u16(padding).bytes(new Uint8Array(padding).fill(0x5a)); // 'Z'
+    this.emit(header.finish());
+    this.entry = { name, method, localOffset, crc: 0, stored: 0, size: 0 };
+  }
+
+  /** Appends stored bytes; `plain` is what they decompress to (the same bytes when stored). */
+  data(stored: Uint8Array, plain: Uint8Array = stored): void {
+    const entry = this.entry!;
+    this.emit(stored);
+    entry.crc = (this.options.crc ?? crc32)(plain, entry.crc);
+    entry.stored += stored.length;
+    entry.size += plain.length;
+  }
+
+  end(): void {
+    const { name, method, localOffset, crc, stored, size } = this.entry!;
+    const big = this.options.zip64Extras === true;
+    const descriptor = new ByteWriter().u32(0x08074b50).u32(crc);
+    if (big) descriptor.u64(stored).u64(size);
+    else descriptor.u32(stored).u32(size);
+    this.emit(descriptor.finish());
+    const central = this.central;
+    central.u32(0x02014b50).u16(0).u16(method ? 20 : 0).u16(FLAGS).u16(method).u16(0).u16(0).u32(crc);
+    central.u32(big ? 0xffffffff : stored).u32(big ? 0xffffffff : size);
+    central.u16(name.length).u16(big ? 28 : 0).u16(0).u16(0).u16(0).u32(0);
+    central.u32(big ? 0xffffffff : localOffset).bytes(name);
+    if (big) central.u16(0x0001).u16(24).u64(size).u64(stored).u64(localOffset);
+    this.entry = undefined;
+    this.count++;
+  }
+
+  /** The central directory, the Zip64 end record and locator, and the classic end record. */
+  finish(): void {
+    const directoryOffset = this.length;
+    const directory = this.central.finish();
+    const out = new ByteWriter().bytes(directory);
+    const zip64RecordOffset = directoryOffset + directory.length;
+    out.u32(0x06064b50).u64(44).u16(0x031e).u16(0x002d).u32(0).u32(0);
+    out.u64(this.count).u64(this.count).u64(directory.length).u64(directoryOffset);
+    out.u32(0x07064b50).u32(0).u64(zip64RecordOffset).u32(1);
+    out.u32(0x06054b50).u16(0).u16(0).u16(Math.min(this.count, 0xffff)).u16(Math.min(this.count, 0xffff));
+    out.u32(directory.length).u32(directoryOffset).u16(0);
+    this.emit(out.finish());
+  }
 }
 
 /** A growable little-endian byte buffer. */
@@ -126,8 +177,8 @@ export class ByteWriter {
 
 let crcTable: Uint32Array | undefined;
 
-/** CRC-32 (IEEE 802.3, reflected 0xEDB88320), as zip stores it. */
-export function crc32(data: Uint8Array): number {
+/** CRC-32 (IEEE 802.3, reflected 0xEDB88320), as zip stores it; `previous` continues an earlier part's. */
+export function crc32(data: Uint8Array, previous = 0): number {
   if (!crcTable) {
     crcTable = new Uint32Array(256);
     for (let n = 0; n < 256; n++) {
@@ -136,7 +187,7 @@ export function crc32(data: Uint8Array): number {
       crcTable[n] = c >>> 0;
     }
   }
-  let crc = 0xffffffff;
+  let crc = (previous ^ 0xffffffff) >>> 0;
   for (const byte of data) crc = crcTable[(crc ^ byte) & 0xff] ^ (crc >>> 8);
   return (crc ^ 0xffffffff) >>> 0;
 }

@@ -4,7 +4,9 @@
  * the first two connections for this blob after 3000 bytes" and then check where the client resumed.
  */
 
+import { createReadStream } from 'node:fs';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream/promises';
 
 export type Fault =
   /** Answer with this status (500, 503, 429...) instead of the file. */
@@ -30,6 +32,8 @@ export interface RequestLog {
   status: number;
   /** Whether an `Authorization` header came (its value is never logged). */
   authorized: boolean;
+  /** Body bytes sent (of a file's contents), once the response is over. */
+  bytes?: number;
   fault?: Fault['kind'];
 }
 
@@ -125,10 +129,12 @@ export async function sendBytes(
   switch (fault?.kind) {
     case 'cut': {
       await write(response, body.subarray(0, fault.afterBytes));
+      log.bytes = Math.min(body.length, fault.afterBytes);
       response.destroy();
       return;
     }
     case 'short': {
+      log.bytes = Math.max(0, body.length - fault.missingBytes);
       await write(response, body.subarray(0, Math.max(0, body.length - fault.missingBytes)));
       if (fault.chunked) response.end();
       else response.socket?.end(); // the client sees the connection close before Content-Length
@@ -137,13 +143,45 @@ export async function sendBytes(
     case 'stall': {
       const head = fault.afterBytes ?? 0;
       await write(response, body.subarray(0, head));
+      log.bytes = head;
       await wait(fault.ms);
-      if (!response.destroyed) response.end(body.subarray(head));
+      if (!response.destroyed) {
+        response.end(body.subarray(head));
+        log.bytes = body.length;
+      }
       return;
     }
     default:
+      log.bytes = body.length;
       response.end(body);
   }
+}
+
+/**
+ * Serves a file from disk with Range support, streamed (never read whole); body faults do not
+ * apply. `log.bytes` counts what was sent, a connection the client closed early included.
+ */
+export async function sendFile(request: IncomingMessage, response: ServerResponse, file: { path: string; size: number }, headers: OutgoingHttpHeaders, log: RequestLog): Promise<void> {
+  const range = parseRange(request.headers.range, file.size);
+  if (range === 'unsatisfiable') {
+    log.status = 416;
+    response.writeHead(416, { ...headers, 'Content-Range': `bytes */${file.size}`, 'Content-Length': 0 });
+    response.end();
+    return;
+  }
+  const { start, end } = range ?? { start: 0, end: file.size - 1 };
+  log.status = range ? 206 : 200;
+  response.writeHead(log.status, { ...headers, 'Content-Length': end - start + 1, ...(range ? { 'Content-Range': `bytes ${start}-${end}/${file.size}` } : {}) });
+  if (request.method === 'HEAD' || file.size === 0) {
+    response.end();
+    return;
+  }
+  log.bytes = 0;
+  const stream = createReadStream(file.path, { start, end, highWaterMark: 1 << 20 });
+  stream.on('data', (chunk) => (log.bytes! += chunk.length));
+  await pipeline(stream, response).catch(() => {
+    // The client went away mid-body (a page reload): what it got is counted.
+  });
 }
 
 /** Resolves once `chunk` is handed to the kernel, so a following destroy cannot drop it. */

@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { apiAnswer, type ApiSnapshot } from './fake-hub-api';
-import { FaultControls, sendBytes, type RequestLog } from './fake-hub-faults';
+import { FaultControls, sendBytes, sendFile, type RequestLog } from './fake-hub-faults';
 
 export { FaultControls, type Fault, type RequestLog } from './fake-hub-faults';
 
@@ -42,13 +42,21 @@ export interface AddRepoOptions {
 export interface FakeHub {
   url: string;
   close(): Promise<void>;
-  addRepo(repo: string, files: Map<string, Uint8Array>, options?: AddRepoOptions): { commit: string };
+  addRepo(repo: string, files: Map<string, Uint8Array | DiskFile>, options?: AddRepoOptions): { commit: string };
   faults: FaultControls;
   requests: RequestLog[];
 }
 
+/** A file served from disk (a test's gigabyte shard, never read into memory): always LFS. */
+export interface DiskFile {
+  path: string;
+  size: number;
+  sha256: string;
+}
+
 interface Entry {
-  bytes: Uint8Array;
+  bytes: Uint8Array | DiskFile;
+  size: number;
   sha256: string;
   blobSha1: string;
   lfs: boolean;
@@ -71,7 +79,7 @@ const CORS_HEADERS: OutgoingHttpHeaders = {
 export async function startFakeHub(options: FakeHubOptions = {}): Promise<FakeHub> {
   const lfsThreshold = options.lfsThresholdBytes ?? 64 * 1024;
   const repos = new Map<string, Repo>();
-  const blobs = new Map<string, Uint8Array>();
+  const blobs = new Map<string, Uint8Array | DiskFile>();
   const faults = new FaultControls();
   const requests: RequestLog[] = [];
   // Stall faults wait on these; close() ends them all so that no handler outlives the server.
@@ -140,7 +148,7 @@ export async function startFakeHub(options: FakeHubOptions = {}): Promise<FakeHu
       const blob = blobs.get(parts[1]);
       if (!blob) return send(404);
       const headers = { ...CORS_HEADERS, 'Accept-Ranges': 'bytes', ETag: `"${parts[1]}"`, 'Content-Type': 'application/octet-stream' };
-      return sendBytes(request, response, blob, headers, fault, log, wait);
+      return blob instanceof Uint8Array ? sendBytes(request, response, blob, headers, fault, log, wait) : sendFile(request, response, blob, headers, log);
     }
     if (parts.length < 5 || parts[2] !== 'resolve') return send(404);
     const repo = repos.get(`${parts[0]}/${parts[1]}`);
@@ -160,11 +168,11 @@ export async function startFakeHub(options: FakeHubOptions = {}): Promise<FakeHu
         Location: `${hub.url}/lfs-cdn/${entry.sha256}`,
         ETag: `"${entry.sha256}"`,
         'X-Linked-Etag': `"${entry.sha256}"`,
-        'X-Linked-Size': String(entry.bytes.length),
+        'X-Linked-Size': String(entry.size),
       });
     }
     const headers = { ...common, ETag: `"${entry.blobSha1}"`, 'Content-Type': 'text/plain; charset=utf-8' };
-    return sendBytes(request, response, entry.bytes, headers, fault, log, wait);
+    return sendBytes(request, response, entry.bytes as Uint8Array, headers, fault, log, wait);
   }
 
   const server = createServer((request, response) => {
@@ -187,12 +195,21 @@ export async function startFakeHub(options: FakeHubOptions = {}): Promise<FakeHu
       const entries = new Map<string, Entry>();
       const digest = createHash('sha1').update(`${name}@${revision}`);
       for (const [file, bytes] of files) {
+        if (!(bytes instanceof Uint8Array)) {
+          // A git LFS pointer is what git holds for it; its blob id is the tree's oid.
+          const pointer = `version https://git-lfs.github.com/spec/v1\noid sha256:${bytes.sha256}\nsize ${bytes.size}\n`;
+          const blobSha1 = createHash('sha1').update(`blob ${pointer.length}\0${pointer}`).digest('hex');
+          blobs.set(bytes.sha256, bytes);
+          entries.set(file, { bytes, size: bytes.size, sha256: bytes.sha256, blobSha1, lfs: true });
+          digest.update(`${file}:${bytes.sha256}`);
+          continue;
+        }
         const sha256 = createHash('sha256').update(bytes).digest('hex');
         // A git blob id: sha1 over "blob {size}\0" and the contents.
         const blobSha1 = createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
         const lfs = bytes.length >= lfsThreshold;
         if (lfs) blobs.set(sha256, bytes);
-        entries.set(file, { bytes, sha256, blobSha1, lfs });
+        entries.set(file, { bytes, size: bytes.length, sha256, blobSha1, lfs });
         digest.update(`${file}:${sha256}`);
       }
       const snapshot = { commit: commit ?? digest.digest('hex'), files: entries };
@@ -217,7 +234,7 @@ export async function startFakeHub(options: FakeHubOptions = {}): Promise<FakeHu
 function apiSnapshot(name: string, repo: Repo, revision: string): ApiSnapshot | undefined {
   const snapshot = repo.snapshots.get(revision);
   if (!snapshot) return undefined;
-  const files = [...snapshot.files].map(([path, entry]) => ({ path, size: entry.bytes.length, blobSha1: entry.blobSha1, sha256: entry.sha256, lfs: entry.lfs }));
+  const files = [...snapshot.files].map(([path, entry]) => ({ path, size: entry.size, blobSha1: entry.blobSha1, sha256: entry.sha256, lfs: entry.lfs }));
   return { repo: name, commit: snapshot.commit, files, license: repo.license, gated: repo.token !== undefined };
 }
 

@@ -70,7 +70,7 @@ describe('HubSource reads', () => {
     expect(await source().read('big.bin', 100, 5000)).toEqual(BIG.subarray(100, 5100));
     expect(hub.requests).toEqual([
       { method: 'GET', path: '/org/model/resolve/main/big.bin', range: 'bytes=100-5099', status: 302, authorized: false },
-      { method: 'GET', path: `/lfs-cdn/${sha256(BIG)}`, range: 'bytes=100-5099', status: 206, authorized: false },
+      { method: 'GET', path: `/lfs-cdn/${sha256(BIG)}`, range: 'bytes=100-5099', status: 206, authorized: false, bytes: 5000 },
     ]);
   });
 

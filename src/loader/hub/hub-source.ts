@@ -285,7 +285,10 @@ export class HubSource implements FileSource, HubContext {
     const headers: Record<string, string> = {};
     if (range) headers.Range = range;
     if (this.token) headers.Authorization = `Bearer ${this.token}`;
-    return fetchOrTransient(this.fetchImpl, url, { headers, signal, credentials: 'omit', redirect: 'follow' });
+    // Weight ranges go to the cache entry once converted: the browser's HTTP cache keeping
+    // gigabytes of them too (in memory, in a private window) would only push out everything else.
+    const cache: RequestCache = range ? 'no-store' : 'default';
+    return fetchOrTransient(this.fetchImpl, url, { headers, signal, credentials: 'omit', redirect: 'follow', cache });
   }
 
   /** Where the asked-for bytes start in the body: 0 for a matching 206, `start` for a whole small file. */
