@@ -106,12 +106,7 @@ export async function sendBytes(
   wait: (ms: number) => Promise<void>,
 ): Promise<void> {
   const range = parseRange(request.headers.range, bytes.length);
-  if (range === 'unsatisfiable') {
-    log.status = 416;
-    response.writeHead(416, { ...headers, 'Content-Range': `bytes */${bytes.length}`, 'Content-Length': 0 });
-    response.end();
-    return;
-  }
+  if (range === 'unsatisfiable') return unsatisfiable(response, headers, bytes.length, log);
   let body = range ? bytes.subarray(range.start, range.end + 1) : bytes;
   const status = range ? 206 : 200;
   const out: OutgoingHttpHeaders = { ...headers, 'Content-Length': body.length };
@@ -163,12 +158,7 @@ export async function sendBytes(
  */
 export async function sendFile(request: IncomingMessage, response: ServerResponse, file: { path: string; size: number }, headers: OutgoingHttpHeaders, log: RequestLog): Promise<void> {
   const range = parseRange(request.headers.range, file.size);
-  if (range === 'unsatisfiable') {
-    log.status = 416;
-    response.writeHead(416, { ...headers, 'Content-Range': `bytes */${file.size}`, 'Content-Length': 0 });
-    response.end();
-    return;
-  }
+  if (range === 'unsatisfiable') return unsatisfiable(response, headers, file.size, log);
   const { start, end } = range ?? { start: 0, end: file.size - 1 };
   log.status = range ? 206 : 200;
   response.writeHead(log.status, { ...headers, 'Content-Length': end - start + 1, ...(range ? { 'Content-Range': `bytes ${start}-${end}/${file.size}` } : {}) });
@@ -182,6 +172,13 @@ export async function sendFile(request: IncomingMessage, response: ServerRespons
   await pipeline(stream, response).catch(() => {
     // The client went away mid-body (a page reload): what it got is counted.
   });
+}
+
+/** 416 for a range past the end, saying the size as servers do. */
+function unsatisfiable(response: ServerResponse, headers: OutgoingHttpHeaders, size: number, log: RequestLog): void {
+  log.status = 416;
+  response.writeHead(416, { ...headers, 'Content-Range': `bytes */${size}`, 'Content-Length': 0 });
+  response.end();
 }
 
 /** Resolves once `chunk` is handed to the kernel, so a following destroy cannot drop it. */

@@ -112,29 +112,12 @@ export class HubSource implements FileSource, HubContext {
   async apiJson(path: string, signal?: AbortSignal): Promise<unknown> {
     const url = `${this.endpoint}/api/models/${this.repo}${path}`;
     const policy = { ...this.policy, retries: Math.min(this.policy.retries, 1), stallTimeoutMs: Math.min(this.policy.stallTimeoutMs, 10_000) };
-    return withRetries(policy, `Asking ${this.endpoint} about ${this.repo}`, hubDetail(this, path), signal, () =>
-      attempt(signal, policy.stallTimeoutMs, async (attemptSignal, touch) => {
-        const response = await this.request(url, attemptSignal);
-        touch();
-        if (response.status === 404) {
-          discardBody(response);
-          return null;
-        }
-        throwForStatus(this, response, path);
-        if ((contentLength(response) ?? 0) > MAX_TEXT_BYTES) {
-          discardBody(response);
-          throw new EngineError('download-failed', `${url} answered ${contentLength(response)} bytes: not hub API JSON`, hubDetail(this, path));
-        }
-        const text = await response.text().catch((error: unknown) => {
-          throw new TransientFailure(`connection lost mid-body (${String(error)})`, undefined, { cause: error });
-        });
-        try {
-          return JSON.parse(text) as unknown;
-        } catch {
-          throw new EngineError('download-failed', `${url} did not answer JSON: is ${this.endpoint} a Hugging Face hub?`, hubDetail(this, path));
-        }
-      }),
-    );
+    const text = await this.fetchText(url, path, policy, () => true, signal);
+    try {
+      return text === null ? null : (JSON.parse(text) as unknown);
+    } catch {
+      throw new EngineError('download-failed', `${url} did not answer JSON: is ${this.endpoint} a Hugging Face hub?`, hubDetail(this, path));
+    }
   }
 
   /**
@@ -232,12 +215,16 @@ export class HubSource implements FileSource, HubContext {
   }
 
   async readText(file: string, signal?: AbortSignal): Promise<string | null> {
-    const url = this.url(file);
-    return withRetries(this.policy, `Downloading ${file} from ${this.description}`, hubDetail(this, file), signal, () =>
-      attempt(signal, this.policy.stallTimeoutMs, async (attemptSignal, touch) => {
+    return this.fetchText(this.url(file), file, this.policy, isMissingEntry, signal);
+  }
+
+  /** A whole small text answer of at most MAX_TEXT_BYTES; null on a 404 that `missing` accepts. */
+  private fetchText(url: string, file: string, policy: RetryPolicy, missing: (response: Response) => boolean, signal?: AbortSignal): Promise<string | null> {
+    return withRetries(policy, `Downloading ${file} from ${this.description}`, hubDetail(this, file), signal, () =>
+      attempt(signal, policy.stallTimeoutMs, async (attemptSignal, touch) => {
         const response = await this.request(url, attemptSignal);
         touch();
-        if (response.status === 404 && isMissingEntry(response)) {
+        if (response.status === 404 && missing(response)) {
           discardBody(response);
           return null;
         }
