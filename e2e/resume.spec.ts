@@ -48,8 +48,14 @@ test('a 1 GB download reloaded half way continues from where it stopped and fetc
   const reloaded = env.hub.requests.length;
   const firstBytes = cdnBytes(env.hub.requests.slice(started, reloaded));
 
-  // Before Load: the tab knows an earlier download is kept.
+  // Before Load: the tab knows an earlier download is kept, and Model management lists it with its size.
   await expect(page.getByTestId('load-cost-partial')).toBeVisible({ timeout: 60_000 });
+  await page.getByTestId('open-models').click();
+  const partial = page.locator('[data-testid="cached-model"][data-partial="true"]');
+  await expect(partial).toContainText(BIG);
+  await expect(partial).toContainText('MB / ');
+  await app.screenshot('model-management-partial');
+  await page.getByTestId('model-manager-close').click();
   await page.getByTestId('load-model').click();
   const resumed = page.getByTestId('load-resumed');
   await expect(resumed).toBeVisible({ timeout: 120_000 });

@@ -47,7 +47,7 @@ describe('estimateLoadCost', () => {
       repo: 'tiny/licensed',
       dtype: 'q4',
       contextLength: 256,
-      downloadBytes: sizeOf(...SHARDS, ...SMALL),
+      downloadBytes: sizeOf(...SHARDS, 'pytorch_model.bin.index.json', ...SMALL),
       sizeFrom: 'tree',
       diskBytes: layoutBytes(layout) + sizeOf(...SMALL),
       gpu: { totalBytes: plan.totalBytes, weightBytes: plan.weightBytes, kvCacheBytes: plan.kvCacheBytes },
@@ -91,4 +91,12 @@ describe('estimateLoadCost', () => {
     expect(cost.storage).toBeUndefined();
     expect(describeLoadCost(cost, String)).toMatch(/license not stated/);
   });
+
+  it('counts only the files the loader will read: safetensors over .bin where a repo has both', async () => {
+    const safetensors = (await buildTinyModelWithTokenizer({ hiddenSize: 64, intermediateSize: 176, numLayers: 2, numHeads: 4, numKvHeads: 2, dtype: 'F16', format: 'safetensors', shards: 1, seed: 61 })).files;
+    hub.addRepo('tiny/both', new Map([...files, ['model.safetensors', safetensors.get('model.safetensors')!]]));
+    const cost = await estimateLoadCost(new HubSource({ repo: 'tiny/both', endpoint: hub.url }), { dtype: 'q4', contextLength: 64 });
+    expect(cost).toMatchObject({ sizeFrom: 'tree', downloadBytes: safetensors.get('model.safetensors')!.length + sizeOf(...SMALL) });
+  });
 });
+

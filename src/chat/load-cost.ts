@@ -4,11 +4,12 @@
  * dtype, the GPU memory (weights plus the KV cache at the chosen context, from the memory plan),
  * whether the cache has room, and the model's license as its card states it. A few small
  * requests: config.json, the tree and the model info (huggingface_hub's list_repo_tree and
- * model_info). The worker shows it in the model's tab; the CLI prints it before loading.
+ * model_info), and the shard index when there is one. The worker shows it in the model's tab; the CLI prints it before loading.
  */
 import { EngineError } from '../errors';
 import { cacheEntryId, withHeadroom, type CacheKey, type CacheStore } from '../loader/cache/cache-store';
 import type { HubSource } from '../loader/hub/hub-source';
+import { indexShards, WEIGHT_FILES } from '../loader/weights-index';
 import { parseConfig } from '../model/config';
 import { layoutBytes, planMemory } from '../model/memory-plan';
 import { kvFormatFor, weightLayout, type ModelDtype } from '../model/weights';
@@ -44,8 +45,6 @@ export interface CostOptions {
 
 type Json = Record<string, unknown>;
 
-/** Weight files in the order the loader prefers them (weights-index.ts): safetensors, then torch. */
-const WEIGHT_PATTERNS = [/^model(-\d+-of-\d+)?\.safetensors$/, /^pytorch_model(-\d+-of-\d+)?\.bin$/];
 const SMALL_FILES = ['config.json', 'tokenizer.model', 'tokenizer.json', 'tokenizer_config.json', 'generation_config.json'];
 
 export async function estimateLoadCost(source: HubSource, options: CostOptions): Promise<LoadCost> {
@@ -57,7 +56,7 @@ export async function estimateLoadCost(source: HubSource, options: CostOptions):
   ]);
   if (configText === null) throw new EngineError('bad-model', `${source.description} has no config.json: is this a model repo?`);
   const config = parseConfig(configText);
-  const download = sizesFromTree(tree) ?? (await sizesFromIndex(source, signal));
+  const download = (await sizesFromTree(source, tree, signal)) ?? (await sizesFromIndex(source, signal));
   const contextLength = Math.min(options.contextLength, config.maxPositions);
   const layout = weightLayout(config, options.dtype, !config.tieWordEmbeddings);
   const plan = planMemory(config, layout, { contextLength, maxChunk: 256, logitsRows: 1, kvFormat: kvFormatFor(options.dtype) });
@@ -97,20 +96,29 @@ interface DownloadSizes {
   from: LoadCost['sizeFrom'];
 }
 
-/** Sizes of the weight files the loader will read, from `/api/models/{repo}/tree/{revision}`. */
-function sizesFromTree(tree: unknown): DownloadSizes | null {
+/**
+ * Sizes of the weight files the loader will read, from `/api/models/{repo}/tree/{revision}`:
+ * the files the first index present names (one more small request), else the single file, in
+ * the loader's order of preference (weights-index.ts).
+ */
+async function sizesFromTree(source: HubSource, tree: unknown, signal?: AbortSignal): Promise<DownloadSizes | null> {
   if (!Array.isArray(tree)) return null;
   const sizes = new Map<string, number>();
   for (const entry of tree as Json[]) {
     const size = typeof (entry?.lfs as Json | undefined)?.size === 'number' ? ((entry.lfs as Json).size as number) : entry?.size;
     if (entry?.type === 'file' && typeof entry.path === 'string' && typeof size === 'number') sizes.set(entry.path, size);
   }
-  for (const pattern of WEIGHT_PATTERNS) {
-    const weights = [...sizes].filter(([path]) => pattern.test(path));
-    if (weights.length > 0) {
-      const smallBytes = SMALL_FILES.reduce((sum, file) => sum + (sizes.get(file) ?? 0), 0);
-      return { weightBytes: weights.reduce((sum, [, size]) => sum + size, 0), smallBytes, from: 'tree' };
+  const small = SMALL_FILES.reduce((sum, file) => sum + (sizes.get(file) ?? 0), 0);
+  for (const { index, single } of WEIGHT_FILES) {
+    if (sizes.has(index)) {
+      const text = await source.readText(index, signal);
+      const shards = text === null ? [] : indexShards(index, text);
+      if (shards.length > 0 && shards.every((shard) => sizes.has(shard))) {
+        // The index is fetched with the shards, and not kept: it counts as download only.
+        return { weightBytes: shards.reduce((sum, shard) => sum + sizes.get(shard)!, sizes.get(index)!), smallBytes: small, from: 'tree' };
+      }
     }
+    if (sizes.has(single)) return { weightBytes: sizes.get(single)!, smallBytes: small, from: 'tree' };
   }
   return null;
 }
@@ -118,10 +126,7 @@ function sizesFromTree(tree: unknown): DownloadSizes | null {
 /** Without a tree (a mirror without the API): the shard index's total_size, else the single file's size. */
 async function sizesFromIndex(source: HubSource, signal?: AbortSignal): Promise<DownloadSizes> {
   const smallBytes = (await Promise.all(SMALL_FILES.map((file) => source.size(file, signal)))).reduce<number>((sum, size) => sum + (size ?? 0), 0);
-  for (const [index, single] of [
-    ['model.safetensors.index.json', 'model.safetensors'],
-    ['pytorch_model.bin.index.json', 'pytorch_model.bin'],
-  ]) {
+  for (const { index, single } of WEIGHT_FILES) {
     const text = await source.readText(index, signal);
     const total = text === null ? undefined : (parseIndex(text)?.metadata as Json | undefined)?.total_size;
     if (typeof total === 'number') return { weightBytes: total, smallBytes, from: 'index' };

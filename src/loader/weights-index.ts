@@ -24,6 +24,14 @@ const CANDIDATES: { format: WeightsFormat; index: string; single: string; read: 
   { format: 'torch', index: 'pytorch_model.bin.index.json', single: 'pytorch_model.bin', read: readTorchZipHeader },
 ];
 
+/** The weight files the loader looks for, in the order it prefers them: an index, else a single file. */
+export const WEIGHT_FILES: readonly { index: string; single: string }[] = CANDIDATES.map(({ index, single }) => ({ index, single }));
+
+/** The shard files an index's weight_map names, once each (throws `bad-model` for a malformed index). */
+export function indexShards(index: string, text: string): string[] {
+  return [...new Set(parseWeightMap(index, text).values())];
+}
+
 export async function discoverWeights(source: FileSource, signal?: AbortSignal): Promise<DiscoveredWeights> {
   for (const { format, index, single, read } of CANDIDATES) {
     const indexText = await source.readText(index, signal);

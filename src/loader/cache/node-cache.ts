@@ -200,7 +200,8 @@ export class NodeCacheStore implements CacheStore {
   }
 
   async usage(): Promise<{ usedBytes: number; availableBytes: number }> {
-    const entries = await this.list();
+    // Unfinished downloads take room too.
+    const entries = [...(await this.list()), ...(await this.partials())];
     const usedBytes = entries.reduce((sum, entry) => sum + entry.bytes, 0);
     return { usedBytes, availableBytes: await this.options.freeBytes(await existingAncestor(this.root)) };
   }

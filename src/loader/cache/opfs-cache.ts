@@ -189,7 +189,8 @@ export class OpfsCacheStore implements CacheStore {
   }
 
   async usage(): Promise<{ usedBytes: number; availableBytes?: number; quotaBytes?: number; persisted?: boolean }> {
-    const usedBytes = (await this.list()).reduce((sum, entry) => sum + entry.bytes, 0);
+    // Unfinished downloads take room too.
+    const usedBytes = [...(await this.list()), ...(await this.partials())].reduce((sum, entry) => sum + entry.bytes, 0);
     const estimate = await this.storage?.estimate?.();
     const persisted = await this.storage?.persisted?.();
     return {

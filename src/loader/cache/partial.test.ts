@@ -97,6 +97,7 @@ describe.each([
     expect(await store.list()).toEqual([]);
     const [partial] = await store.partials();
     expect(partial).toMatchObject({ key, bytes: a.length + b.length, expectedBytes: 200_000, live: false });
+    expect((await store.usage()).usedBytes).toBe(a.length + b.length); // what it holds counts as used
     const second = await store.resume(key, 200_000, header);
     expect(second.records).toEqual([{ buffer: 'a' }, { buffer: 'b' }]);
     expect(second.resumedBytes).toBe(a.length + b.length);
