@@ -15,7 +15,7 @@ const answer = (id: string, content: string, repo = VICUNA, extra: Partial<UiMes
 const chat: Thread = {
   messages: [
     { id: '1', role: 'user', content: '삼국 통일 이후 신라는 어떻게 변화했나요?' },
-    answer('2', '통일신라는 **9주 5소경**으로 지방을 나누었습니다.'),
+    answer('2', '통일신라는 **9주 5소경**으로 지방을 나누었습니다.', VICUNA, { ids: [29871, 31606, 30944, 2] }),
     { id: '3', role: 'user', content: '더 자세히' },
     answer('4', '', VICUNA, { state: 'error', error: { code: 'out-of-memory', message: 'GPU allocation failed' }, failedAt: 'generate', stats: undefined }),
   ],
@@ -65,6 +65,7 @@ describe('JSON export', () => {
     await refused(JSON.stringify({ ...good, messages: [{ role: 'system', content: 'x' }] }), /messages\[0\]\.role/);
     await refused(JSON.stringify({ ...good, messages: [{ role: 'user', content: 42 }] }), /messages\[0\]\.content/);
     await refused(JSON.stringify({ ...good, messages: [{ ...chat.messages[1], stats: { newTokens: 'many' } }] }), /messages\[0\]\.stats\.promptTokens/);
+    await refused(JSON.stringify({ ...good, messages: [{ ...chat.messages[1], ids: [1, -2] }] }), /messages\[0\]\.ids/);
     await refused(JSON.stringify({ ...good, createdAt: 'yesterday' }), /createdAt/);
     await refused(JSON.stringify({ ...toConversationFile(metaOf(compare), compare, 'compare', EXPORTED), turns: [{ prompt: 'q', answers: [chat.messages[1]] }] }), /turns\[0\]\.answers/);
     await refused(' '.repeat(MAX_IMPORT_BYTES + 1), /파일이 너무 큽니다 \(file too large\)/);

@@ -134,7 +134,8 @@ function message(value: unknown, path: string): UiMessage {
     return { code: oneOf(e.code, `${p}.code`, ERROR_CODES), message: text(e.message, `${p}.message`) };
   });
   const settings = optional(m.settings, `${path}.settings`, answerSettings);
-  return Object.assign(result, Object.fromEntries(Object.entries({ state, repo, stats, finishReason, failedAt, error, settings }).filter(([, v]) => v !== undefined)));
+  const ids = optional(m.ids, `${path}.ids`, tokenIds);
+  return Object.assign(result, Object.fromEntries(Object.entries({ state, repo, stats, finishReason, failedAt, error, settings, ids }).filter(([, v]) => v !== undefined)));
 }
 
 function turn(value: unknown, path: string): CompareTurn {
@@ -161,6 +162,13 @@ function numbers(value: unknown, path: string, fields: string[]): Record<string,
   const o = record(value, path);
   for (const field of fields) if (typeof o[field] !== 'number' || !Number.isFinite(o[field])) fail(`${path}.${field}`, 'a number');
   return Object.fromEntries(Object.entries(o).filter((entry): entry is [string, number] => typeof entry[1] === 'number' && Number.isFinite(entry[1])));
+}
+
+/** The token ids an answer was written as (the token view scores them): whole numbers >= 0. */
+function tokenIds(value: unknown, path: string): number[] {
+  const ids = list(value, path);
+  if (!ids.every((id) => Number.isSafeInteger(id) && (id as number) >= 0)) fail(path, 'a list of token ids');
+  return ids as number[];
 }
 
 function record(value: unknown, path: string): Record<string, unknown> {
