@@ -1,6 +1,6 @@
 /**
  * The LLaMA forward pass on WebGPU. Everything is allocated in `load`: buffers, pipelines,
- * bind groups, the KV cache. A step then writes the Step uniform, records one compute pass and
+ * bind groups, the KV cache (llama-kernels.ts assembles them). A step then writes the Step uniform, records one compute pass and
  * submits once; decoding reads back a single token id chosen on the GPU.
  *
  * Read `encodeForward` against transformers' modeling_llama.py (LlamaModel.forward,
@@ -10,28 +10,17 @@
  * I = intermediate size, V = vocab, qDim = heads * headDim, kvDim = kv heads * headDim.
  */
 import { EngineError } from '../errors';
-import { STEP_BYTES, UNIFORM, USAGE, createBuffer, createBufferWith, encodeStep, readBuffer } from '../gpu/buffers';
-import { attentionOp, attentionPartialsBytes, ropeKvOp } from '../gpu/attention-op';
-import { linearOp, type Q4Gemv } from '../gpu/linear-op';
-import {
-  CountingPass,
-  embeddingOp,
-  rmsnormOp,
-  sampleOp,
-  swigluOp,
-  TOKEN_SCORE_WORDS,
-  TOP_LOGPROBS,
-  tokenLogprobsOp,
-  type Dispatch,
-  type PassRecorder,
-} from '../gpu/ops';
+import { STEP_BYTES, encodeStep, readBuffer } from '../gpu/buffers';
+import { CountingPass, TOKEN_SCORE_WORDS, TOP_LOGPROBS, type PassRecorder } from '../gpu/ops';
 import type { Gpu } from '../gpu/runtime';
 import type { WeightFormat } from '../gpu/shaders';
 import type { LlamaConfig } from './config';
+import { allocateActivations, buildKernels, DEFAULT_DECODE, READBACK_SLOTS, type DecodeKernels, type Kernels, type StepBuffers } from './llama-kernels';
 import { allocateWeights, type GpuWeights, type LoadProgress, type WeightSource } from './load-weights';
 import { checkPlanFits, planMemory, type MemoryPlan, type RunShape } from './memory-plan';
-import { ropeTable } from './rope';
-import { kvFormatFor, layerKey, lmHeadKey, weightLayout, type ModelDtype, type WeightLayout } from './weights';
+import { kvFormatFor, weightLayout, type ModelDtype, type WeightLayout } from './weights';
+
+export { DEFAULT_DECODE, READBACK_SLOTS, type DecodeKernels } from './llama-kernels';
 
 export interface SamplingParams {
   /** 0 = greedy. */
@@ -55,25 +44,7 @@ export interface TokenScores {
   topLogprobs: Float32Array;
 }
 
-/** Decode steps that may be submitted before the first of them is read back. */
-export const READBACK_SLOTS = 2;
-
 export const GREEDY: SamplingParams = { temperature: 0, topK: 0, topP: 1, repetitionPenalty: 1, seed: 0 };
-
-/**
- * The kernels of a one-token (decode) step. `fused` folds each RMSNorm into the GEMV after it,
- * RoPE and the KV store into attention (one dispatch up to SINGLE_PASS_KEYS of context) and
- * SwiGLU into the gate/up GEMV's epilogue: 5 dispatches a layer (6 at longer contexts) instead
- * of 10. `q4Gemv` picks the q4 GEMV (see linear-op.ts). The defaults win on the proxies the
- * benchmark measures without a GPU; the alternatives stay until a GPU run has compared them
- * (BENCHMARKS.md, `npm run bench -- --variants`).
- */
-export interface DecodeKernels {
-  fused: boolean;
-  q4Gemv: Q4Gemv;
-}
-
-export const DEFAULT_DECODE: DecodeKernels = { fused: true, q4Gemv: 'dot' };
 
 export interface LoadOptions extends Partial<RunShape> {
   dtype: ModelDtype;
@@ -86,18 +57,6 @@ export interface LoadOptions extends Partial<RunShape> {
   vocabLimit?: number;
   onProgress?: (progress: LoadProgress) => void;
   signal?: AbortSignal;
-}
-
-interface Layer {
-  attnNorm: Dispatch;
-  qkv: Dispatch;
-  ropeKv: Dispatch;
-  attention: Dispatch;
-  o: Dispatch;
-  ffnNorm: Dispatch;
-  gateUp: Dispatch;
-  swiglu: Dispatch;
-  down: Dispatch;
 }
 
 export class LlamaModel {
@@ -115,17 +74,10 @@ export class LlamaModel {
     private readonly vocabLimit: number,
     readonly layout: WeightLayout,
     readonly weights: GpuWeights,
-    private readonly buffers: Record<'step' | 'ids' | 'logits' | 'seen' | 'targets' | 'scores' | 'scoresReadback', GPUBuffer> & { readback: GPUBuffer[] },
+    private readonly buffers: StepBuffers,
+    /** Every buffer but the weights (activations, KV cache, scratch), for dispose. */
     private readonly owned: GPUBuffer[],
-    private readonly embed: Dispatch,
-    private readonly layers: Layer[],
-    private readonly finalNormAll: Dispatch,
-    private readonly finalNormLast: Dispatch,
-    private readonly lmHead: Dispatch,
-    /** lm_head with the final norm fused in, for one-token steps; only with fused decode kernels. */
-    private readonly lmHeadDecode: Dispatch | undefined,
-    private readonly sample: Dispatch,
-    private readonly tokenScores: Dispatch,
+    private readonly kernels: Kernels,
     readonly decodeKernels: DecodeKernels,
   ) {}
 
@@ -133,7 +85,6 @@ export class LlamaModel {
   dispatchesPerDecode = 0;
 
   static async load(gpu: Gpu, config: LlamaConfig, weightSource: WeightSource, options: LoadOptions): Promise<LlamaModel> {
-    const { device } = gpu;
     const shape: RunShape = {
       contextLength: Math.min(options.contextLength ?? config.maxPositions, config.maxPositions),
       maxChunk: options.maxChunk ?? 256,
@@ -145,99 +96,24 @@ export class LlamaModel {
     const plan = planMemory(config, layout, shape);
     checkPlanFits(plan, gpu.context.limits);
 
-    const { hiddenSize: d, intermediateSize: inter, numHeads, numKvHeads, headDim, vocabSize: v } = config;
-    const qDim = numHeads * headDim;
-    const kvDim = numKvHeads * headDim;
-    const c = shape.maxChunk;
-    const owned: GPUBuffer[] = [];
-    const make = (label: string, bytes: number, usage?: number) => {
-      const buffer = createBuffer(device, label, bytes, usage);
-      owned.push(buffer);
-      return buffer;
-    };
-    device.pushErrorScope('out-of-memory');
-    const step = make('step', STEP_BYTES, UNIFORM); // Step uniform
-    const ids = make('ids', c * 4); // (T) u32 token ids; ids[0] receives each sampled token
-    const x = make('x', c * d * 4); // (T, D) f32 residual stream
-    const xn = make('xn', c * d * 4); // (T, D) f32 normed input of the next matmul
-    const qkv = make('qkv', c * (qDim + 2 * kvDim) * 4); // (T, qDim + 2 kvDim) f32
-    const q = make('q', c * qDim * 4); // (T, qDim) f32 rotated queries
-    const attn = make('attn', c * qDim * 4); // (T, qDim) f32 attention output
-    const gateUp = make('gate_up', c * 2 * inter * 4); // (T, 2I) f32
-    const h = make('h', c * inter * 4); // (T, I) f32
-    const logits = make('logits', shape.logitsRows * v * 4); // (logitsRows, V) f32
-    const work = make('sampler work', v * 4); // (V) f32
-    const seen = make('seen', Math.ceil(v / 32) * 4); // (ceil(V / 32)) u32 bitset
-    // READBACK_SLOTS x (1) u32: each decode step's sampled id, mapped while the next step runs
-    const readback = Array.from({ length: READBACK_SLOTS }, (_, i) => make(`readback ${i}`, 4, USAGE.MAP_READ | USAGE.COPY_DST));
-    const targets = make('score targets', shape.logitsRows * 4); // (logitsRows) u32: the id each scored row predicts
-    const scores = make('scores', shape.logitsRows * TOKEN_SCORE_WORDS * 4); // (logitsRows, 1 + 2 TOP_LOGPROBS) u32, see token_logprobs.wgsl
-    const scoresReadback = make('scores read-back', shape.contextLength * TOKEN_SCORE_WORDS * 4, USAGE.MAP_READ | USAGE.COPY_DST); // (S, 1 + 2 TOP_LOGPROBS) u32
-    const heads = { nHeads: numHeads, nKvHeads: numKvHeads, headDim };
-    const partials = make('attention partials', attentionPartialsBytes(heads, shape.contextLength)); // (H, S / chunk, headDim + 2) f32
-    const kvFormat = shape.kvFormat;
-    const kCaches = Array.from({ length: config.numLayers }, (_, l) => make(`k cache ${l}`, plan.kvLayerBytes)); // (S, kvDim) kvFormat
-    const vCaches = Array.from({ length: config.numLayers }, (_, l) => make(`v cache ${l}`, plan.kvLayerBytes)); // (S, kvDim) kvFormat
-    const rope = createBufferWith(device, 'rope', ropeTable(headDim, shape.contextLength, config.ropeTheta, config.ropeScaling)); // (S, headDim / 2) vec2 f32
-    owned.push(rope);
-    const oom = await device.popErrorScope();
-    if (oom) {
-      owned.forEach((buffer) => buffer.destroy());
-      throw new EngineError('out-of-memory', `Not enough GPU memory for the KV cache and activations (${oom.message})`);
-    }
-
+    const activations = await allocateActivations(gpu, config, shape, plan);
     let weights: GpuWeights | undefined;
     try {
       weights = await allocateWeights(gpu, layout);
-      const allocated = weights;
-      const matrix = (key: string) => allocated.matrices.get(key)!;
-      const vector = (key: string) => allocated.vectors.get(key)!;
-      const eps = config.rmsNormEps;
       const decodeKernels = { ...DEFAULT_DECODE, ...options.decodeKernels };
-      const { fused, q4Gemv } = decodeKernels;
-      const norm = (gain: GPUBuffer) => (fused ? { x, gain, eps } : undefined);
-      const buildLayer = async (l: number): Promise<Layer> => {
-        const label = (name: string) => `layer ${l} ${name}`;
-        const [kCache, vCache] = [kCaches[l], vCaches[l]];
-        const [attnNorm, qkvOp, ropeKv, attention, o, ffnNorm, gateUpOp, swiglu, down] = await Promise.all([
-          rmsnormOp(gpu, { label: label('attn norm'), step, x, gain: vector(layerKey(l, 'attn_norm')), y: xn, dim: d, eps }),
-          linearOp(gpu, { label: label('qkv'), step, x: xn, weight: matrix(layerKey(l, 'qkv')), y: qkv, norm: norm(vector(layerKey(l, 'attn_norm'))), q4Gemv }),
-          ropeKvOp(gpu, { label: label('rope'), ...heads, step, qkv, rope, q, kCache, vCache, kvFormat }),
-          attentionOp(gpu, { label: label('attention'), ...heads, step, q, kCache, vCache, kvFormat, out: attn, partials, maxSeq: shape.contextLength, fusedDecode: fused ? { qkv, rope } : undefined }),
-          linearOp(gpu, { label: label('o'), step, x: attn, weight: matrix(layerKey(l, 'o')), y: x, accumulate: true, q4Gemv }),
-          rmsnormOp(gpu, { label: label('ffn norm'), step, x, gain: vector(layerKey(l, 'ffn_norm')), y: xn, dim: d, eps }),
-          linearOp(gpu, { label: label('gate_up'), step, x: xn, weight: matrix(layerKey(l, 'gate_up')), y: gateUp, norm: norm(vector(layerKey(l, 'ffn_norm'))), swigluInto: fused ? h : undefined, q4Gemv }),
-          swigluOp(gpu, { label: label('swiglu'), step, gateUp, h, inter }),
-          linearOp(gpu, { label: label('down'), step, x: h, weight: matrix(layerKey(l, 'down')), y: x, accumulate: true, q4Gemv }),
-        ]);
-        return { attnNorm, qkv: qkvOp, ropeKv, attention, o, ffnNorm, gateUp: gateUpOp, swiglu, down };
-      };
-      const buildOps = () =>
-        Promise.all([
-          Promise.all(Array.from({ length: config.numLayers }, (_, l) => buildLayer(l))),
-          embeddingOp(gpu, { label: 'embed', step, ids, table: matrix('embed'), x }),
-          rmsnormOp(gpu, { label: 'final norm', step, x, gain: vector('norm'), y: xn, dim: d, eps }),
-          rmsnormOp(gpu, { label: 'final norm (last row)', step, x, gain: vector('norm'), y: xn, dim: d, eps, lastRowOnly: true }),
-          linearOp(gpu, { label: 'lm_head', step, x: xn, weight: matrix(lmHeadKey(layout)), y: logits }),
-          fused ? linearOp(gpu, { label: 'lm_head (decode)', step, x: xn, weight: matrix(lmHeadKey(layout)), y: logits, norm: norm(vector('norm')) }) : undefined,
-          sampleOp(gpu, { label: 'sample', step, logits, seen, work, ids, vocab: v }),
-          tokenLogprobsOp(gpu, { label: 'token logprobs', logits, targets, out: scores, vocab: v }),
-        ]);
-
       // Pipelines compile (in the browser's GPU process / Dawn's threads) while the weights
       // stream in; whatever compiling is left after the last byte is reported as its own phase.
-      const opsReady = buildOps();
-      opsReady.catch(() => undefined); // if the fill fails, that is the error to report
-      await weightSource.fill(gpu, allocated, layout, options);
+      const kernelsReady = buildKernels(gpu, config, shape, layout, weights, activations, decodeKernels);
+      kernelsReady.catch(() => undefined); // if the fill fails, that is the error to report
+      await weightSource.fill(gpu, weights, layout, options);
       options.onCompile?.();
-      const [layers, embed, finalNormAll, finalNormLast, lmHead, lmHeadDecode, sample, tokenScores] = await opsReady;
+      const kernels = await kernelsReady;
       gpu.context.throwIfFailed();
-      const vocabLimit = Math.min(options.vocabLimit ?? v, v);
-      const buffers = { step, ids, logits, seen, targets, scores, scoresReadback, readback };
-      return new LlamaModel(gpu, config, options.dtype, shape, plan, vocabLimit, layout, allocated, buffers, owned, embed, layers, finalNormAll, finalNormLast, lmHead, lmHeadDecode, sample, tokenScores, decodeKernels);
+      const vocabLimit = Math.min(options.vocabLimit ?? config.vocabSize, config.vocabSize);
+      return new LlamaModel(gpu, config, options.dtype, shape, plan, vocabLimit, layout, weights, activations, activations.owned, kernels, decodeKernels);
     } catch (error) {
       weights?.destroy();
-      owned.forEach((buffer) => buffer.destroy());
+      activations.owned.forEach((buffer) => buffer.destroy());
       throw error;
     }
   }
@@ -248,8 +124,8 @@ export class LlamaModel {
    * it, RoPE and the cache store inside attention, SwiGLU inside gate_up (DecodeKernels).
    */
   private encodeForward(pass: PassRecorder, n: number, pos0: number, fused: boolean): void {
-    this.embed.encode(pass, n); // x = embed_tokens[ids]
-    for (const layer of this.layers) {
+    this.kernels.embed.encode(pass, n); // x = embed_tokens[ids]
+    for (const layer of this.kernels.layers) {
       if (!fused) layer.attnNorm.encode(pass, n); // xn = input_layernorm(x)
       layer.qkv.encode(pass, n); // q, k, v = xn Wq^T, xn Wk^T, xn Wv^T
       if (!fused) layer.ropeKv.encode(pass, n); // q, k = rope(q), rope(k); cache[pos] = k, v
@@ -418,16 +294,16 @@ export class LlamaModel {
     this.encodeForward(pass, n, pos0, fused);
     if (output === 'sample') {
       if (fused) {
-        this.lmHeadDecode!.encode(pass, 1); // logits[0] = norm(x[0]) W_lm^T
+        this.kernels.lmHeadDecode!.encode(pass, 1); // logits[0] = norm(x[0]) W_lm^T
       } else {
-        this.finalNormLast.encode(pass, n); // xn[0] = norm(x[T - 1])
-        this.lmHead.encode(pass, 1); // logits[0] = xn[0] W_lm^T
+        this.kernels.finalNormLast.encode(pass, n); // xn[0] = norm(x[T - 1])
+        this.kernels.lmHead.encode(pass, 1); // logits[0] = xn[0] W_lm^T
       }
-      this.sample.encode(pass, 1); // ids[0] = sample(logits[0])
+      this.kernels.sample.encode(pass, 1); // ids[0] = sample(logits[0])
     } else if (output === 'logits' || output === 'scores') {
-      this.finalNormAll.encode(pass, n); // xn = norm(x)
-      this.lmHead.encode(pass, n); // logits = xn W_lm^T
-      if (output === 'scores') this.tokenScores.encode(pass, n); // scores[t] = log_softmax(logits[t])[targets[t]], top ids
+      this.kernels.finalNormAll.encode(pass, n); // xn = norm(x)
+      this.kernels.lmHead.encode(pass, n); // logits = xn W_lm^T
+      if (output === 'scores') this.kernels.tokenScores.encode(pass, n); // scores[t] = log_softmax(logits[t])[targets[t]], top ids
     }
   }
 
