@@ -4,6 +4,7 @@
  * Works on `navigator.gpu` in browsers and on Dawn's `gpu` object in Node (see node-gpu.ts).
  */
 import { EngineError } from '../errors';
+import packedDotProbe from '../../shaders/probe_packed_dot.wgsl?raw';
 
 export interface AdapterSummary {
   vendor: string;
@@ -63,7 +64,7 @@ export async function createGpuContext(adapter: GPUAdapter, label = 'engine'): P
       cause: error,
     });
   }
-  const hasPackedDot = await compiles(device, PACKED_DOT_PROBE);
+  const hasPackedDot = await compiles(device, packedDotProbe);
   const errors: GPUError[] = [];
   device.addEventListener('uncapturederror', (event) => {
     errors.push((event as GPUUncapturedErrorEvent).error);
@@ -89,13 +90,7 @@ export async function createGpuContext(adapter: GPUAdapter, label = 'engine'): P
   };
 }
 
-// A WGSL language feature is a property of the compiler, not of the adapter or device: it is
-// listed in navigator.gpu.wgslLanguageFeatures (Dawn's GPU object in Node), which a worker and
-// the CLI reach differently, so the engine asks the compiler itself.
-const PACKED_DOT_PROBE = `requires packed_4x8_integer_dot_product;
-@group(0) @binding(0) var<storage, read_write> o: array<i32>;
-@compute @workgroup_size(1) fn main() { o[0] = dot4I8Packed(pack4xI8(vec4<i32>(o[1])), 0x01010101u); }`;
-
+/** Whether `code` compiles on this device (a WGSL language feature probe, see probe_packed_dot.wgsl). */
 async function compiles(device: GPUDevice, code: string): Promise<boolean> {
   device.pushErrorScope('validation');
   const module = device.createShaderModule({ label: 'feature probe', code });
