@@ -3,7 +3,7 @@ import { testGpu } from '../gpu/testing';
 import { GREEDY, type LlamaModel, type LoadOptions } from './llama';
 import { SINGLE_PASS_KEYS } from '../gpu/attention-op';
 import { argmaxRows, compareLogits, loadTinyModel, rowRelativeError } from './logit-checks';
-import { referenceLogits } from './reference';
+import { greedyReference, referenceLogits } from './reference';
 import { buildTinyModel, type TinyModel, type TinyModelSpec } from './tiny-model';
 
 const load = async (model: TinyModel, options: LoadOptions): Promise<LlamaModel> => loadTinyModel(await testGpu(), model, options);
@@ -93,16 +93,12 @@ describe.each([
   it.each([false, true])('greedy generation through the KV cache reproduces the reference ids exactly (golden; fused decode kernels: %s)', async (fused) => {
     const prompt = TOKENS.slice(0, 6);
     const steps = 8;
-    const reference = [...prompt];
-    for (let i = 0; i < steps; i++) {
-      const logits = referenceLogits(model.config, model.weights, reference);
-      reference.push(argmaxRows(logits.subarray((reference.length - 1) * vocab), vocab)[0]);
-    }
+    const reference = greedyReference(model.config, model.weights, prompt, steps);
     const gpuModel = await load(model, { dtype: 'f32', maxChunk: 4, decodeKernels: { fused } });
     gpuModel.setSeenTokens(prompt);
     const generated = [await gpuModel.prefill(prompt, 0, GREEDY)];
     for (let i = 1; i < steps; i++) generated.push(await gpuModel.decode(prompt.length + i - 1, GREEDY));
     gpuModel.dispose();
-    expect(generated).toEqual(reference.slice(prompt.length));
+    expect(generated).toEqual(reference);
   });
 });
