@@ -157,13 +157,13 @@ function licenseOf(info: unknown): { license?: string } {
 
 async function cacheState(cache: CacheStore, key: CacheKey, diskBytes: number): Promise<Pick<LoadCost, 'cached' | 'partialBytes' | 'storage'>> {
   const id = cacheEntryId(key);
-  const [entries, partials, usage] = await Promise.all([cache.list(), cache.partials(), cache.usage()]);
+  const [entries, partials, availableBytes] = await Promise.all([cache.list(), cache.partials(), cache.availableBytes()]);
   const cached = entries.some((entry) => entry.id === id);
   const partialBytes = Math.max(0, ...partials.filter((p) => cacheEntryId(p.key) === id).map((p) => p.bytes));
   const neededBytes = cached ? 0 : withHeadroom(diskBytes - partialBytes);
   return {
     cached,
     ...(partialBytes > 0 ? { partialBytes } : {}),
-    ...(usage.availableBytes === undefined ? {} : { storage: { availableBytes: usage.availableBytes, neededBytes, fits: neededBytes <= usage.availableBytes } }),
+    ...(availableBytes === undefined ? {} : { storage: { availableBytes, neededBytes, fits: neededBytes <= availableBytes } }),
   };
 }

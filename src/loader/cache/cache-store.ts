@@ -109,6 +109,8 @@ export interface CacheStore {
   delete(id: string): Promise<void>;
   /** Used and available bytes where the platform says. */
   usage(): Promise<{ usedBytes: number; availableBytes?: number; quotaBytes?: number; persisted?: boolean }>;
+  /** Free room for new entries where the platform says: usage()'s availableBytes without listing the entries. */
+  availableBytes(): Promise<number | undefined>;
 }
 
 export const MANIFEST_FILE = 'manifest.json';
@@ -173,11 +175,11 @@ export function splitFolderName(name: string): { id: string; suffix: string } | 
   return { id, suffix: dot < 0 ? '' : name.slice(dot + 1) };
 }
 
-/** An id a user passed to delete(): a bare entry id of ours, or (with `partials`) one of our folder names; returns its parts. */
-export function checkEntryId(id: string, partials = false): { id: string; suffix: string } {
+/** An id a user passed to delete(): a bare entry id of ours, or one of our (partial) folder names; returns its parts. */
+export function checkEntryId(id: string): { id: string; suffix: string } {
   const parts = splitFolderName(id);
   const whole = parts !== null && `${parts.id}${parts.suffix === '' ? '' : `.${parts.suffix}`}` === id;
-  if (!parts || !whole || (parts.suffix !== '' && !partials) || !/^[0-9a-z-]*$/.test(parts.suffix)) {
+  if (!parts || !whole || !/^[0-9a-z-]*$/.test(parts.suffix)) {
     throw new EngineError('bad-input', `${JSON.stringify(id)} is not a cached model id`);
   }
   return parts;

@@ -183,7 +183,7 @@ export class NodeCacheStore implements CacheStore {
   }
 
   async delete(id: string): Promise<void> {
-    const parts = checkEntryId(id, true);
+    const parts = checkEntryId(id);
     if (parts.suffix !== '') {
       // Only a resumable partial: a plain writer's folder is its writer's until it is debris.
       const folder = path.join(this.root, id);
@@ -203,7 +203,11 @@ export class NodeCacheStore implements CacheStore {
     // Unfinished downloads take room too.
     const entries = [...(await this.list()), ...(await this.partials())];
     const usedBytes = entries.reduce((sum, entry) => sum + entry.bytes, 0);
-    return { usedBytes, availableBytes: await this.options.freeBytes(await existingAncestor(this.root)) };
+    return { usedBytes, availableBytes: await this.availableBytes() };
+  }
+
+  async availableBytes(): Promise<number> {
+    return this.options.freeBytes(await existingAncestor(this.root));
   }
 
   private async makeRoot(): Promise<void> {

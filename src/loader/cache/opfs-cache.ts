@@ -168,7 +168,7 @@ export class OpfsCacheStore implements CacheStore {
   }
 
   async delete(id: string): Promise<void> {
-    const parts = checkEntryId(id, true);
+    const parts = checkEntryId(id);
     const models = await this.models();
     const found = await this.inspectAll(models, parts.id);
     if (parts.suffix !== '') {
@@ -180,10 +180,10 @@ export class OpfsCacheStore implements CacheStore {
       await removeFolder(models, id, true);
       return;
     }
-    for (const found of await this.inspectAll(models, parts.id)) {
-      if (found.state === 'complete' || found.state === 'damaged') {
+    for (const inspection of found) {
+      if (inspection.state === 'complete' || inspection.state === 'damaged') {
         // A live writer's folder is not the entry; an unreadable one may be readable later.
-        await removeFolder(models, found.name, true);
+        await removeFolder(models, inspection.name, true);
       }
     }
   }
@@ -193,10 +193,11 @@ export class OpfsCacheStore implements CacheStore {
     const usedBytes = [...(await this.list()), ...(await this.partials())].reduce((sum, entry) => sum + entry.bytes, 0);
     const estimate = await this.storage?.estimate?.();
     const persisted = await this.storage?.persisted?.();
+    const availableBytes = quotaLeft(estimate);
     return {
       usedBytes,
       ...(estimate?.quota !== undefined ? { quotaBytes: estimate.quota } : {}),
-      ...(estimate?.quota !== undefined && estimate.usage !== undefined ? { availableBytes: Math.max(0, estimate.quota - estimate.usage) } : {}),
+      ...(availableBytes !== undefined ? { availableBytes } : {}),
       ...(persisted !== undefined ? { persisted } : {}),
     };
   }
@@ -231,9 +232,8 @@ export class OpfsCacheStore implements CacheStore {
   }
 
   /** Quota left for this site, where the browser says. */
-  private async availableBytes(): Promise<number | undefined> {
-    const estimate = await this.storage?.estimate?.();
-    return estimate?.quota !== undefined && estimate.usage !== undefined ? estimate.quota - estimate.usage : undefined;
+  async availableBytes(): Promise<number | undefined> {
+    return quotaLeft(await this.storage?.estimate?.());
   }
 
   private models(): Promise<OpfsDirectory> {
@@ -298,4 +298,9 @@ export class OpfsCacheStore implements CacheStore {
     }
     return found;
   }
+}
+
+/** Quota left for the site from a storage estimate (never below 0), where the browser says. */
+function quotaLeft(estimate: { quota?: number; usage?: number } | undefined): number | undefined {
+  return estimate?.quota !== undefined && estimate.usage !== undefined ? Math.max(0, estimate.quota - estimate.usage) : undefined;
 }
