@@ -11,7 +11,7 @@ import type { FileSource } from '../loader/types';
 import type { LoadOptions } from '../model/llama';
 import { checkpointWeights, type LoadProgress } from '../model/load-weights';
 import { layoutBytes } from '../model/memory-plan';
-import { weightLayout } from '../model/weights';
+import { hasOwnLmHead, weightLayout } from '../model/weights';
 import { WEIGHTS_FILE, cachedWeights, type StoredLayout } from '../model/weights-cache';
 import { entryHeader, WeightsEntry } from '../model/weights-entry';
 import { ChatEngine } from './engine';
@@ -94,7 +94,7 @@ export async function openEngine(gpu: Gpu, source: VersionedSource, options: Ope
     const engine = await ChatEngine.fromRepo(gpu, repo, checkpointWeights(repo.tensors, source), { ...loadOptions, onProgress: downloadProgress });
     return { engine, fromCache: false, commit };
   }
-  return { ...(await buildEntry(gpu, cache, key, source, repo, { ...loadOptions, onProgress: downloadProgress })), commit };
+  return { ...(await buildEntry(gpu, cache, key, source, repo, commit, { ...loadOptions, onProgress: downloadProgress })), commit };
 }
 
 /**
@@ -102,9 +102,17 @@ export async function openEngine(gpu: Gpu, source: VersionedSource, options: Ope
  * entry an earlier load left (weights-entry.ts). The model runs even when caching fails: the
  * reason comes back as `cacheError`.
  */
-async function buildEntry(gpu: Gpu, cache: CacheStore, key: CacheKey, source: VersionedSource, repo: Repo, options: LoadOptions): Promise<OpenedEngine> {
+async function buildEntry(
+  gpu: Gpu,
+  cache: CacheStore,
+  key: CacheKey,
+  source: VersionedSource,
+  repo: Repo,
+  commit: string | undefined,
+  options: LoadOptions,
+): Promise<OpenedEngine> {
   const { signal } = options;
-  const hasLmHead = repo.tensors.some((t) => t.name === 'lm_head.weight');
+  const hasLmHead = hasOwnLmHead(repo.tensors);
   const layout = weightLayout(repo.config, options.dtype, hasLmHead, options.lmHeadFormat);
   const smallFiles = repoSmallFiles(repo);
   const expectedBytes = layoutBytes(layout) + [...smallFiles.values()].reduce((sum, bytes) => sum + bytes.byteLength, 0);
@@ -114,7 +122,6 @@ async function buildEntry(gpu: Gpu, cache: CacheStore, key: CacheKey, source: Ve
     if (size === null) throw new EngineError('integrity-failed', `${file} vanished while loading`);
     sources[file] = { etag: source.etag?.(file), size };
   }
-  const commit = source.resolvedCommit?.();
   const header = entryHeader(layout, hasLmHead, { commit, files: Object.fromEntries(Object.entries(sources).map(([file, { size }]) => [file, size])) });
 
   for (let attempt = 0; ; attempt++) {

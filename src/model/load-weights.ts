@@ -8,7 +8,7 @@ import type { WeightMatrix } from '../gpu/ops';
 import type { Gpu } from '../gpu/runtime';
 import { SOURCE_DTYPE_BYTES, type FileSource, type TensorRecord } from '../loader/types';
 import { Uploader } from './upload';
-import { matchTensors, type Placement, type WeightLayout } from './weights';
+import { hasOwnLmHead, matchTensors, type Placement, type WeightLayout } from './weights';
 
 export interface LoadProgress {
   /** Checkpoint bytes read and uploaded so far, of `totalBytes`. */
@@ -99,7 +99,7 @@ export interface StreamPlan {
 export function checkpointWeights(tensors: TensorRecord[], source: FileSource, plan: StreamPlan = {}): WeightSource {
   let matched: { record: TensorRecord; placements: Placement[] }[] | undefined;
   return {
-    hasLmHead: tensors.some((t) => t.name === 'lm_head.weight'),
+    hasLmHead: hasOwnLmHead(tensors),
     check(layout) {
       matched = matchTensors(layout, tensors);
     },

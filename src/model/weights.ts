@@ -59,6 +59,14 @@ export function layerKey(layer: number, name: 'qkv' | 'o' | 'gate_up' | 'down' |
   return `layers.${layer}.${name}`;
 }
 
+/** The hub's own lm_head tensor, when the checkpoint has one (else it is tied to the embedding). */
+const LM_HEAD = 'lm_head.weight';
+
+/** Whether a checkpoint carries its own lm_head (else weightLayout ties it to the embedding). */
+export function hasOwnLmHead(tensors: TensorRecord[]): boolean {
+  return tensors.some((t) => t.name === LM_HEAD);
+}
+
 export function weightLayout(config: LlamaConfig, dtype: ModelDtype, hasLmHead: boolean, lmHeadFormat?: WeightFormat): WeightLayout {
   const { hiddenSize: d, intermediateSize: inter, numHeads, numKvHeads, headDim, vocabSize: v } = config;
   const qDim = numHeads * headDim;
@@ -104,7 +112,7 @@ export function weightLayout(config: LlamaConfig, dtype: ModelDtype, hasLmHead: 
   }
   vector('norm', 'model.norm.weight', d);
   if (hasLmHead) {
-    matrix('lm_head', headFormat, v, d, [['lm_head.weight', v]]);
+    matrix('lm_head', headFormat, v, d, [[LM_HEAD, v]]);
   } else if (!config.tieWordEmbeddings) {
     throw new EngineError('bad-model', 'lm_head.weight is missing and tie_word_embeddings is false');
   } else if (headFormat !== tableFormat) {
