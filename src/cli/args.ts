@@ -1,7 +1,9 @@
 /** Command-line flags for the CLI commands, parsed with node:util and checked into typed values. */
+import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import type { ChatSettings } from '../chat/engine';
 import { EngineError } from '../errors';
+import { isMissing } from '../loader/node-fs';
 import type { ModelDtype } from '../model/weights';
 import type { LlamaTokenizer } from '../tokenizer/llama-tokenizer';
 
@@ -12,6 +14,16 @@ export type FlagKind = 'string' | 'boolean' | 'strings';
 
 /** What every --model takes. */
 export const MODEL_FLAGS = { model: 'string', revision: 'string', 'cache-dir': 'string' } as const;
+
+/** The text of the file a flag names (`--script`, `--questions`): `not-found` when it is missing, else `bad-input` saying why it cannot be read. */
+export async function readFlagFile(flag: string, file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    if (isMissing(error)) throw new EngineError('not-found', `--${flag} ${file}: no such file`);
+    throw new EngineError('bad-input', `--${flag} ${file}: ${(error as Error).message}`);
+  }
+}
 
 export function parseFlags(argv: string[], spec: Record<string, FlagKind>): Flags {
   try {

@@ -3,11 +3,11 @@
  * conversation, sending the whole history every turn as the app does, so the context window and
  * the KV-cache reuse across turns are what a user of the app gets.
  */
-import { readFile } from 'node:fs/promises';
 import type { ChatEngine, ChatSettings } from '../chat/engine';
 import type { FinishReason } from '../chat/generate';
 import type { ChatMessage } from '../chat/template';
 import { EngineError } from '../errors';
+import { readFlagFile } from './args';
 
 /** One answered turn, as `chat --json` prints it (one JSON object per line). */
 export interface TurnReport {
@@ -51,14 +51,7 @@ export function parseChatScript(text: string, file: string): string[] {
 }
 
 export async function readChatScript(file: string): Promise<string[]> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new EngineError(code === 'ENOENT' ? 'not-found' : 'bad-input', `--script ${file}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
-  }
-  return parseChatScript(text, file);
+  return parseChatScript(await readFlagFile('script', file), file);
 }
 
 /** Answers `questions` in order in one conversation; reports each turn as it ends. */

@@ -6,12 +6,12 @@
  * Each question starts from an empty conversation, so an answer is what `generate` gives for it.
  * The file is written whole at the end, never half; progress goes to stderr.
  */
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { EngineError } from '../errors';
 import { parseQuestionSet } from '../eval/question-set';
 import { toJsonl, type ResultRecord } from '../eval/results';
-import { GENERATION_FLAGS, MODEL_FLAGS, generationFlags, parseFlags, requireString } from './args';
+import { GENERATION_FLAGS, MODEL_FLAGS, generationFlags, parseFlags, readFlagFile, requireString } from './args';
 import { loadModel } from './load-model';
 
 export async function evaluate(argv: string[]): Promise<void> {
@@ -20,9 +20,7 @@ export async function evaluate(argv: string[]): Promise<void> {
   if (models.length === 0 || models.some((model) => model === '')) throw new EngineError('bad-input', '--model is required, once per model (--model A --model B)');
   const out = requireString(flags, 'out');
   const file = requireString(flags, 'questions');
-  const text = await readFile(file, 'utf8').catch((error: Error) => {
-    throw new EngineError('not-found', `--questions ${file}: ${error.message}`);
-  });
+  const text = await readFlagFile('questions', file);
   const { questions } = parseQuestionSet(text, path.basename(file));
   const { settings, dtype, contextLength } = generationFlags(flags);
   const { seed, ...shaping } = settings;
