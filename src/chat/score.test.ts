@@ -76,6 +76,15 @@ describe('scoreInput', () => {
     const fits = windows.find((length) => length + answerTokens - 1 <= 128);
     const scored = await scoreInput(engine, { kind: 'answer', history, answer, settings: RAW });
     expect(scored).toMatchObject({ contextTokens: fits, tokens: answerTokens });
+    // An answer the chat wrote after a block drop (its stats say how many messages) is scored
+    // after that window, though a later cut would fit.
+    const withShort = [history[0], history[1], { role: 'user' as const, content: '짧은 질문' }, { role: 'assistant' as const, content: '짧은 답' }, history[4]];
+    const shortWindows = [0, 2, 4].map((cut) => engine.promptIds(withShort.slice(cut), engine.promptFormat(RAW)).length);
+    expect(shortWindows[0] + answerTokens - 1).toBeGreaterThan(128);
+    expect(shortWindows[1] + answerTokens - 1).toBeLessThanOrEqual(128);
+    expect(await scoreInput(engine, { kind: 'answer', history: withShort, answer, settings: RAW })).toMatchObject({ contextTokens: shortWindows[1] });
+    const afterBlock = await scoreInput(engine, { kind: 'answer', history: withShort, answer, settings: RAW, droppedTurns: 4 });
+    expect(afterBlock).toMatchObject({ contextTokens: shortWindows[2], tokens: answerTokens });
   });
 
   it("scores a generated answer's own tokens: greedy ids are each position's likeliest", async () => {

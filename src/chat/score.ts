@@ -46,8 +46,10 @@ export type ScoreInput =
    * `answer` as the reply to `history` (which ends with the user's question), in its prompt
    * format. `ids`: the tokens the model wrote, scored as written where they spell `answer` (a
    * sampled answer need not be the text's canonical tokenization); else `answer` is encoded.
+   * `droppedTurns`: the messages after the system prompt the chat left out when it wrote the
+   * answer (its stats), so the answer is scored after the window it was written after.
    */
-  | { kind: 'answer'; history: ChatMessage[]; answer: string; settings: Pick<ChatSettings, 'template' | 'systemPrompt'>; ids?: number[] };
+  | { kind: 'answer'; history: ChatMessage[]; answer: string; settings: Pick<ChatSettings, 'template' | 'systemPrompt'>; ids?: number[]; droppedTurns?: number };
 
 /** The ids to score and where the scored part starts. */
 export function scoreIds(engine: ChatEngine, input: ScoreInput): { ids: number[]; first: number } {
@@ -57,10 +59,12 @@ export function scoreIds(engine: ChatEngine, input: ScoreInput): { ids: number[]
   // encode() adds sentencepiece's dummy-prefix "▁": the space a model writes after "ASSISTANT:".
   const answer = (input.ids && idsSpelling(tokenizer, input.ids, input.answer)) ?? tokenizer.encode(input.answer);
   const system = input.history.filter((m) => m.role === 'system');
-  let turns = input.history.filter((m) => m.role !== 'system');
-  let context = engine.promptIds([...system, ...turns], format);
+  const all = input.history.filter((m) => m.role !== 'system');
   // A conversation past the context was answered from its latest turns (ChatEngine.chat leaves
-  // the oldest out): score the answer after such a window too, oldest exchanges out first.
+  // a block of the oldest out): start where that answer's window started, then, if the answer
+  // itself does not fit after it (or the window is not known), leave out the oldest exchanges.
+  let turns = all.slice(Math.min(input.droppedTurns ?? 0, all.length - 1));
+  let context = engine.promptIds([...system, ...turns], format);
   while (context.length + answer.length - 1 > engine.session.contextLength && turns.length > 1) {
     turns = turns.slice(turns[1]?.role === 'assistant' ? 2 : 1);
     context = engine.promptIds([...system, ...turns], format);

@@ -37,7 +37,7 @@ export function TokenView({ message, models, history, settingsTab }: Props) {
     // The writer's own tokens are scored as it wrote them; another model reads the text.
     const ids = model.repo === message.repo ? message.ids : undefined;
     try {
-      const result = await bench.scores.score(model, { kind: 'answer', history: history(), answer: message.content, settings: { template, systemPrompt }, ids });
+      const result = await bench.scores.score(model, { kind: 'answer', history: history(), answer: message.content, settings: { template, systemPrompt }, ids, droppedTurns: message.stats?.droppedTurns });
       setScores((all) => ({ ...all, [model.id]: { status: 'done', result } }));
     } catch (error) {
       setScores((all) => ({ ...all, [model.id]: { status: 'error', error: toErrorData(error) } }));
