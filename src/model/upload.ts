@@ -16,11 +16,18 @@ export const STAGING_BYTES = 16 << 20;
 /** Bytes written between waits for the GPU, so queued uploads cannot pile up in host memory. */
 const IN_FLIGHT_BYTES = 64 << 20;
 
+/**
+ * Bytes of each GPU buffer behind a (rows, cols) matrix in `format`: one (rows, cols) buffer, or
+ * for q4 the codes (rows, cols / 8) u32 and the scales (rows, ceil(cols / 64)) u32 (two f16 a word).
+ */
+export function matrixBufferBytes(format: WeightFormat, rows: number, cols: number): number[] {
+  if (format === 'q4') return [rows * (cols / 2), rows * Math.ceil(cols / 64) * 4];
+  return [rows * cols * (format === 'f32' ? 4 : 2)];
+}
+
 /** Bytes a (rows, cols) matrix takes on the GPU in `format`. */
 export function matrixBytes(format: WeightFormat, rows: number, cols: number): number {
-  if (format === 'f32') return rows * cols * 4;
-  if (format === 'f16') return rows * cols * 2;
-  return rows * (cols / 2) + rows * Math.ceil(cols / 64) * 4;
+  return matrixBufferBytes(format, rows, cols).reduce((sum, bytes) => sum + bytes, 0);
 }
 
 /** Loader bytes are never backed by a SharedArrayBuffer; this tells TypeScript so. */
@@ -47,13 +54,9 @@ export class Uploader {
 
   createMatrix(label: string, format: WeightFormat, rows: number, cols: number): WeightMatrix {
     const { device } = this.ctx;
-    const buffers =
-      format === 'q4'
-        ? [
-            createBuffer(device, `${label} q4 codes`, rows * (cols / 2)), // (rows, cols / 8) u32
-            createBuffer(device, `${label} q4 scales`, rows * Math.ceil(cols / 64) * 4), // (rows, ceil(cols / 64)) u32
-          ]
-        : [createBuffer(device, label, rows * cols * (format === 'f32' ? 4 : 2))]; // (rows, cols)
+    const sizes = matrixBufferBytes(format, rows, cols);
+    const names = format === 'q4' ? [`${label} q4 codes`, `${label} q4 scales`] : [label];
+    const buffers = sizes.map((bytes, i) => createBuffer(device, names[i], bytes));
     return { format, rows, cols, buffers, bindGroup: weightBindGroup(this.ctx, format, buffers, label) };
   }
 

@@ -11,7 +11,7 @@ import type { Gpu } from '../gpu/runtime';
 import type { WeightFormat } from '../gpu/shaders';
 import type { FileSource } from '../loader/types';
 import type { GpuWeights, UploadOptions, WeightSource } from './load-weights';
-import { Uploader } from './upload';
+import { matrixBufferBytes, Uploader } from './upload';
 import type { WeightLayout } from './weights';
 
 export const WEIGHTS_FILE = 'weights.bin';
@@ -33,7 +33,7 @@ export interface StoredLayout {
 export function bufferSizes(layout: WeightLayout): Map<string, number[]> {
   const sizes = new Map<string, number[]>();
   for (const { key, format, rows, cols } of layout.matrices) {
-    sizes.set(key, format === 'q4' ? [rows * (cols / 2), rows * Math.ceil(cols / 64) * 4] : [rows * cols * (format === 'f32' ? 4 : 2)]);
+    sizes.set(key, matrixBufferBytes(format, rows, cols));
   }
   for (const { key, length } of layout.vectors) sizes.set(key, [length * 4]);
   return sizes;
