@@ -9,7 +9,7 @@ import { linearOp, type LinearArgs, type Q4Gemv } from '../gpu/linear-op';
 import type { Gpu } from '../gpu/runtime';
 import type { WeightFormat } from '../gpu/shaders';
 import type { LlamaConfig } from '../model/config';
-import { loadWeights } from '../model/load-weights';
+import { loadWeights, type GpuWeights } from '../model/load-weights';
 import { randomWeights } from '../model/random-weights';
 import { matrixBytes } from '../model/upload';
 import type { WeightLayout } from '../model/weights';
@@ -50,20 +50,31 @@ export function layerShapes(config: LlamaConfig): [string, number, number][] {
 
 const gemvName = (format: WeightFormat, q4Gemv: Q4Gemv) => (format === 'q4' ? `GEMV q4, ${Q4_GEMV_NAMES[q4Gemv]}` : `GEMV ${format}`);
 
-export async function benchGemvs(gpu: Gpu, config: LlamaConfig, format: WeightFormat, plan: GemvPlan, time: RowTimer): Promise<{ rows: KernelRow[]; ratios: GemvRatio[] }> {
+/** The format of the lm_head (and the embedding) at each benchmarked dtype, as the engine stores them. */
+export const headFormatOf = (format: WeightFormat): WeightFormat => (format === 'q4' ? 'f16' : format);
+
+/**
+ * The random matrices the kernel rows run on, loaded once: the layer shapes in `format` as
+ * `${format} ${key}` (and in f16 too for q4: the ratio's reference), `lm_head`, and a norm `gain`.
+ */
+export function benchLayout(config: LlamaConfig, format: WeightFormat): WeightLayout {
+  const layerFormats: WeightFormat[] = format === 'q4' ? ['q4', 'f16'] : [format];
+  return {
+    matrices: [
+      ...layerFormats.flatMap((f) => layerShapes(config).map(([key, rows, cols]) => ({ key: `${f} ${key}`, rows, cols, format: f }))),
+      { key: 'lm_head', rows: config.vocabSize, cols: config.hiddenSize, format: headFormatOf(format) },
+    ],
+    vectors: [{ key: 'gain', length: config.hiddenSize }],
+    placements: new Map(),
+  };
+}
+
+/** The GEMV rows over `weights` (loaded for benchLayout(config, format)). */
+export async function benchGemvs(gpu: Gpu, config: LlamaConfig, format: WeightFormat, weights: GpuWeights, plan: GemvPlan, time: RowTimer): Promise<{ rows: KernelRow[]; ratios: GemvRatio[] }> {
   const d = config.hiddenSize;
   const shapes = layerShapes(config);
   const layerFormats: WeightFormat[] = format === 'q4' ? ['q4', 'f16'] : [format];
-  const headFormat: WeightFormat = format === 'q4' ? 'f16' : format;
-  const layout: WeightLayout = {
-    matrices: [
-      ...layerFormats.flatMap((f) => shapes.map(([key, rows, cols]) => ({ key: `${f} ${key}`, rows, cols, format: f }))),
-      { key: 'lm_head', rows: config.vocabSize, cols: d, format: headFormat },
-    ],
-    vectors: [{ key: 'gain', length: d }],
-    placements: new Map(),
-  };
-  const weights = await loadWeights(gpu, randomWeights(3), layout);
+  const headFormat = headFormatOf(format);
   const random = (count: number) => Float32Array.from({ length: count }, (_, i) => Math.sin(i * 12.9898) * 0.5);
   const x = createBufferWith(gpu.device, 'bench gemv x', random(Math.max(d, config.intermediateSize)));
   const y = createBuffer(gpu.device, 'bench gemv y', Math.max(config.vocabSize, 2 * config.intermediateSize) * 4, STORAGE);
@@ -98,7 +109,7 @@ export async function benchGemvs(gpu: Gpu, config: LlamaConfig, format: WeightFo
       await measure(`${name} + RMSNorm (q,k,v fused)`, `${format} q,k,v fused`, format, qkvRows, d, { q4Gemv, norm }, 4 * d);
       await measure(`${name} + RMSNorm + SwiGLU (gate,up fused)`, `${format} gate,up fused`, format, gateUpRows, d, { q4Gemv, norm, swigluInto: y }, 4 * d);
     }
-    if (plan.fused) await measure(`GEMV ${headFormat} + RMSNorm (lm_head)`, 'lm_head', headFormat, config.vocabSize, d, { norm: { x, gain, eps: config.rmsNormEps } }, 4 * d);
+    if (plan.fused) await measure(`GEMV ${headFormat} + RMSNorm (lm_head)`, 'lm_head', headFormat, config.vocabSize, d, { norm }, 4 * d);
     const ratios: GemvRatio[] = [];
     if (format === 'q4') {
       for (const [key, rowsOut, cols] of shapes) {
@@ -110,7 +121,6 @@ export async function benchGemvs(gpu: Gpu, config: LlamaConfig, format: WeightFo
     }
     return { rows, ratios };
   } finally {
-    weights.destroy();
     [x, y].forEach((b) => b.destroy());
   }
 }
@@ -148,7 +158,6 @@ export async function sweepGemv(gpu: Gpu, config: LlamaConfig, format: WeightFor
       for (const wg of [64, 128, 256]) {
         for (const lanes of [4, 8, 16, 32]) {
           for (const rowsPerThread of [1, 2, 4, 8]) {
-            if (((wg / lanes) * rowsPerThread) % 2 !== 0) continue;
             const op = await linearOp(gpu, { ...base, dotTuning: { wg, lanes, rowsPerThread } });
             if (op.decodeKernel !== 'gemv_q4_dot.wgsl') continue; // did not fit the workgroup memory
             rows.push(await time(`${gemvName(format, 'dot')} (${key}) WG ${wg} LANES ${lanes} ROWS/THREAD ${rowsPerThread}`, `${rowsOut}x${cols}`, op, 1, { nTokens: 1, pos0: 0 }, cost));

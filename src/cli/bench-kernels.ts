@@ -14,8 +14,8 @@ import type { LlamaConfig } from '../model/config';
 import { loadWeights } from '../model/load-weights';
 import { randomWeights } from '../model/random-weights';
 import { ropeTable } from '../model/rope';
-import { kvFormatFor, type WeightLayout } from '../model/weights';
-import { benchGemvs, type GemvPlan, type GemvRatio } from './bench-gemv';
+import { kvFormatFor } from '../model/weights';
+import { benchGemvs, benchLayout, headFormatOf, layerShapes, type GemvPlan, type GemvRatio } from './bench-gemv';
 
 export interface Ceilings {
   copyGBs: number;
@@ -124,7 +124,7 @@ export async function benchKernels(gpu: Gpu, time: RowTimer, config: LlamaConfig
   const inter = config.intermediateSize;
   const qDim = config.numHeads * config.headDim;
   const kvDim = config.numKvHeads * config.headDim;
-  const { rows, ratios } = await benchGemvs(gpu, config, format, kernels, time);
+  const weights = await loadWeights(gpu, randomWeights(3), benchLayout(config, format));
   const t = plan.prefillTokens;
   const maxContext = plan.quick ? 128 : 2048;
   const owned: GPUBuffer[] = [];
@@ -137,21 +137,16 @@ export async function benchKernels(gpu: Gpu, time: RowTimer, config: LlamaConfig
   const x = createBufferWith(device, 'bench x', random(t * Math.max(d, inter, qDim + 2 * kvDim)));
   owned.push(x);
   const y = buffer('bench y', t * Math.max(config.vocabSize, 2 * inter) * 4);
-  const headFormat: WeightFormat = format === 'q4' ? 'f16' : format;
-  const shapes: [string, number, number, WeightFormat][] = [
-    ['o_proj', d, qDim, format],
-    ['q,k,v fused', qDim + 2 * kvDim, d, format],
-    ['gate_proj', inter, d, format],
-    ['gate,up fused', 2 * inter, d, format],
-    ['down_proj', d, inter, format],
-    ['lm_head', config.vocabSize, d, headFormat],
+  // [name, key in benchLayout, rows, cols, format]
+  const shapes: [string, string, number, number, WeightFormat][] = [
+    ...layerShapes(config).map(([name, rowsOut, cols]): [string, string, number, number, WeightFormat] => [name, `${format} ${name}`, rowsOut, cols, format]),
+    ['lm_head', 'lm_head', config.vocabSize, d, headFormatOf(format)],
   ];
-  const layout: WeightLayout = { matrices: shapes.map(([key, rowsOut, cols, f]) => ({ key, rows: rowsOut, cols, format: f })), vectors: [{ key: 'gain', length: d }], placements: new Map() };
-  const weights = await loadWeights(gpu, randomWeights(3), layout);
   try {
-    for (const [key, rowsOut, cols, f] of shapes) {
-      const op = await linearOp(gpu, { label: key, step, x, weight: weights.matrices.get(key)!, y });
-      rows.push(await time(`matmul ${f} (${key}), ${t} tokens`, `${rowsOut}x${cols}`, op, t, { nTokens: t, pos0: 0 }, { flops: 2 * t * rowsOut * cols }));
+    const { rows, ratios } = await benchGemvs(gpu, config, format, weights, kernels, time);
+    for (const [name, key, rowsOut, cols, f] of shapes) {
+      const op = await linearOp(gpu, { label: name, step, x, weight: weights.matrices.get(key)!, y });
+      rows.push(await time(`matmul ${f} (${name}), ${t} tokens`, `${rowsOut}x${cols}`, op, t, { nTokens: t, pos0: 0 }, { flops: 2 * t * rowsOut * cols }));
     }
 
     const heads = { nHeads: config.numHeads, nKvHeads: config.numKvHeads, headDim: config.headDim };
