@@ -16,7 +16,7 @@ export interface AttentionShape {
 }
 
 /** Keys per workgroup of split-K decode attention (both decode kernels). */
-export const ATTENTION_CHUNK = 64;
+const ATTENTION_CHUNK = 64;
 /**
  * Up to this many keys the fused decode kernel attends in one workgroup per KV head and one
  * dispatch: at short contexts a second (merge) dispatch costs more than the parallelism gains.
@@ -25,7 +25,7 @@ export const SINGLE_PASS_KEYS = 256;
 const MAX_GROUP = 8; // attention_decode_gqa.wgsl: query heads per KV head
 
 /** decode_chunks() of common.wgsl: the chunks a decode step's keys are split over. */
-export function decodeChunks(keys: number, singlePassKeys: number, chunkKeys: number, maxChunks: number): number {
+function decodeChunks(keys: number, singlePassKeys: number, chunkKeys: number, maxChunks: number): number {
   return keys <= singlePassKeys ? 1 : Math.min(maxChunks, Math.ceil(keys / chunkKeys));
 }
 

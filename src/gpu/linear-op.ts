@@ -62,9 +62,14 @@ export interface LinearArgs {
 
 const MAX_ROWS_PER_THREAD = 16; // gemv_q4_dot.wgsl
 
+/** Output rows one gemv_q4_dot.wgsl workgroup computes: lanes share a row, each thread holds rowsPerThread. */
+function dotRows(t: DotTuning): number {
+  return (t.wg / t.lanes) * t.rowsPerThread;
+}
+
 /** Workgroup bytes gemv_q4_dot.wgsl declares for these constants (see its header). */
 export function dotWorkgroupBytes(cols: number, t: DotTuning, subgroups: boolean): number {
-  const rows = (t.wg / t.lanes) * t.rowsPerThread;
+  const rows = dotRows(t);
   const reducer = subgroups ? (t.wg / 4) * 4 + 4 : t.wg * 4;
   return (cols * 5) / 4 + rows * (t.lanes + 1) * 4 + rows * 4 + reducer + 4;
 }
@@ -92,7 +97,7 @@ function dotShape(ctx: OpContext, cols: number, asked?: DotTuning): DotTuning | 
   if (shape.rowsPerThread > MAX_ROWS_PER_THREAD || shape.wg % shape.lanes !== 0) throw new EngineError('internal', `gemv_q4_dot.wgsl cannot take the shape ${JSON.stringify(shape)}`);
   while (dotWorkgroupBytes(cols, shape, ctx.subgroups) > ctx.maxWorkgroupStorage && shape.wg > shape.lanes) shape.wg /= 2;
   // SWIGLU splits a workgroup's rows between gate and up: they must be even.
-  const fits = dotWorkgroupBytes(cols, shape, ctx.subgroups) <= ctx.maxWorkgroupStorage && ((shape.wg / shape.lanes) * shape.rowsPerThread) % 2 === 0;
+  const fits = dotWorkgroupBytes(cols, shape, ctx.subgroups) <= ctx.maxWorkgroupStorage && dotRows(shape) % 2 === 0;
   return fits ? shape : undefined;
 }
 
@@ -112,7 +117,7 @@ export async function linearOp(ctx: OpContext, a: LinearArgs): Promise<LinearDis
   // q4 rows hold cols / 32 groups, one per thread step; about two steps per thread measured best
   // on an H100 (bench --sweep: 64 threads for 4096-wide rows, 128 for 11008).
   const q4Wg = a.tuning?.wg ?? Math.min(128, Math.max(16, 2 ** Math.floor(Math.log2(cols / 64))));
-  const singleRows = dot ? (dot.wg / dot.lanes) * dot.rowsPerThread : (a.tuning?.rows ?? (format === 'q4' || wg >= 64 ? 4 : 8));
+  const singleRows = dot ? dotRows(dot) : (a.tuning?.rows ?? (format === 'q4' || wg >= 64 ? 4 : 8));
   const decodeKernel: ShaderFile = dot ? 'gemv_q4_dot.wgsl' : format === 'q4' ? 'gemv_q4.wgsl' : 'gemv.wgsl';
   const decodeConstants: Record<string, number> = dot
     ? { WG: dot.wg, LANES: dot.lanes, ROWS_PER_THREAD: dot.rowsPerThread }

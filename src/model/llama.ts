@@ -20,7 +20,7 @@ import { allocateWeights, type GpuWeights, type LoadProgress, type WeightSource 
 import { checkPlanFits, planMemory, type MemoryPlan, type RunShape } from './memory-plan';
 import { kvFormatFor, weightLayout, type ModelDtype, type WeightLayout } from './weights';
 
-export { DEFAULT_DECODE, READBACK_SLOTS, type DecodeKernels } from './llama-kernels';
+export { DEFAULT_DECODE, type DecodeKernels } from './llama-kernels';
 
 export interface SamplingParams {
   /** 0 = greedy. */

@@ -67,11 +67,6 @@ export class WeightsEntry {
     this.readBack = new ReadBack(gpu);
   }
 
-  /** Why saving stopped, if it did. */
-  get error(): unknown {
-    return this.failure;
-  }
-
   /** Queues the read-back of `key`'s buffers (already queued on the GPU) into the entry. */
   save(key: string, buffers: GPUBuffer[]): void {
     if (this.failure !== undefined) return;
