@@ -12,11 +12,14 @@
 //   2 out: (T, 1 + 2 TOP_K) u32: [target logprob, TOP_K ids, TOP_K logprobs], log-probs as f32 bits
 // Dispatch: T workgroups of WG threads, one per row.
 // Tunables: WG (power of two), TOP_K (<= MAX_TOP_K).
+// Composed with reduce_workgroup.wgsl, whose reduce_partials() sums the softmax denominator.
 
 override VOCAB: u32;
 override WG: u32 = 128;
 override TOP_K: u32 = 5;
 const MAX_TOP_K: u32 = 8u;
+override PARTIALS: u32 = 1; // reduce_partials() sums one value: the softmax denominator
+const MAX_PARTIALS: u32 = 1u;
 
 @group(0) @binding(0) var<storage, read> logits: array<f32>;
 @group(0) @binding(1) var<storage, read> targets: array<u32>;
@@ -25,7 +28,6 @@ const MAX_TOP_K: u32 = 8u;
 // Each thread's best TOP_K (value, id) pairs, best first, merged pairwise down a tree.
 var<workgroup> top_values: array<f32, WG * MAX_TOP_K>;
 var<workgroup> top_ids: array<u32, WG * MAX_TOP_K>;
-var<workgroup> sums: array<f32, WG>;
 
 fn ranks_before(value: f32, id: u32, other_value: f32, other_id: u32) -> bool {
   return value > other_value || (value == other_value && id < other_id);
@@ -91,17 +93,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   for (var i = tid; i < VOCAB; i += WG) {
     sum += exp(logits[base + i] - max_logit);
   }
-  sums[tid] = sum;
-  workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
-    if (tid < stride) {
-      sums[tid] += sums[tid + stride];
-    }
-    workgroupBarrier();
-  }
+  let total = reduce_partials(array<f32, MAX_PARTIALS>(sum), tid); // the row's sum on thread 0
 
   if (tid == 0u) {
-    let lse = max_logit + log(sums[0]);
+    let lse = max_logit + log(total);
     let stride_out = 1u + 2u * TOP_K;
     let at = row * stride_out;
     let next_id = min(targets[row], VOCAB - 1u); // ids were checked on the CPU; never read past the row

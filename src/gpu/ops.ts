@@ -193,6 +193,7 @@ export async function tokenLogprobsOp(
 ): Promise<Dispatch> {
   const kernel = await ctx.pipelines.get({
     kernel: 'token_logprobs.wgsl',
+    accessors: ['reduce_workgroup.wgsl'],
     bindings: ['read', 'read', 'storage'],
     constants: { VOCAB: a.vocab, WG: 128, TOP_K: TOP_LOGPROBS },
   });
