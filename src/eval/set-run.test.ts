@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { newRun, nextItem, runProgress, runRecords, sameQuestions, withAnswer, type RunModel } from './set-run';
+import { canResume, newRun, nextItem, runProgress, runRecords, sameQuestions, withAnswer, type RunModel } from './set-run';
 
 const models: [RunModel, RunModel] = [
   { slot: 'vicuna', repo: 'x/vicuna', revision: 'main', title: 'Vicuna' },
@@ -32,5 +32,11 @@ describe('question set runs', () => {
     ]);
     expect(sameQuestions(run.set, { name: 'other name', questions: ['q1', 'q2'] })).toBe(true);
     expect(sameQuestions(run.set, { name: 'set.jsonl', questions: ['q1'] })).toBe(false);
+    // It goes on only for the same questions through the same models, in order, until done.
+    expect(canResume(run, { name: 'other name', questions: ['q1', 'q2'] }, ['x/vicuna', 'y/llama'])).toBe(true);
+    expect(canResume(run, run.set, ['y/llama', 'x/vicuna'])).toBe(false);
+    expect(canResume(run, { name: 'set.jsonl', questions: ['q1'] }, ['x/vicuna', 'y/llama'])).toBe(false);
+    expect(canResume({ ...run, status: 'done' }, run.set, ['x/vicuna', 'y/llama'])).toBe(false);
+    expect(canResume(undefined, run.set, ['x/vicuna', 'y/llama'])).toBe(false);
   });
 });

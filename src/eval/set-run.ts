@@ -66,6 +66,11 @@ export function sameQuestions(a: QuestionSet, b: QuestionSet): boolean {
   return a.questions.length === b.questions.length && a.questions.every((question, i) => question === b.questions[i]);
 }
 
+/** Whether `run` goes on (rather than a new run starting) when `set` is run through the models `repos`, in order. */
+export function canResume(run: SetRun | undefined, set: QuestionSet, repos: string[]): run is SetRun {
+  return run !== undefined && run.status !== 'done' && sameQuestions(run.set, set) && run.models.every((m, i) => m.repo === repos[i]);
+}
+
 /** The export: one record per answered question and model, question by question. */
 export function runRecords(run: SetRun): ResultRecord[] {
   const { seed, ...settings } = run.settings;

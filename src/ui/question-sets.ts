@@ -8,7 +8,7 @@ import * as idb from 'idb-keyval';
 import { toErrorData } from '../errors';
 import { parseQuestionSet, type QuestionSet } from '../eval/question-set';
 import { toJsonl } from '../eval/results';
-import { newRun, nextItem, runRecords, sameQuestions, withAnswer, type RunModel, type SetRun } from '../eval/set-run';
+import { canResume, newRun, nextItem, runRecords, withAnswer, type RunModel, type SetRun } from '../eval/set-run';
 import { blindOrder, type Verdict } from '../eval/votes';
 import type { EngineClient } from '../worker/client';
 import type { ChatController } from './chat-controller';
@@ -85,8 +85,7 @@ export class QuestionSetController {
     if (this.active) return;
     const { set, run: last } = this.state.get();
     const models = tab.models.map((m): RunModel => ({ slot: m.id, repo: m.repo, revision: DEFAULT_REVISION, title: m.title })) as [RunModel, RunModel];
-    const resume = last && last.status !== 'done' && sameQuestions(last.set, set) && last.models.every((m, i) => m.repo === models[i].repo);
-    let run: SetRun = resume ? { ...last, status: 'running', error: undefined } : newRun(newId(), set, models, chatSettings(this.settings.tab('compare')));
+    let run: SetRun = canResume(last, set, tab.models.map((m) => m.repo)) ? { ...last, status: 'running', error: undefined } : newRun(newId(), set, models, chatSettings(this.settings.tab('compare')));
     const active: ActiveRun = { stopped: false };
     this.active = active;
     this.patch({ run, running: true });

@@ -1,5 +1,5 @@
 import type { ChangeEvent } from 'react';
-import { runProgress } from '../../eval/set-run';
+import { canResume, runProgress } from '../../eval/set-run';
 import { percent } from '../format';
 import { useServices } from '../hooks/useServices';
 import { useStore } from '../hooks/useStore';
@@ -18,7 +18,7 @@ export function QuestionSetPanel({ tab, busy }: { tab: CompareTab; busy: boolean
   const { bench } = useServices();
   const { set, run, running, current, importError } = useStore(bench.sets.state);
   const progress = run ? runProgress(run) : undefined;
-  const resumable = run && run.status !== 'done' && progress && progress.done > 0 && run.set.questions.join('\n') === set.questions.join('\n');
+  const resumable = canResume(run, set, tab.models.map((m) => m.repo)) && progress !== undefined && progress.done > 0;
   const onFile = (event: ChangeEvent<HTMLInputElement>) => {
     const file = event.target.files?.[0];
     event.target.value = ''; // the same file can be chosen again after an edit
