@@ -22,7 +22,7 @@ const rawText = {
 };
 
 /** Bundles `entry` (relative to the repo root) to `outfile` and returns its absolute path. */
-export async function bundleNode(entry, outfile) {
+export async function bundleNode(entry, outfile, plugins = []) {
   const out = path.resolve(root, outfile);
   await build({
     entryPoints: [path.resolve(root, entry)],
@@ -33,7 +33,7 @@ export async function bundleNode(entry, outfile) {
     target: 'node20',
     sourcemap: 'inline',
     external: ['webgpu', 'node-llama-cpp'],
-    plugins: [rawText],
+    plugins: [rawText, ...plugins],
     logLevel: 'error',
     // esbuild's ESM output for Node needs `require` for the few CJS dependencies it inlines.
     banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The whole 7B measurement of issue 12 on a lent GPU machine, in one run that ends inside 8
-# minutes (each step has its own time limit, so one that overruns cannot take the others):
+# Correctness, then the whole 7B measurement, on a lent GPU machine, in one run that ends inside
+# 9 minutes (each step has its own time limit, so one that overruns cannot take the others):
+#   check  selftest and the kernel and forward-pass tests against float64 on this adapter
+#          (scripts/gpu-check): writes the `Correctness on this adapter:` section first
 #   q4     7B q4, decode variants old, fused and new side by side, llama.cpp beside them (GPU only)
 #   f16    7B f16, variants old and new
 #   sweep  the q4 decode GEMVs over workgroup shapes (both kernels), for linear-op.ts defaults
@@ -9,7 +11,7 @@
 #
 # Prepare with scripts/gpu-pack.sh, then run through the device tool: carry [".gpu"], command
 # "bash scripts/gpu-bench.sh", timeout_s 540. Without a GPU (SwiftShader) the bench takes its
-# short plan and no step has a time limit; GPU_BENCH_SHAPE=tiny, GPU_BENCH_STEPS=q4,f16,sweep and
+# short plan and no step has a time limit; GPU_BENCH_SHAPE=tiny, GPU_BENCH_STEPS=check,q4,f16,sweep and
 # GPU_BENCH_VARIANTS=old,new shorten a check. $OUT gets at most 8 files (the device tool's limit).
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -17,7 +19,7 @@ cd "$(dirname "$0")/.."
 mkdir -p "$OUT"
 start=$(date +%s)
 shape=${GPU_BENCH_SHAPE:-7b}
-steps=${GPU_BENCH_STEPS:-q4,f16,sweep}
+steps=${GPU_BENCH_STEPS:-check,q4,f16,sweep}
 variants=${GPU_BENCH_VARIANTS:-old,fused,new}
 
 # The device machine has no Node: enter.sh unpacks it with the Vulkan loader and webgpu.
@@ -29,7 +31,6 @@ fi
 BENCH_COMMIT=$(cat .gpu/commit 2> /dev/null || git rev-parse --short HEAD)
 BENCH_MACHINE=$(nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2> /dev/null | head -1)
 export BENCH_COMMIT BENCH_MACHINE
-nvidia-smi > "$OUT/machine.txt" 2>&1 || echo "no nvidia-smi: $(uname -a)" > "$OUT/machine.txt"
 
 cli=(node .gpu/cli-run.mjs)
 [ -f .gpu/cli-run.mjs ] || cli=(node scripts/cli.mjs)
@@ -45,6 +46,20 @@ step() {
   echo "   exit $?, $(($(date +%s) - start)) s in"
   cp BENCHMARKS.md "$OUT/BENCHMARKS.md"
 }
+
+# The correctness checks come first, so a GPU that computes wrong numbers says so before any
+# speed. check.txt opens with nvidia-smi (the machine), then every check as it finishes.
+if [[ ",$steps," == *",check,"* ]]; then
+  echo "== check: selftest and kernel tests ($(($(date +%s) - start)) s in)"
+  { nvidia-smi 2>&1 || echo "no nvidia-smi: $(uname -a)"; } > "$OUT/check.txt"
+  check=(node .gpu/check.mjs)
+  [ -f .gpu/check.mjs ] || check=(node scripts/gpu-check/build.mjs --out .gpu/check.mjs --run)
+  limit=90
+  [ -n "$BENCH_MACHINE" ] || limit=0
+  timeout "$limit" "${check[@]}" >> "$OUT/check.txt" 2>&1
+  echo "   exit $?, $(($(date +%s) - start)) s in"
+  cp BENCHMARKS.md "$OUT/BENCHMARKS.md"
+fi
 
 # llama.cpp beside us only on a GPU: on a software Vulkan device its numbers say nothing.
 native=()

@@ -6,6 +6,7 @@
 #
 # .gpu/ then holds what /work/shared/device/pack.sh packs (Node, the Vulkan loader,
 # node_modules/webgpu, enter.sh), the CLI bundled with esbuild (cli.mjs, run by cli-run.mjs),
+# the correctness checks bundled with the test files they run (check.mjs, scripts/gpu-check),
 # the commit it was built from, and node-llama-cpp with its prebuilt Vulkan binaries for
 # `bench --native` (about 12 MB compressed). Then run the device tool with carry [".gpu"] and
 # command "bash scripts/gpu-bench.sh" (see BENCHMARKS.md).
@@ -30,6 +31,7 @@ import { main } from './cli.mjs';
 const code = await main(process.argv.slice(2));
 process.stdout.write('', () => process.exit(code));
 EOF
+node --input-type=module -e "const { bundleGpuCheck } = await import('./scripts/gpu-check/build.mjs'); await bundleGpuCheck('.gpu/check.mjs');"
 git rev-parse --short HEAD > .gpu/commit
 
 # llama.cpp for the native comparison. The llama.cpp sources node-llama-cpp carries for

@@ -6,7 +6,7 @@
  * Exits non-zero when any check misses its tolerance (the same ones the test suite uses).
  */
 import { requestNodeAdapter } from '../gpu/node-gpu';
-import { createGpu } from '../gpu/runtime';
+import { createGpu, type Gpu } from '../gpu/runtime';
 import { GREEDY, type LoadOptions } from '../model/llama';
 import { argmaxRows, compareLogits, loadTinyModel, rowRelativeError } from '../model/logit-checks';
 import { greedyReference, referenceLogits } from '../model/reference';
@@ -25,13 +25,26 @@ const MODES: [string, LoadOptions, number][] = [
   ['f16, f16 KV cache', { dtype: 'f16' }, 2e-3],
 ];
 
+export interface SelftestCheck {
+  name: string;
+  value: number;
+  pass: boolean;
+}
+
 export async function selftest(): Promise<void> {
   const gpu = await createGpu(await requestNodeAdapter(), 'selftest');
   process.stdout.write(`adapter: ${gpu.context.adapter.description} (subgroups ${gpu.subgroups}, shader-f16 ${gpu.context.hasShaderF16})\n`);
-  let failures = 0;
-  const check = (name: string, value: number, pass: boolean, unit = '') => {
-    if (!pass) failures++;
-    process.stdout.write(`${pass ? 'ok  ' : 'FAIL'} ${name}: ${value.toExponential(3)}${unit}\n`);
+  const checks = await runSelftest(gpu, ({ name, value, pass }) => process.stdout.write(`${pass ? 'ok  ' : 'FAIL'} ${name}: ${value.toExponential(3)}\n`));
+  const failures = checks.filter((c) => !c.pass).length;
+  if (failures > 0) throw new Error(`${failures} self-test check(s) failed`);
+}
+
+/** Every check on `gpu`, each reported as it finishes (scripts/gpu-check runs these on a lent GPU too). */
+export async function runSelftest(gpu: Gpu, onCheck: (check: SelftestCheck) => void = () => {}): Promise<SelftestCheck[]> {
+  const checks: SelftestCheck[] = [];
+  const check = (name: string, value: number, pass: boolean) => {
+    checks.push({ name, value, pass });
+    onCheck({ name, value, pass });
   };
   for (const [label, spec] of SPECS) {
     const tiny = buildTinyModel(spec);
@@ -63,5 +76,5 @@ export async function selftest(): Promise<void> {
     const mismatches = generated.filter((id, i) => id !== reference[i]).length;
     check(`${label} golden greedy: mismatched ids of 6`, mismatches, mismatches === 0);
   }
-  if (failures > 0) throw new Error(`${failures} self-test check(s) failed`);
+  return checks;
 }
