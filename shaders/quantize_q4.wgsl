@@ -25,6 +25,18 @@ override WG: u32 = 256;
 @group(0) @binding(2) var<storage, read_write> codes: array<u32>;
 @group(0) @binding(3) var<storage, read_write> scales: array<u32>;
 
+// x rounded to the nearest f16 (ties to even), as an f32. pack2x16float may round either way
+// (WGSL leaves the direction to the implementation, and NVIDIA's Vulkan driver did not match
+// the CPU mirror on an H200): rounded here, the value it packs is exact, so every GPU writes the
+// same scales. Subnormal f16 (|x| < 2^-14) are multiples of 2^-24; round() is ties-to-even.
+fn f16_nearest(x: f32) -> f32 {
+  if (abs(x) < 6.103515625e-5) {
+    return round(x * 16777216.0) * 5.9604644775390625e-8;
+  }
+  let bits = bitcast<u32>(x);
+  return bitcast<f32>((bits + 0xfffu + ((bits >> 13u) & 1u)) & 0xffffe000u);
+}
+
 fn quantize_group(row: u32, group: u32) -> f32 {
   let base = row * IN_DIM + group * 32u;
   var extreme = 0.0;
@@ -34,7 +46,7 @@ fn quantize_group(row: u32, group: u32) -> f32 {
       extreme = v;
     }
   }
-  let scale = unpack2x16float(pack2x16float(vec2<f32>(extreme / -8.0, 0.0))).x;
+  let scale = f16_nearest(extreme * -0.125);
   let inverse = select(0.0, 1.0 / scale, scale != 0.0);
   let out_row = params.row_offset + row;
   for (var word = 0u; word < 4u; word++) {
