@@ -3,8 +3,8 @@
 # 9 minutes (each step has its own time limit, so one that overruns cannot take the others):
 #   check  selftest and the kernel and forward-pass tests against float64 on this adapter
 #          (scripts/gpu-check): writes the `Correctness on this adapter:` section first
-#   q4     7B q4, decode variants old, fused and new side by side, llama.cpp beside them (GPU only)
-#   f16    7B f16, variants old and new
+#   q4     7B q4, the decode variants side by side (bench.ts VARIANTS), llama.cpp beside them (GPU only)
+#   f16    7B f16, the same variants (those that differ only in the q4 GEMV run once)
 #   sweep  the q4 decode GEMVs over workgroup shapes (both kernels), for linear-op.ts defaults
 # Each step writes its section of BENCHMARKS.md (sections are keyed by machine and commit, so
 # earlier runs stay) and its JSON and log to $OUT as soon as it ends.
@@ -20,7 +20,7 @@ mkdir -p "$OUT"
 start=$(date +%s)
 shape=${GPU_BENCH_SHAPE:-7b}
 steps=${GPU_BENCH_STEPS:-check,q4,f16,sweep}
-variants=${GPU_BENCH_VARIANTS:-old,fused,new}
+variants=${GPU_BENCH_VARIANTS:-old,new,dot,dot-norms,dot-attention,dot-swiglu}
 
 # The device machine has no Node: enter.sh unpacks it with the Vulkan loader and webgpu.
 if ! command -v node > /dev/null || [ -n "${GPU_BENCH_ENTER:-}" ]; then

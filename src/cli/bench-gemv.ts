@@ -9,6 +9,7 @@ import { linearOp, type LinearArgs, type Q4Gemv } from '../gpu/linear-op';
 import type { Gpu } from '../gpu/runtime';
 import type { WeightFormat } from '../gpu/shaders';
 import type { LlamaConfig } from '../model/config';
+import type { DecodeKernels } from '../model/llama';
 import { loadWeights, type GpuWeights } from '../model/load-weights';
 import { randomWeights } from '../model/random-weights';
 import { matrixBytes } from '../model/upload';
@@ -22,15 +23,6 @@ export interface GemvRatio {
   shape: string;
   f16GBs: number;
   q4: { kernel: string; gbPerSecond: number; ratio: number }[];
-}
-
-/** What the variants in this run decode with. */
-export interface GemvPlan {
-  q4Gemvs: Q4Gemv[];
-  /** The q4 GEMVs of the variants that fuse the norms and SwiGLU into them. */
-  fusedQ4Gemvs: Q4Gemv[];
-  /** Some variant fuses (for f16, which has one GEMV kernel). */
-  fused: boolean;
 }
 
 /** The layer matrices of a decode step: [key, rows, cols]. */
@@ -70,7 +62,7 @@ export function benchLayout(config: LlamaConfig, format: WeightFormat): WeightLa
 }
 
 /** The GEMV rows over `weights` (loaded for benchLayout(config, format)). */
-export async function benchGemvs(gpu: Gpu, config: LlamaConfig, format: WeightFormat, weights: GpuWeights, plan: GemvPlan, time: RowTimer): Promise<{ rows: KernelRow[]; ratios: GemvRatio[] }> {
+export async function benchGemvs(gpu: Gpu, config: LlamaConfig, format: WeightFormat, weights: GpuWeights, variants: DecodeKernels[], time: RowTimer): Promise<{ rows: KernelRow[]; ratios: GemvRatio[] }> {
   const d = config.hiddenSize;
   const shapes = layerShapes(config);
   const layerFormats: WeightFormat[] = format === 'q4' ? ['q4', 'f16'] : [format];
@@ -79,9 +71,12 @@ export async function benchGemvs(gpu: Gpu, config: LlamaConfig, format: WeightFo
   const x = createBufferWith(gpu.device, 'bench gemv x', random(Math.max(d, config.intermediateSize)));
   const y = createBuffer(gpu.device, 'bench gemv y', Math.max(config.vocabSize, 2 * config.intermediateSize) * 4, STORAGE);
   const gain = weights.vectors.get('gain')!;
+  const q4Gemvs = [...new Set(variants.map((k) => k.q4Gemv))];
   const rows: KernelRow[] = [];
+  const measured = new Set<string>();
   const byShape = new Map<string, Map<string, number>>();
   const measure = async (name: string, key: string, f: WeightFormat, rowsOut: number, cols: number, args: Partial<LinearArgs>, extraBytes = 0) => {
+    measured.add(name);
     const op = await linearOp(gpu, { label: name, step: time.step, x, weight: weights.matrices.get(key)!, y, ...args });
     const outputs = args.swigluInto ? rowsOut / 2 : rowsOut;
     const row = await time(name, `${rowsOut}x${cols}`, op, 1, { nTokens: 1, pos0: 0 }, { bytes: matrixBytes(f, rowsOut, cols) + 4 * (outputs + cols) + extraBytes, flops: 2 * rowsOut * cols });
@@ -92,7 +87,7 @@ export async function benchGemvs(gpu: Gpu, config: LlamaConfig, format: WeightFo
     for (const [key, rowsOut, cols] of shapes) {
       const rates = new Map<string, number>();
       for (const f of layerFormats) {
-        for (const q4Gemv of f === 'q4' ? plan.q4Gemvs : (['f32'] as Q4Gemv[])) {
+        for (const q4Gemv of f === 'q4' ? q4Gemvs : (['f32'] as Q4Gemv[])) {
           const row = await measure(`${gemvName(f, q4Gemv)} (${key})`, `${f} ${key}`, f, rowsOut, cols, { q4Gemv });
           rates.set(f === 'q4' ? Q4_GEMV_NAMES[q4Gemv] : f, row.gbPerSecond!);
         }
@@ -100,22 +95,27 @@ export async function benchGemvs(gpu: Gpu, config: LlamaConfig, format: WeightFo
       byShape.set(key, rates);
     }
     await measure(`GEMV ${headFormat} (lm_head)`, 'lm_head', headFormat, config.vocabSize, d, {});
-    // The forms a fused decode step runs: the norm's x and gain read in, SwiGLU written out.
+    // The forms the variants' decode steps run: the norm's x and gain read in, SwiGLU written out
+    // (each once: for f16 the q4 GEMV makes no difference).
     const norm = { x, gain, eps: config.rmsNormEps };
-    for (const q4Gemv of format === 'q4' ? plan.fusedQ4Gemvs : plan.fused ? (['f32'] as Q4Gemv[]) : []) {
+    const [, qkvRows] = shapes[1];
+    const [, gateUpRows] = shapes[3];
+    for (const { q4Gemv, fuseNorms, fuseSwiglu } of variants) {
       const name = gemvName(format, q4Gemv);
-      const [, qkvRows] = shapes[1];
-      const [, gateUpRows] = shapes[3];
-      await measure(`${name} + RMSNorm (q,k,v fused)`, `${format} q,k,v fused`, format, qkvRows, d, { q4Gemv, norm }, 4 * d);
-      await measure(`${name} + RMSNorm + SwiGLU (gate,up fused)`, `${format} gate,up fused`, format, gateUpRows, d, { q4Gemv, norm, swigluInto: y }, 4 * d);
+      const qkvName = `${name} + RMSNorm (q,k,v fused)`;
+      if (fuseNorms && !measured.has(qkvName)) await measure(qkvName, `${format} q,k,v fused`, format, qkvRows, d, { q4Gemv, norm }, 4 * d);
+      const gateUpName = `${name}${fuseNorms ? ' + RMSNorm' : ''}${fuseSwiglu ? ' + SwiGLU' : ''} (gate,up fused)`;
+      if ((fuseNorms || fuseSwiglu) && !measured.has(gateUpName)) {
+        await measure(gateUpName, `${format} gate,up fused`, format, gateUpRows, d, { q4Gemv, norm: fuseNorms ? norm : undefined, swigluInto: fuseSwiglu ? y : undefined }, fuseNorms ? 4 * d : 0);
+      }
     }
-    if (plan.fused) await measure(`GEMV ${headFormat} + RMSNorm (lm_head)`, 'lm_head', headFormat, config.vocabSize, d, { norm }, 4 * d);
+    if (variants.some((k) => k.fuseNorms)) await measure(`GEMV ${headFormat} + RMSNorm (lm_head)`, 'lm_head', headFormat, config.vocabSize, d, { norm }, 4 * d);
     const ratios: GemvRatio[] = [];
     if (format === 'q4') {
       for (const [key, rowsOut, cols] of shapes) {
         const rates = byShape.get(key)!;
         const f16GBs = rates.get('f16')!;
-        const q4 = plan.q4Gemvs.map((q4Gemv) => ({ kernel: Q4_GEMV_NAMES[q4Gemv], gbPerSecond: rates.get(Q4_GEMV_NAMES[q4Gemv])!, ratio: rates.get(Q4_GEMV_NAMES[q4Gemv])! / f16GBs }));
+        const q4 = q4Gemvs.map((q4Gemv) => ({ kernel: Q4_GEMV_NAMES[q4Gemv], gbPerSecond: rates.get(Q4_GEMV_NAMES[q4Gemv])!, ratio: rates.get(Q4_GEMV_NAMES[q4Gemv])! / f16GBs }));
         ratios.push({ key, shape: `${rowsOut}x${cols}`, f16GBs, q4 });
       }
     }

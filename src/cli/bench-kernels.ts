@@ -11,11 +11,12 @@ import type { Gpu } from '../gpu/runtime';
 import { KV_BYTES_PER_ELEMENT, type WeightFormat } from '../gpu/shaders';
 import type { PassTimer } from '../gpu/timing';
 import type { LlamaConfig } from '../model/config';
+import type { DecodeKernels } from '../model/llama';
 import { loadWeights } from '../model/load-weights';
 import { randomWeights } from '../model/random-weights';
 import { ropeTable } from '../model/rope';
 import { kvFormatFor } from '../model/weights';
-import { benchGemvs, benchLayout, headFormatOf, layerShapes, type GemvPlan, type GemvRatio } from './bench-gemv';
+import { benchGemvs, benchLayout, headFormatOf, layerShapes, type GemvRatio } from './bench-gemv';
 
 export interface Ceilings {
   copyGBs: number;
@@ -110,14 +111,8 @@ async function medianCopy(device: GPUDevice, source: GPUBuffer, target: GPUBuffe
   return times[Math.floor(times.length / 2)];
 }
 
-/** Which kernels the variants of this run use (bench.ts VARIANTS). */
-export interface KernelPlan extends GemvPlan {
-  /** Some variant runs the unfused decode kernels (rope_kv, split-K attention, swiglu). */
-  separate: boolean;
-}
-
 /** Times each kernel of the forward pass at `config`'s shapes, old and new where both run. */
-export async function benchKernels(gpu: Gpu, time: RowTimer, config: LlamaConfig, format: WeightFormat, plan: BenchPlan, kernels: KernelPlan): Promise<{ rows: KernelRow[]; ratios: GemvRatio[] }> {
+export async function benchKernels(gpu: Gpu, time: RowTimer, config: LlamaConfig, format: WeightFormat, plan: BenchPlan, variants: DecodeKernels[]): Promise<{ rows: KernelRow[]; ratios: GemvRatio[] }> {
   const { device } = gpu;
   const { step } = time;
   const d = config.hiddenSize;
@@ -143,7 +138,7 @@ export async function benchKernels(gpu: Gpu, time: RowTimer, config: LlamaConfig
     ['lm_head', 'lm_head', config.vocabSize, d, headFormatOf(format)],
   ];
   try {
-    const { rows, ratios } = await benchGemvs(gpu, config, format, weights, kernels, time);
+    const { rows, ratios } = await benchGemvs(gpu, config, format, weights, variants, time);
     for (const [name, key, rowsOut, cols, f] of shapes) {
       const op = await linearOp(gpu, { label: name, step, x, weight: weights.matrices.get(key)!, y });
       rows.push(await time(`matmul ${f} (${name}), ${t} tokens`, `${rowsOut}x${cols}`, op, t, { nTokens: t, pos0: 0 }, { flops: 2 * t * rowsOut * cols }));
@@ -162,13 +157,15 @@ export async function benchKernels(gpu: Gpu, time: RowTimer, config: LlamaConfig
     const attentionArgs = { label: 'attention', ...heads, step, q, kCache, vCache, kvFormat, out, partials, maxSeq: maxContext };
     const contexts = plan.quick ? [128] : [128, 1024, 2048];
     const cacheBytes = (context: number) => 2 * context * kvDim * kvElement;
-    if (kernels.separate) {
+    // The decode rows of the kernels some variant of this run uses.
+    const some = (pick: (k: DecodeKernels) => boolean) => variants.some(pick);
+    if (some((k) => !k.fuseAttention)) {
       const split = await attentionOp(gpu, attentionArgs);
       for (const context of contexts) {
         rows.push(await time('attention decode (split-K)', `context ${context}`, split, 1, { nTokens: 1, pos0: context - 1 }, { bytes: cacheBytes(context) + 2 * qDim * 4 }));
       }
     }
-    if (kernels.fused) {
+    if (some((k) => k.fuseAttention)) {
       const fused = await attentionOp(gpu, { ...attentionArgs, fusedDecode: { qkv: x, rope } });
       for (const context of contexts) {
         const bytes = cacheBytes(context) + (2 * qDim + 2 * kvDim) * 4;
@@ -176,12 +173,12 @@ export async function benchKernels(gpu: Gpu, time: RowTimer, config: LlamaConfig
       }
     }
     const ropeKv = await ropeKvOp(gpu, { label: 'rope', ...heads, step, qkv: x, rope, q, kCache, vCache, kvFormat });
-    for (const n of kernels.separate ? [1, t] : [t]) {
+    for (const n of some((k) => !k.fuseAttention) ? [1, t] : [t]) {
       rows.push(await time('RoPE + KV store', `${n} token(s)`, ropeKv, n, { nTokens: n, pos0: 0 }, { bytes: n * (qDim * 8 + 2 * kvDim * (4 + kvElement)) }));
     }
     const norm = await rmsnormOp(gpu, { label: 'rmsnorm', step, x, gain: weights.vectors.get('gain')!, y, dim: d, eps: config.rmsNormEps });
-    for (const n of kernels.separate ? [1, t] : [t]) rows.push(await time('RMSNorm', `${n} x ${d}`, norm, n, { nTokens: n, pos0: 0 }, { bytes: 2 * n * d * 4 }));
-    if (kernels.separate) {
+    for (const n of some((k) => !k.fuseNorms) ? [1, t] : [t]) rows.push(await time('RMSNorm', `${n} x ${d}`, norm, n, { nTokens: n, pos0: 0 }, { bytes: 2 * n * d * 4 }));
+    if (some((k) => !k.fuseSwiglu)) {
       const swiglu = await swigluOp(gpu, { label: 'swiglu', step, gateUp: x, h: y, inter });
       rows.push(await time('SwiGLU', `1 x ${inter}`, swiglu, 1, { nTokens: 1, pos0: 0 }, { bytes: 3 * inter * 4 }));
     }

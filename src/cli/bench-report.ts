@@ -7,7 +7,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import type { DecodeKernels } from '../model/llama';
 import { mib } from '../model/memory-plan';
 import { REPO_ROOT } from '../model/tiny-model-node';
-import type { GemvRatio } from './bench-gemv';
+import { Q4_GEMV_NAMES, type GemvRatio } from './bench-gemv';
 import type { BenchPlan, Ceilings, KernelRow } from './bench-kernels';
 import type { NativeOutcome } from './bench-native';
 
@@ -53,11 +53,16 @@ const fixed = (value: number | undefined, digits = 1) => (value === undefined ? 
 
 const heading = (r: BenchReport) => `## ${r.machine ? `${r.machine}, ` : ''}${r.adapter} — ${r.shape}, ${r.dtype}, commit ${r.commit}`;
 
-const VARIANT_TEXT: Record<string, string> = {
-  old: 'the kernels before issue 12 (separate norms, RoPE, split-K attention with merge, SwiGLU; q4 GEMV f32 dequant)',
-  fused: 'norms, RoPE + KV store and SwiGLU fused into neighbouring kernels, one-pass attention up to 256 keys; q4 GEMV f32 dequant',
-  new: 'fused as above, q4 GEMV on int8 dot products (the default)',
-};
+/** What a variant's decode step runs, in words (bench.ts VARIANTS). */
+function describeKernels(k: DecodeKernels, dtype: string): string {
+  const fused = [
+    k.fuseNorms && 'RMSNorm in the GEMV after it',
+    k.fuseAttention && 'RoPE + KV store in one-pass attention',
+    k.fuseSwiglu && 'SwiGLU in the gate/up epilogue',
+  ].filter(Boolean);
+  const gemv = dtype === 'q4' ? `; q4 GEMV ${Q4_GEMV_NAMES[k.q4Gemv]}` : '';
+  return `${fused.length ? `fused: ${fused.join(', ')}` : 'nothing fused (split-K attention)'}${gemv}`;
+}
 
 export function renderReport(r: BenchReport): string {
   const variants = r.variants;
@@ -69,7 +74,7 @@ export function renderReport(r: BenchReport): string {
     '',
     `Measured ${r.date} at commit ${r.commit}${r.software ? ' (software adapter: short plan, see below)' : ''}; kernel times from ${r.timestamps ? 'GPU timestamp queries' : 'the wall clock'}, median of ${r.plan.samples}. WGSL packed_4x8_integer_dot_product: ${r.packedDot ? 'yes' : 'no (the int8 GEMV falls back to f32 dequant)'}.`,
     '',
-    'Decode variants in this run: ' + variants.map((v) => `**${v.name}** — ${VARIANT_TEXT[v.name] ?? JSON.stringify(v.decodeKernels)}`).join('; ') + '.',
+    'Decode variants in this run: ' + variants.map((v) => `**${v.name}**${v.name === 'new' ? ' (the default)' : ''} — ${describeKernels(v.decodeKernels, r.dtype)}`).join('; ') + '.',
     '',
     `Ceilings: buffer copy ${fixed(r.ceilings.copyGBs)} GB/s (read + write), streaming read ${fixed(r.ceilings.readGBs)} GB/s, f32 FMA ${fixed(r.ceilings.fp32Gflops, 0)} GFLOP/s.`,
     '',

@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- [--shape tiny|7b] [--dtype q4|f16] [--variants old,fused,new] [--json]
+ * `npm run bench -- [--shape tiny|7b] [--dtype q4|f16] [--variants old,new,dot,...] [--json]
  * [--no-write] [--quick] [--sweep] [--native]`: measures the device's ceilings, every kernel at
  * the model's shapes and the model end to end with random weights generated on the GPU (no
  * download), for each decode-kernel variant side by side, then writes the tables to
@@ -8,12 +8,11 @@
  */
 import { execFileSync } from 'node:child_process';
 import { EngineError } from '../errors';
-import type { Q4Gemv } from '../gpu/linear-op';
 import { requestNodeAdapter } from '../gpu/node-gpu';
 import { createGpu, type Gpu } from '../gpu/runtime';
 import { PassTimer } from '../gpu/timing';
 import { parseConfig, type LlamaConfig } from '../model/config';
-import { DEFAULT_DECODE, GREEDY, LlamaModel, type DecodeKernels } from '../model/llama';
+import { allFused, DEFAULT_DECODE, GREEDY, LlamaModel, type DecodeKernels } from '../model/llama';
 import { randomWeights } from '../model/random-weights';
 import { REPO_ROOT } from '../model/tiny-model-node';
 import { dtypeFlag, parseFlags } from './args';
@@ -28,14 +27,20 @@ const SHAPES: Record<string, object> = {
 };
 
 /**
- * The decode-kernel variants the benchmark can set side by side (issue 12): `old` is the path
- * before it (324 dispatches a 7B token), `fused` folds norms, RoPE, the KV store and SwiGLU into
- * neighbouring kernels, `new` adds the int8 dot-product q4 GEMV (the default).
+ * The decode-kernel variants the benchmark can set side by side: `old` is the path before issue
+ * 12 (324 dispatches a 7B token), `fused` folds norms, RoPE, the KV store and SwiGLU into
+ * neighbouring kernels, `new` is the default (DEFAULT_DECODE); `dot` is the int8 dot-product q4
+ * GEMV with nothing fused, and `dot-norms`, `dot-attention`, `dot-swiglu` add one fusion each, so
+ * a GPU run shows what each fusion costs or saves on its own.
  */
 export const VARIANTS: Record<string, DecodeKernels> = {
-  old: { fused: false, q4Gemv: 'f32' },
-  fused: { fused: true, q4Gemv: 'f32' },
+  old: allFused(false, 'f32'),
+  fused: allFused(true, 'f32'),
   new: DEFAULT_DECODE,
+  dot: allFused(false, 'dot'),
+  'dot-norms': { ...allFused(false, 'dot'), fuseNorms: true },
+  'dot-attention': { ...allFused(false, 'dot'), fuseAttention: true },
+  'dot-swiglu': { ...allFused(false, 'dot'), fuseSwiglu: true },
 };
 
 // The short plan (software adapters) keeps prompts within the batched GEMV (<= 4 tokens): a
@@ -119,8 +124,12 @@ export async function bench(argv: string[]): Promise<void> {
   const dtype = dtypeFlag(flags, 'q4');
   if (dtype === 'f32') throw new EngineError('bad-input', 'bench measures q4 and f16 (f32 is for correctness tests)');
   let variants = variantsFlag(flags.variants, flags['fuse-norms'] === true);
-  // f16 has one GEMV kernel: `fused` and `new` are the same model there.
-  if (dtype === 'f16' && variants.includes('fused') && variants.includes('new')) variants = variants.filter((name) => name !== 'fused');
+  // f16 has one GEMV kernel: variants that differ only in the q4 GEMV are the same model there
+  // (`fused` and `new`, `old` and `dot`); the later of each pair stays.
+  if (dtype === 'f16') {
+    const fusions = (name: string) => JSON.stringify({ ...VARIANTS[name], q4Gemv: undefined });
+    variants = variants.filter((name, i) => !variants.slice(i + 1).some((later) => fusions(later) === fusions(name)));
+  }
   const config = parseConfig(JSON.stringify({ model_type: 'llama', ...SHAPES[shape] }));
   const gpu = await createGpu(await requestNodeAdapter(), 'bench');
   const { adapter } = gpu.context;
@@ -138,15 +147,9 @@ export async function bench(argv: string[]): Promise<void> {
     }
     return;
   }
-  const chosen = variants.map((name) => VARIANTS[name]);
-  const q4Gemvs = (kernels: DecodeKernels[]) => [...new Set(kernels.map((k): Q4Gemv => (k.q4Gemv === 'dot' && !gpu.packedDot ? 'f32' : k.q4Gemv)))];
-  const kernelPlan = {
-    q4Gemvs: q4Gemvs(chosen),
-    fusedQ4Gemvs: q4Gemvs(chosen.filter((k) => k.fused)),
-    fused: chosen.some((k) => k.fused),
-    separate: chosen.some((k) => !k.fused),
-  };
-  const { rows: kernels, ratios } = await benchKernels(gpu, time, config, dtype, plan, kernelPlan);
+  // What each variant really runs here: without the WGSL feature the int8 GEMV falls back to f32.
+  const chosen = variants.map((name): DecodeKernels => ({ ...VARIANTS[name], q4Gemv: VARIANTS[name].q4Gemv === 'dot' && !gpu.packedDot ? 'f32' : VARIANTS[name].q4Gemv }));
+  const { rows: kernels, ratios } = await benchKernels(gpu, time, config, dtype, plan, chosen);
   process.stderr.write(`kernels done\n`);
   const runs: BenchReport['variants'] = [];
   for (const name of variants) {

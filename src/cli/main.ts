@@ -36,7 +36,7 @@ const USAGE = `usage: npm run -s cli -- <command> [flags]
   eval     --model A --model B ... --questions FILE --out results.jsonl [the flags of generate]
            every question (JSONL with "question", or one per line) through each model in turn
   cache list | cache delete ID
-  bench    [--shape tiny|7b] [--dtype q4|f16] [--variants old,fused,new] [--json] [--no-write] [--quick] [--sweep] [--native] [--fuse-norms]
+  bench    [--shape tiny|7b] [--dtype q4|f16] [--variants old,new,dot,...] [--json] [--no-write] [--quick] [--sweep] [--native] [--fuse-norms]
   selftest (checks this machine's adapter against the float64 reference)
 Every --model also takes --revision REV (hub; default main) and --cache-dir DIR.
 The hub endpoint comes from HF_ENDPOINT (default https://huggingface.co), a token from HF_TOKEN.`;

@@ -22,19 +22,24 @@ import { layerKey, lmHeadKey, type WeightLayout } from './weights';
 export const READBACK_SLOTS = 2;
 
 /**
- * The kernels of a one-token (decode) step. `fused` folds each RMSNorm into the GEMV after it,
- * RoPE and the KV store into attention (one dispatch up to SINGLE_PASS_KEYS of context) and
- * SwiGLU into the gate/up GEMV's epilogue: 5 dispatches a layer (6 at longer contexts) instead
- * of 10. `q4Gemv` picks the q4 GEMV (see linear-op.ts). The defaults win on the proxies the
- * benchmark measures without a GPU; the alternatives stay until a GPU run has compared them
- * (BENCHMARKS.md, `npm run bench -- --variants`).
+ * The kernels of a one-token (decode) step, each fusion on its own so a GPU run can tell which
+ * pays (BENCHMARKS.md, `npm run bench -- --variants`): all three make 5 dispatches a layer (6 at
+ * longer contexts) of 10. `q4Gemv` picks the q4 GEMV (see linear-op.ts).
  */
 export interface DecodeKernels {
-  fused: boolean;
+  /** Each RMSNorm inside the GEMV after it (the final one inside lm_head). */
+  fuseNorms: boolean;
+  /** RoPE and the KV store inside attention, one pass up to SINGLE_PASS_KEYS keys (attention_decode_gqa.wgsl). */
+  fuseAttention: boolean;
+  /** SwiGLU in the gate/up GEMV's epilogue. */
+  fuseSwiglu: boolean;
   q4Gemv: Q4Gemv;
 }
 
-export const DEFAULT_DECODE: DecodeKernels = { fused: true, q4Gemv: 'dot' };
+export const DEFAULT_DECODE: DecodeKernels = { fuseNorms: true, fuseAttention: true, fuseSwiglu: true, q4Gemv: 'dot' };
+
+/** Every fusion on or off (the unfused step is what prefill chunks run, one token at a time). */
+export const allFused = (fused: boolean, q4Gemv: Q4Gemv = DEFAULT_DECODE.q4Gemv): DecodeKernels => ({ fuseNorms: fused, fuseAttention: fused, fuseSwiglu: fused, q4Gemv });
 
 /** The buffers a step reads or writes from the CPU side; the rest only kernels touch. */
 export interface StepBuffers {
@@ -83,7 +88,7 @@ export interface Kernels {
   finalNormAll: Dispatch;
   finalNormLast: Dispatch;
   lmHead: Dispatch;
-  /** lm_head with the final norm fused in, for one-token steps; only with fused decode kernels. */
+  /** lm_head with the final norm fused in, for one-token steps; only with DecodeKernels.fuseNorms. */
   lmHeadDecode: Dispatch | undefined;
   sample: Dispatch;
   tokenScores: Dispatch;
@@ -153,8 +158,8 @@ export async function buildKernels(
   const vector = (key: string) => weights.vectors.get(key)!;
   const heads = { nHeads: numHeads, nKvHeads: numKvHeads, headDim };
   const { kvFormat } = shape;
-  const { fused, q4Gemv } = decodeKernels;
-  const norm = (gain: GPUBuffer) => (fused ? { x, gain, eps } : undefined);
+  const { fuseNorms, fuseAttention, fuseSwiglu, q4Gemv } = decodeKernels;
+  const norm = (gain: GPUBuffer) => (fuseNorms ? { x, gain, eps } : undefined);
   const buildLayer = async (l: number): Promise<Layer> => {
     const label = (name: string) => `layer ${l} ${name}`;
     const [kCache, vCache] = [a.kCaches[l], a.vCaches[l]];
@@ -162,10 +167,10 @@ export async function buildKernels(
       rmsnormOp(gpu, { label: label('attn norm'), step, x, gain: vector(layerKey(l, 'attn_norm')), y: xn, dim: d, eps }),
       linearOp(gpu, { label: label('qkv'), step, x: xn, weight: matrix(layerKey(l, 'qkv')), y: qkv, norm: norm(vector(layerKey(l, 'attn_norm'))), q4Gemv }),
       ropeKvOp(gpu, { label: label('rope'), ...heads, step, qkv, rope: a.rope, q, kCache, vCache, kvFormat }),
-      attentionOp(gpu, { label: label('attention'), ...heads, step, q, kCache, vCache, kvFormat, out: attn, partials: a.partials, maxSeq: shape.contextLength, fusedDecode: fused ? { qkv, rope: a.rope } : undefined }),
+      attentionOp(gpu, { label: label('attention'), ...heads, step, q, kCache, vCache, kvFormat, out: attn, partials: a.partials, maxSeq: shape.contextLength, fusedDecode: fuseAttention ? { qkv, rope: a.rope } : undefined }),
       linearOp(gpu, { label: label('o'), step, x: attn, weight: matrix(layerKey(l, 'o')), y: x, accumulate: true, q4Gemv }),
       rmsnormOp(gpu, { label: label('ffn norm'), step, x, gain: vector(layerKey(l, 'ffn_norm')), y: xn, dim: d, eps }),
-      linearOp(gpu, { label: label('gate_up'), step, x: xn, weight: matrix(layerKey(l, 'gate_up')), y: gateUp, norm: norm(vector(layerKey(l, 'ffn_norm'))), swigluInto: fused ? h : undefined, q4Gemv }),
+      linearOp(gpu, { label: label('gate_up'), step, x: xn, weight: matrix(layerKey(l, 'gate_up')), y: gateUp, norm: norm(vector(layerKey(l, 'ffn_norm'))), swigluInto: fuseSwiglu ? h : undefined, q4Gemv }),
       swigluOp(gpu, { label: label('swiglu'), step, gateUp, h, inter }),
       linearOp(gpu, { label: label('down'), step, x: h, weight: matrix(layerKey(l, 'down')), y: x, accumulate: true, q4Gemv }),
     ]);
@@ -178,7 +183,7 @@ export async function buildKernels(
     rmsnormOp(gpu, { label: 'final norm', step, x, gain: vector('norm'), y: xn, dim: d, eps }),
     rmsnormOp(gpu, { label: 'final norm (last row)', step, x, gain: vector('norm'), y: xn, dim: d, eps, lastRowOnly: true }),
     linearOp(gpu, { label: 'lm_head', step, x: xn, weight: head, y: logits }),
-    fused ? linearOp(gpu, { label: 'lm_head (decode)', step, x: xn, weight: head, y: logits, norm: norm(vector('norm')) }) : undefined,
+    fuseNorms ? linearOp(gpu, { label: 'lm_head (decode)', step, x: xn, weight: head, y: logits, norm: norm(vector('norm')) }) : undefined,
     sampleOp(gpu, { label: 'sample', step, logits, seen: a.seen, work: a.work, ids: a.ids, vocab: v }),
     tokenLogprobsOp(gpu, { label: 'token logprobs', logits, targets: a.targets, out: a.scores, vocab: v }),
   ]);

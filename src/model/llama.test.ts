@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { testGpu } from '../gpu/testing';
-import { GREEDY, type LlamaModel, type LoadOptions } from './llama';
+import { allFused, GREEDY, type DecodeKernels, type LlamaModel, type LoadOptions } from './llama';
 import { SINGLE_PASS_KEYS } from '../gpu/attention-op';
 import { argmaxRows, compareLogits, loadTinyModel, rowRelativeError } from './logit-checks';
 import { greedyReference, referenceLogits } from './reference';
@@ -79,7 +79,7 @@ describe.each([
   it('a decode step encodes 3 + 5 dispatches a layer (6 past one attention pass), 4 + 10 unfused; one submit', async () => {
     const layers = spec.numLayers;
     for (const [fused, short, long] of [[true, 3 + 5 * layers, 3 + 6 * layers], [false, 4 + 10 * layers, 4 + 10 * layers]] as const) {
-      const gpuModel = await load(model, { dtype: 'f32', maxChunk: 8, contextLength: 300, decodeKernels: { fused } });
+      const gpuModel = await load(model, { dtype: 'f32', maxChunk: 8, contextLength: 300, decodeKernels: allFused(fused) });
       await gpuModel.prefill(TOKENS.slice(0, 3), 0, GREEDY);
       await gpuModel.decode(3, GREEDY);
       expect(gpuModel.dispatchesPerDecode).toBe(short);
@@ -90,11 +90,18 @@ describe.each([
     }
   });
 
-  it.each([false, true])('greedy generation through the KV cache reproduces the reference ids exactly (golden; fused decode kernels: %s)', async (fused) => {
+  // Each fusion alone too: the benchmark's variants switch them one by one.
+  it.each<[string, Partial<DecodeKernels>]>([
+    ['none', allFused(false)],
+    ['all', allFused(true)],
+    ['norms', { ...allFused(false), fuseNorms: true }],
+    ['attention', { ...allFused(false), fuseAttention: true }],
+    ['SwiGLU', { ...allFused(false), fuseSwiglu: true }],
+  ])('greedy generation through the KV cache reproduces the reference ids exactly (golden; fused decode kernels: %s)', async (_, decodeKernels) => {
     const prompt = TOKENS.slice(0, 6);
     const steps = 8;
     const reference = greedyReference(model.config, model.weights, prompt, steps);
-    const gpuModel = await load(model, { dtype: 'f32', maxChunk: 4, decodeKernels: { fused } });
+    const gpuModel = await load(model, { dtype: 'f32', maxChunk: 4, decodeKernels });
     gpuModel.setSeenTokens(prompt);
     const generated = [await gpuModel.prefill(prompt, 0, GREEDY)];
     for (let i = 1; i < steps; i++) generated.push(await gpuModel.decode(prompt.length + i - 1, GREEDY));

@@ -15,12 +15,15 @@ import { CountingPass, TOKEN_SCORE_WORDS, TOP_LOGPROBS, type PassRecorder } from
 import type { Gpu } from '../gpu/runtime';
 import type { WeightFormat } from '../gpu/shaders';
 import type { LlamaConfig } from './config';
-import { allocateActivations, buildKernels, DEFAULT_DECODE, READBACK_SLOTS, type DecodeKernels, type Kernels, type StepBuffers } from './llama-kernels';
+import { allFused, allocateActivations, buildKernels, DEFAULT_DECODE, READBACK_SLOTS, type DecodeKernels, type Kernels, type StepBuffers } from './llama-kernels';
 import { allocateWeights, type GpuWeights, type LoadProgress, type WeightSource } from './load-weights';
 import { checkPlanFits, planMemory, type MemoryPlan, type RunShape } from './memory-plan';
 import { kvFormatFor, weightLayout, type ModelDtype, type WeightLayout } from './weights';
 
-export { DEFAULT_DECODE, type DecodeKernels } from './llama-kernels';
+export { allFused, DEFAULT_DECODE, type DecodeKernels } from './llama-kernels';
+
+/** A chunk of several tokens runs every kernel on its own. */
+const UNFUSED = allFused(false);
 
 export interface SamplingParams {
   /** 0 = greedy. */
@@ -119,21 +122,21 @@ export class LlamaModel {
   }
 
   /**
-   * One forward pass over a chunk of T tokens at positions pos0 .. pos0 + T - 1. A fused
-   * one-token step runs the same operations in fewer kernels: each norm inside the GEMV after
-   * it, RoPE and the cache store inside attention, SwiGLU inside gate_up (DecodeKernels).
+   * One forward pass over a chunk of T tokens at positions pos0 .. pos0 + T - 1. A one-token
+   * step may run the same operations in fewer kernels (DecodeKernels): each norm inside the
+   * GEMV after it, RoPE and the cache store inside attention, SwiGLU inside gate_up.
    */
-  private encodeForward(pass: PassRecorder, n: number, pos0: number, fused: boolean): void {
+  private encodeForward(pass: PassRecorder, n: number, pos0: number, fused: DecodeKernels): void {
     this.kernels.embed.encode(pass, n); // x = embed_tokens[ids]
     for (const layer of this.kernels.layers) {
-      if (!fused) layer.attnNorm.encode(pass, n); // xn = input_layernorm(x)
+      if (!fused.fuseNorms) layer.attnNorm.encode(pass, n); // xn = input_layernorm(x)
       layer.qkv.encode(pass, n); // q, k, v = xn Wq^T, xn Wk^T, xn Wv^T
-      if (!fused) layer.ropeKv.encode(pass, n); // q, k = rope(q), rope(k); cache[pos] = k, v
+      if (!fused.fuseAttention) layer.ropeKv.encode(pass, n); // q, k = rope(q), rope(k); cache[pos] = k, v
       layer.attention.encode(pass, n, pos0); // attn = softmax(q k^T / sqrt(hd) + causal mask) v
       layer.o.encode(pass, n); // x = x + attn Wo^T
-      if (!fused) layer.ffnNorm.encode(pass, n); // xn = post_attention_layernorm(x)
+      if (!fused.fuseNorms) layer.ffnNorm.encode(pass, n); // xn = post_attention_layernorm(x)
       layer.gateUp.encode(pass, n); // gate, up = xn Wgate^T, xn Wup^T
-      if (!fused) layer.swiglu.encode(pass, n); // h = silu(gate) * up
+      if (!fused.fuseSwiglu) layer.swiglu.encode(pass, n); // h = silu(gate) * up
       layer.down.encode(pass, n); // x = x + h Wdown^T
     }
   }
@@ -290,10 +293,10 @@ export class LlamaModel {
   }
 
   private encodeStep(pass: PassRecorder, n: number, pos0: number, output: 'sample' | 'logits' | 'scores' | 'none'): void {
-    const fused = n === 1 && this.decodeKernels.fused;
+    const fused = n === 1 ? this.decodeKernels : UNFUSED;
     this.encodeForward(pass, n, pos0, fused);
     if (output === 'sample') {
-      if (fused) {
+      if (fused.fuseNorms) {
         this.kernels.lmHeadDecode!.encode(pass, 1); // logits[0] = norm(x[0]) W_lm^T
       } else {
         this.kernels.finalNormLast.encode(pass, n); // xn[0] = norm(x[T - 1])
