@@ -24,6 +24,11 @@ else
   (cd "$clone/repo" && bash "$pack")
   rm -rf .gpu && mv "$clone/repo/.gpu" .gpu && rm -rf "$clone"
 fi
+# The NVIDIA Vulkan ICD (libGLX_nvidia.so.0) needs glvnd's dispatch libraries, which a bare
+# device machine may lack ("Could not get 'vkCreateInstance' via 'vk_icdGetInstanceProcAddr'",
+# seen on an H200): enter.sh unpacks every .gpu/*.deb, so they travel beside libvulkan1.
+o='-oAPT::Architecture=amd64 -oAPT::Architectures=amd64 -oDir::State::Lists=/tmp/amd64-lists'
+(cd .gpu && apt-get $o download -qq libglvnd0 libegl1 libgl1 libglx0 libopengl0 libgles2 2> /dev/null)
 node --input-type=module -e "const { bundleNode } = await import('./scripts/bundle-node.mjs'); await bundleNode('src/cli/main.ts', '.gpu/cli.mjs');"
 cat > .gpu/cli-run.mjs <<'EOF'
 // `node .gpu/cli-run.mjs <command> ...`: the bundled CLI, as scripts/cli.mjs runs it.
