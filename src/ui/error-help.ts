@@ -6,6 +6,7 @@
  * context is longer than the shortest one, so `errorHelp` takes the load's settings.
  */
 import type { ErrorCode, ErrorData } from '../errors';
+import { CONTEXT_LENGTHS } from './settings';
 
 export interface ErrorHelp {
   title: string;
@@ -20,13 +21,13 @@ export interface HelpContext {
   contextLength?: number;
 }
 
-/** The settings panel's shortest and longest context (CONTEXT_LENGTHS). */
-const SHORTEST_CONTEXT = 512;
-const LONGEST_CONTEXT = 2048;
+/** The settings panel's shortest and longest context. */
+const SHORTEST_CONTEXT = CONTEXT_LENGTHS[0];
+const LONGEST_CONTEXT = CONTEXT_LENGTHS[CONTEXT_LENGTHS.length - 1];
 
 const STEP = {
   q4: '설정에서 저장 형식을 q4로 바꾸세요: 7B 모델의 가중치가 약 13 GB에서 약 4 GB로 줄어듭니다.',
-  shorterContext: `설정에서 컨텍스트 길이를 줄이세요 (${SHORTEST_CONTEXT}이나 1024): KV 캐시 메모리가 그만큼 줄어듭니다.`,
+  shorterContext: `설정에서 컨텍스트 길이를 줄이세요 (${SHORTEST_CONTEXT}이나 ${CONTEXT_LENGTHS[1]}): KV 캐시 메모리가 그만큼 줄어듭니다.`,
   otherModels: '다른 탭에 불러온 모델을 모델 관리에서 내리거나, GPU를 쓰는 다른 탭·프로그램을 닫으세요.',
 };
 

@@ -9,7 +9,7 @@ import { toErrorData } from '../errors';
 import { parseQuestionSet, type QuestionSet } from '../eval/question-set';
 import { toJsonl } from '../eval/results';
 import { canResume, newRun, nextItem, runRecords, withAnswer, type RunModel, type SetRun } from '../eval/set-run';
-import { blindOrder, type Verdict } from '../eval/votes';
+import type { Verdict } from '../eval/votes';
 import type { EngineClient } from '../worker/client';
 import type { ChatController } from './chat-controller';
 import type { ModelSlots } from './model-slots';
@@ -146,21 +146,8 @@ export class QuestionSetController {
     const run = this.state.get().run;
     const pair = run?.answers[question];
     if (!run || !pair?.[0] || !pair[1]) return Promise.resolve();
-    const key = resultKey(run, question);
-    const order = blindOrder(key);
-    const { seed, ...settings } = run.settings;
-    const shown = (side: number) => ({ repo: run.models[side].repo, revision: run.models[side].revision });
-    return this.votes.add({
-      key,
-      source: 'set',
-      prompt: run.set.questions[question],
-      models: [shown(order[0]), shown(order[1])],
-      answers: [pair[order[0]]!.answer, pair[order[1]]!.answer],
-      verdict,
-      settings,
-      seed,
-      sidesSeed: key,
-    });
+    const side = (i: number) => ({ model: { repo: run.models[i].repo, revision: run.models[i].revision }, answer: pair[i]!.answer });
+    return this.votes.addBlind(resultKey(run, question), 'set', run.set.questions[question], [side(0), side(1)], verdict, run.settings);
   }
 
   exportJsonl(): string {

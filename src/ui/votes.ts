@@ -4,6 +4,7 @@
  * judged question; the scoreboard is computed from them (eval/votes.ts).
  */
 import * as idb from 'idb-keyval';
+import type { ChatSettings } from '../chat/engine';
 import { toJsonl } from '../eval/results';
 import { blindOrder, voteLine, type Verdict, type Vote } from '../eval/votes';
 import { chatSettings, type SettingsStore } from './settings';
@@ -41,29 +42,31 @@ export class VoteStore {
     return this.votes.get().find((vote) => vote.key === key);
   }
 
-  /** Records a vote unless `key` has one already (the names are out by then). */
-  async add(vote: Omit<Vote, 'id' | 'time'>): Promise<void> {
-    if (this.voteFor(vote.key)) return;
-    this.votes.set((votes) => [...votes, { ...vote, id: newId(), time: new Date().toISOString() }]);
+  /**
+   * Records a blind vote on `key` unless it has one already (the names are out by then). `sides`
+   * come in model order; they are stored in the order blindOrder(key) showed them, A then B.
+   */
+  async addBlind(
+    key: string,
+    source: Vote['source'],
+    prompt: string,
+    sides: [BlindSide, BlindSide],
+    verdict: Verdict,
+    { seed, ...settings }: ChatSettings,
+  ): Promise<void> {
+    if (this.voteFor(key)) return;
+    const [a, b] = blindOrder(key).map((side) => sides[side]);
+    const vote: Vote = { id: newId(), time: new Date().toISOString(), key, source, prompt, models: [a.model, b.model], answers: [a.answer, b.answer], verdict, settings, seed, sidesSeed: key };
+    this.votes.set((votes) => [...votes, vote]);
     await this.storage.set(VOTES_KEY, this.votes.get());
   }
 
-  /** A vote on a Compare turn, its answers in the blind order it was shown in. */
+  /** A vote on a Compare turn. */
   voteTurn(tab: CompareTab, turn: CompareTurn, verdict: Verdict): Promise<void> {
-    const order = blindOrder(turn.id);
+    const side = (i: number): BlindSide => ({ model: modelOf(tab, turn, i), answer: turn.answers[i].content });
     // What the answers were generated with (both alike: Compare's settings), else today's settings.
-    const { seed, ...settings } = turn.answers[order[0]].settings ?? chatSettings(this.settings.tab('compare'));
-    return this.add({
-      key: turn.id,
-      source: 'compare',
-      prompt: turn.prompt,
-      models: [modelOf(tab, turn, order[0]), modelOf(tab, turn, order[1])],
-      answers: [turn.answers[order[0]].content, turn.answers[order[1]].content],
-      verdict,
-      settings,
-      seed,
-      sidesSeed: turn.id,
-    });
+    const settings = turn.answers[blindOrder(turn.id)[0]].settings ?? chatSettings(this.settings.tab('compare'));
+    return this.addBlind(turn.id, 'compare', turn.prompt, [side(0), side(1)], verdict, settings);
   }
 
   async clear(): Promise<void> {
@@ -74,6 +77,12 @@ export class VoteStore {
   exportJsonl(): string {
     return toJsonl(this.votes.get().map(voteLine));
   }
+}
+
+/** One side of a blind pair: who wrote it and what. */
+export interface BlindSide {
+  model: Vote['models'][number];
+  answer: string;
 }
 
 /** Who wrote answer `side` of the turn (the answer says; the tab may point elsewhere since). */

@@ -1,25 +1,23 @@
 import { useCallback } from 'react';
-import { compareKey, sideHistory } from '../compare-controller';
-import { formatTokensPerSecond } from '../format';
+import { compareKey } from '../compare-controller';
 import { useAutoScroll } from '../hooks/useAutoScroll';
 import { useEscape } from '../hooks/useEscape';
 import { useServices } from '../hooks/useServices';
 import { useStore } from '../hooks/useStore';
 import { useThread } from '../hooks/useThread';
 import type { CompareTab as CompareTabInfo } from '../tabs';
-import { AssistantMessage } from './AssistantMessage';
 import { BenchPanel } from './BenchPanel';
-import { BlindTurn } from './BlindTurn';
+import { CompareAnswers } from './CompareAnswers';
 import { Composer } from './Composer';
 import { ModelBar } from './ModelBar';
 import { Presets } from './Presets';
-import { TokenView } from './TokenView';
 
 /** One question to both models, answers side by side (stacked on a phone). */
 export function CompareTab({ tab, onSettings }: { tab: CompareTabInfo; onSettings: () => void }) {
   const { chats, compare, slots, bench } = useServices();
   const blind = useStore(bench.votes.blind);
-  const setRunning = useStore(bench.sets.state).running;
+  // Only whether a set runs: the set's state changes with every token it streams.
+  const setRunning = useStore(bench.sets.state, (state) => state.running);
   const key = compareKey(tab);
   const { thread, ready } = useThread(key);
   const running = useStore(chats.running)[key] !== undefined;
@@ -54,22 +52,7 @@ export function CompareTab({ tab, onSettings }: { tab: CompareTabInfo; onSetting
               <div className="ml-auto w-fit max-w-[85%] whitespace-pre-wrap break-words rounded-2xl bg-sky-600 px-3 py-2 text-white dark:bg-sky-700" data-testid="message-user">
                 {turn.prompt}
               </div>
-              {blind ? (
-                <BlindTurn tab={tab} turn={turn} turns={thread.turns} onSettings={onSettings} />
-              ) : (
-                <div className="grid gap-3 md:grid-cols-2">
-                  {turn.answers.map((answer, side) => (
-                    <div key={answer.id} data-testid={`compare-answer-${side}`} className="min-w-0">
-                      <AssistantMessage
-                        message={answer}
-                        onSettings={onSettings}
-                        label={`${tab.models[side].title}${answer.stats ? ` · ${formatTokensPerSecond(answer.stats.decodeTokensPerSecond)}` : ''}`}
-                        tokenView={<TokenView message={answer} models={[tab.models[side], tab.models[1 - side]]} history={() => sideHistory(thread.turns, turn.id, side)} settingsTab="compare" />}
-                      />
-                    </div>
-                  ))}
-                </div>
-              )}
+              <CompareAnswers tab={tab} turn={turn} turns={thread.turns} blind={blind} onSettings={onSettings} />
               {index === thread.turns.length - 1 && !running && (
                 <div className="flex justify-center">
                   <button type="button" className="btn-ghost" data-testid="regenerate" onClick={() => void compare.regenerate(tab)}>

@@ -3,7 +3,6 @@ import { toErrorData, type ErrorData } from '../../errors';
 import { conversationKey } from '../conversation-actions';
 import { checkImportSize } from '../conversation-file';
 import { queryTerms, searchConversations } from '../conversation-search';
-import { byRecency } from '../conversation-store';
 import { downloadText } from '../download';
 import { useServices } from '../hooks/useServices';
 import { useStore } from '../hooks/useStore';
@@ -55,7 +54,8 @@ function ConversationList({ tab, tabs, onShowTab, onOpened }: { tab: Tab; tabs: 
   const [removed, setRemoved] = useState<Removed>();
   const [error, setError] = useState<ErrorData>();
 
-  const saved = useMemo(() => index.filter((meta) => meta.tabKey === key).sort(byRecency), [index, key]);
+  // `index` changes whenever the list does: list() reads it.
+  const saved = useMemo(() => threads.list(key), [threads, index, key]);
   const searching = queryTerms(deferredQuery).length > 0;
   const contentsRead = readKey === key;
   const readContents = useCallback(() => {

@@ -1,33 +1,20 @@
 import { useState } from 'react';
-import type { ScoredText } from '../../chat/score';
-import { toErrorData, type ErrorData } from '../../errors';
 import { formatPerplexity } from '../format';
-import { useServices } from '../hooks/useServices';
 import type { CompareTab } from '../tabs';
+import { useScores } from '../hooks/useScores';
 import { ErrorPanel } from './ErrorPanel';
 import { TokenSpans } from './TokenSpans';
 
-type Result = { status: 'loading' } | { status: 'done'; result: ScoredText } | { status: 'error'; error: ErrorData };
-
 /** "Score a text": pasted text's per-token log-probabilities and perplexity under both models. */
 export function ScoreTextPanel({ tab, busy }: { tab: CompareTab; busy: boolean }) {
-  const { bench } = useServices();
   const [text, setText] = useState('');
-  const [results, setResults] = useState<Record<string, Result>>({});
+  const { scores: results, score, reset } = useScores();
   const [scoring, setScoring] = useState(false);
   const run = async () => {
     setScoring(true);
-    setResults({});
+    reset();
     // One model after the other: when the GPU holds one, the second load evicts the first.
-    for (const model of tab.models) {
-      setResults((all) => ({ ...all, [model.id]: { status: 'loading' } }));
-      try {
-        const result = await bench.scores.score(model, { kind: 'text', text });
-        setResults((all) => ({ ...all, [model.id]: { status: 'done', result } }));
-      } catch (error) {
-        setResults((all) => ({ ...all, [model.id]: { status: 'error', error: toErrorData(error) } }));
-      }
-    }
+    for (const model of tab.models) await score(model, { kind: 'text', text });
     setScoring(false);
   };
   return (

@@ -1,3 +1,4 @@
+import { useMemo } from 'react';
 import type { FinishReason } from '../../chat/generate';
 import type { GenerationStats } from '../../worker/protocol';
 import { charsPerSecond, formatCharsPerSecond, formatTokensPerSecond } from '../format';
@@ -12,6 +13,8 @@ const FINISH_NOTES: Partial<Record<FinishReason, string>> = {
 export function StatsLine({ stats, finishReason, text }: { stats: GenerationStats; finishReason?: FinishReason; text: string }) {
   const used = stats.promptTokens + stats.newTokens;
   const note = finishReason ? FINISH_NOTES[finishReason] : undefined;
+  // Counting the answer's characters walks all of it; every answer's line re-renders per streamed token.
+  const charRate = useMemo(() => charsPerSecond(text, stats), [text, stats]);
   return (
     <div className="mt-1 space-y-1 text-xs text-zinc-500 dark:text-zinc-400" data-testid="stats">
       <div className="flex flex-wrap gap-x-3">
@@ -20,7 +23,7 @@ export function StatsLine({ stats, finishReason, text }: { stats: GenerationStat
         </span>
         <span data-testid="decode-rate">생성 {formatTokensPerSecond(stats.decodeTokensPerSecond)}</span>
         <span data-testid="char-rate" title="characters per second: 한글은 음절당 약 2.3 토큰이라 tok/s는 글이 나오는 속도를 부풀립니다">
-          {formatCharsPerSecond(charsPerSecond(text, stats))} (chars/s)
+          {formatCharsPerSecond(charRate)} (chars/s)
         </span>
         <span data-testid="context-use">
           컨텍스트 {used} / {stats.contextLength} 토큰

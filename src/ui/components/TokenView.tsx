@@ -1,16 +1,13 @@
 import { useState } from 'react';
-import type { ScoredText } from '../../chat/score';
 import type { ChatMessage } from '../../chat/template';
-import { toErrorData, type ErrorData } from '../../errors';
 import { useServices } from '../hooks/useServices';
 import { chatSettings } from '../settings';
 import type { ModelTab } from '../tabs';
 import type { UiMessage } from '../threads';
+import { useScores } from '../hooks/useScores';
 import { ErrorPanel } from './ErrorPanel';
 import { formatPerplexity } from '../format';
 import { TokenSpans } from './TokenSpans';
-
-type Scoring = { status: 'loading' } | { status: 'done'; result: ScoredText } | { status: 'error'; error: ErrorData };
 
 interface Props {
   message: UiMessage;
@@ -27,21 +24,15 @@ interface Props {
  * Compare under the other model too: how surprised base LLaMA is by the fine-tune's Korean.
  */
 export function TokenView({ message, models, history, settingsTab }: Props) {
-  const { bench, settings } = useServices();
+  const { settings } = useServices();
   const [open, setOpen] = useState(false);
-  const [scores, setScores] = useState<Record<string, Scoring>>({});
-  const score = async (model: ModelTab) => {
-    setScores((all) => ({ ...all, [model.id]: { status: 'loading' } }));
+  const { scores, score: scoreUnder } = useScores();
+  const score = (model: ModelTab) => {
     // The prompt format the answer was written in (recorded with it), else the tab's today.
     const { template, systemPrompt } = message.settings ?? chatSettings(settings.tab(settingsTab));
     // The writer's own tokens are scored as it wrote them; another model reads the text.
     const ids = model.repo === message.repo ? message.ids : undefined;
-    try {
-      const result = await bench.scores.score(model, { kind: 'answer', history: history(), answer: message.content, settings: { template, systemPrompt }, ids, droppedTurns: message.stats?.droppedTurns });
-      setScores((all) => ({ ...all, [model.id]: { status: 'done', result } }));
-    } catch (error) {
-      setScores((all) => ({ ...all, [model.id]: { status: 'error', error: toErrorData(error) } }));
-    }
+    return scoreUnder(model, { kind: 'answer', history: history(), answer: message.content, settings: { template, systemPrompt }, ids, droppedTurns: message.stats?.droppedTurns });
   };
   const toggle = () => {
     setOpen(!open);
