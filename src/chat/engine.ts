@@ -8,9 +8,10 @@ import type { FileSource } from '../loader/types';
 import { LlamaModel, type LoadOptions, type SamplingParams } from '../model/llama';
 import { checkpointWeights, type WeightSource } from '../model/load-weights';
 import { ContextWindows } from './context-window';
-import { ChatSession, type GenerationResult } from './generate';
+import { ChatSession, type GenerateOptions, type GenerationResult } from './generate';
 import { defaultPromptFormat, openRepo, specialTokens, type RepoFiles } from './repo';
 import { RAW_FORMAT, vicunaFormat, type ChatMessage, type PromptFormat } from './template';
+import { generatedTokens, type GeneratedToken } from './token-text';
 
 export interface ChatSettings extends SamplingParams {
   maxNewTokens: number;
@@ -18,6 +19,20 @@ export interface ChatSettings extends SamplingParams {
   template?: 'auto' | 'vicuna' | 'raw';
   /** Replaces the default (paper) system prompt when the conversation has none. */
   systemPrompt?: string;
+}
+
+/** What one request may add to the settings (the API's `stop` and `logprobs`). */
+export interface GenerationSettings extends ChatSettings {
+  /** Texts that end the answer (left out of it), besides the prompt format's own. */
+  stop?: string[];
+  /** Score each generated token: GeneratedToken.logprob and .top. */
+  logprobs?: boolean;
+}
+
+export interface GenerationCallbacks {
+  signal?: AbortSignal;
+  /** Each newly visible piece of text, with the tokens that produced it. */
+  onText?: (text: string, tokens: GeneratedToken[]) => void;
 }
 
 export interface ChatResult extends GenerationResult {
@@ -79,7 +94,7 @@ export class ChatEngine {
    * overflows the context, the oldest turns (never the system prompt) are dropped in one block
    * and the window is kept for this conversation's next turns (context-window.ts).
    */
-  async chat(messages: ChatMessage[], settings: ChatSettings, options: { signal?: AbortSignal; onText?: (text: string) => void } = {}): Promise<ChatResult> {
+  async chat(messages: ChatMessage[], settings: GenerationSettings, options: GenerationCallbacks = {}): Promise<ChatResult> {
     const format = this.promptFormat(settings);
     const system = messages.filter((m) => m.role === 'system');
     const turns = messages.filter((m) => m.role !== 'system');
@@ -90,16 +105,44 @@ export class ChatEngine {
         contextLength: this.session.contextLength,
       });
     }
-    const maxNewTokens = Math.min(settings.maxNewTokens, this.session.contextLength - prompt.length);
-    const result = await this.session.generate(prompt, {
-      maxNewTokens,
+    const result = await this.session.generate(prompt, this.generateOptions(prompt, settings, format.stopStrings, options));
+    return { ...result, droppedTurns };
+  }
+
+  /**
+   * Continues `prompt` as it is, with no chat template (the API's completions): text is encoded
+   * with BOS first; ids are used as given.
+   */
+  async complete(prompt: string | readonly number[], settings: GenerationSettings, options: GenerationCallbacks = {}): Promise<GenerationResult> {
+    const { tokenizer } = this.repo;
+    const ids = typeof prompt === 'string' ? tokenizer.encode(prompt, { addBos: true }) : [...prompt];
+    if (ids.length === 0) throw new EngineError('bad-input', 'The prompt is empty');
+    ids.forEach((id) => tokenizer.checkId(id));
+    if (ids.length >= this.session.contextLength) {
+      throw new EngineError('context-full', `This prompt is ${ids.length} tokens, more than the model's context of ${this.session.contextLength}. Shorten it.`, {
+        contextLength: this.session.contextLength,
+      });
+    }
+    return this.session.generate(ids, this.generateOptions(ids, settings, [], options));
+  }
+
+  private generateOptions(prompt: number[], settings: GenerationSettings, formatStops: string[], options: GenerationCallbacks): GenerateOptions {
+    const { onText } = options;
+    let atStart = true;
+    return {
+      maxNewTokens: Math.min(settings.maxNewTokens, this.session.contextLength - prompt.length),
       sampling: settings,
       stopIds: this.repo.stopIds,
-      stopStrings: format.stopStrings,
+      stopStrings: [...formatStops, ...(settings.stop ?? [])],
       signal: options.signal,
-      onText: options.onText,
-    });
-    return { ...result, droppedTurns };
+      logprobs: settings.logprobs,
+      onText: onText
+        ? (text, sampled) => {
+            onText(text, generatedTokens(this.repo.tokenizer, sampled, text, atStart));
+            atStart = false;
+          }
+        : undefined,
+    };
   }
 
   dispose(): void {

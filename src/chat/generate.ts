@@ -4,7 +4,7 @@
  * text that never splits a UTF-8 character or shows part of a stop string.
  */
 import { EngineError } from '../errors';
-import type { LlamaModel, SamplingParams, TokenScores } from '../model/llama';
+import type { LlamaModel, SampledToken, SamplingParams, TokenScores } from '../model/llama';
 import type { LlamaTokenizer } from '../tokenizer/llama-tokenizer';
 import { StreamingDecoder } from '../tokenizer/streaming-decoder';
 import { StopStringFilter } from './stop-strings';
@@ -17,8 +17,14 @@ export interface GenerateOptions {
   stopIds: number[];
   stopStrings?: string[];
   signal?: AbortSignal;
-  /** Called with each newly visible piece of text. */
-  onText?: (text: string) => void;
+  /** Score each sampled token (its log-probability and the likeliest alternatives): one more kernel a step. */
+  logprobs?: boolean;
+  /**
+   * Called with each newly visible piece of text and the tokens sampled since the last piece
+   * (a Hangul syllable may take three byte tokens; a held-back stop-string prefix waits too).
+   * The stop id and the tokens of a stop string are never passed.
+   */
+  onText?: (text: string, tokens: SampledToken[]) => void;
 }
 
 export interface GenerationResult {
@@ -83,29 +89,34 @@ export class ChatSession {
     const stopIds = new Set(options.stopIds);
     const ids: number[] = [];
     let text = '';
+    let pending: SampledToken[] = [];
     const emit = (piece: string) => {
       if (!piece) return;
       text += piece;
-      options.onText?.(piece);
+      options.onText?.(piece, pending);
+      pending = [];
     };
+    const scored = options.logprobs === true;
 
     this.model.setSeenTokens(prompt);
     const prefillStart = performance.now();
-    let token = await this.model.prefill(prompt.slice(reuse), reuse, options.sampling);
+    let sampled = await this.model.prefillSampled(prompt.slice(reuse), reuse, options.sampling, scored);
     this.cached = [...prompt];
     const prefillMs = performance.now() - prefillStart;
     const decodeStart = performance.now();
     // Decode steps in flight, oldest first. Each feeds the token the previous step sampled (it
     // stays on the GPU), so the next step is submitted before this one is read back and the GPU
     // never idles on the round trip; a step started past a stop is simply discarded.
-    const inFlight: Promise<number>[] = [];
+    const inFlight: Promise<SampledToken>[] = [];
     let finishReason: FinishReason = 'length';
     for (;;) {
+      const token = sampled.id;
       ids.push(token);
       if (stopIds.has(token)) {
         finishReason = 'eos';
         break;
       }
+      pending.push(sampled);
       emit(stops.push(decoder.push(token)));
       if (stops.stopped) {
         finishReason = 'stop-string';
@@ -122,9 +133,9 @@ export class ChatSession {
       }
       // Step feeding `token` at cached.length, then (speculatively) the one after it.
       const position = this.cached.length;
-      if (inFlight.length === 0) inFlight.push(this.model.decode(position, options.sampling));
-      if (ids.length + 1 < options.maxNewTokens && position + 2 <= limit) inFlight.push(this.model.decode(position + 1, options.sampling));
-      token = await inFlight.shift()!;
+      if (inFlight.length === 0) inFlight.push(this.model.decodeSampled(position, options.sampling, scored));
+      if (ids.length + 1 < options.maxNewTokens && position + 2 <= limit) inFlight.push(this.model.decodeSampled(position + 1, options.sampling, scored));
+      sampled = await inFlight.shift()!;
       this.cached.push(ids[ids.length - 1]);
     }
     // Let speculative steps finish so their read-back buffers are free; their results are unused

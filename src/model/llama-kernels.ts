@@ -51,6 +51,8 @@ export interface StepBuffers {
   scores: GPUBuffer;
   scoresReadback: GPUBuffer;
   readback: GPUBuffer[];
+  /** Per read-back slot, the sampled token's scores (LlamaModel.decode with `scored`). */
+  sampledReadback: GPUBuffer[];
 }
 
 /** Every buffer of the model but the weights: `owned` lists them all, for destroy. */
@@ -92,6 +94,8 @@ export interface Kernels {
   lmHeadDecode: Dispatch | undefined;
   sample: Dispatch;
   tokenScores: Dispatch;
+  /** token_logprobs.wgsl on logits row 0 with the id `sample` just wrote as its target. */
+  sampledScores: Dispatch;
 }
 
 /** The activations, scratch and KV cache for `shape`; an allocation failure is `out-of-memory`, with nothing left behind. */
@@ -124,6 +128,8 @@ export async function allocateActivations(gpu: Gpu, config: LlamaConfig, shape: 
     seen: make('seen', Math.ceil(v / 32) * 4), // (ceil(V / 32)) u32 bitset
     // READBACK_SLOTS x (1) u32: each decode step's sampled id, mapped while the next step runs
     readback: Array.from({ length: READBACK_SLOTS }, (_, i) => make(`readback ${i}`, 4, USAGE.MAP_READ | USAGE.COPY_DST)),
+    // READBACK_SLOTS x (1 + 2 TOP_LOGPROBS) u32: a scored step's sampled-token logprob and top ids
+    sampledReadback: Array.from({ length: READBACK_SLOTS }, (_, i) => make(`sampled scores ${i}`, TOKEN_SCORE_WORDS * 4, USAGE.MAP_READ | USAGE.COPY_DST)),
     targets: make('score targets', shape.logitsRows * 4), // (logitsRows) u32: the id each scored row predicts
     scores: make('scores', shape.logitsRows * TOKEN_SCORE_WORDS * 4), // (logitsRows, 1 + 2 TOP_LOGPROBS) u32, see token_logprobs.wgsl
     scoresReadback: make('scores read-back', shape.contextLength * TOKEN_SCORE_WORDS * 4, USAGE.MAP_READ | USAGE.COPY_DST), // (S, 1 + 2 TOP_LOGPROBS) u32
@@ -177,7 +183,7 @@ export async function buildKernels(
     return { attnNorm, qkv: qkvOp, ropeKv, attention, o, ffnNorm, gateUp: gateUpOp, swiglu, down };
   };
   const head = matrix(lmHeadKey(layout));
-  const [layers, embed, finalNormAll, finalNormLast, lmHead, lmHeadDecode, sample, tokenScores] = await Promise.all([
+  const [layers, embed, finalNormAll, finalNormLast, lmHead, lmHeadDecode, sample, tokenScores, sampledScores] = await Promise.all([
     Promise.all(Array.from({ length: config.numLayers }, (_, l) => buildLayer(l))),
     embeddingOp(gpu, { label: 'embed', step, ids: a.ids, table: matrix('embed'), x }),
     rmsnormOp(gpu, { label: 'final norm', step, x, gain: vector('norm'), y: xn, dim: d, eps }),
@@ -186,6 +192,7 @@ export async function buildKernels(
     fuseNorms ? linearOp(gpu, { label: 'lm_head (decode)', step, x: xn, weight: head, y: logits, norm: norm(vector('norm')) }) : undefined,
     sampleOp(gpu, { label: 'sample', step, logits, seen: a.seen, work: a.work, ids: a.ids, vocab: v }),
     tokenLogprobsOp(gpu, { label: 'token logprobs', logits, targets: a.targets, out: a.scores, vocab: v }),
+    tokenLogprobsOp(gpu, { label: 'sampled token logprobs', logits, targets: a.ids, out: a.scores, vocab: v }),
   ]);
-  return { embed, layers, finalNormAll, finalNormLast, lmHead, lmHeadDecode, sample, tokenScores };
+  return { embed, layers, finalNormAll, finalNormLast, lmHead, lmHeadDecode, sample, tokenScores, sampledScores };
 }

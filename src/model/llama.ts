@@ -22,6 +22,9 @@ import { kvFormatFor, weightLayout, type ModelDtype, type WeightLayout } from '.
 
 export { allFused, DEFAULT_DECODE, type DecodeKernels } from './llama-kernels';
 
+/** What a submitted step leaves for the CPU: a sampled id (and its scores), every row's logits or scores, or nothing (a prefill chunk before the last). */
+type StepOutput = 'sample' | 'sample-scored' | 'logits' | 'scores' | 'none';
+
 /** A chunk of several tokens runs every kernel on its own. */
 const UNFUSED = allFused(false);
 
@@ -45,6 +48,16 @@ export interface TokenScores {
   topIds: Uint32Array;
   /** (n - 1, TOP_LOGPROBS) their log-probabilities. */
   topLogprobs: Float32Array;
+}
+
+/**
+ * A sampled token; `scored` steps add ln p(id) under the model's own distribution (log_softmax of
+ * the logits, before temperature, top-k/top-p or the repetition penalty) and the TOP_LOGPROBS
+ * likeliest ids with theirs, best first.
+ */
+export interface SampledToken {
+  id: number;
+  score?: { logprob: number; topIds: number[]; topLogprobs: number[] };
 }
 
 export const GREEDY: SamplingParams = { temperature: 0, topK: 0, topP: 1, repetitionPenalty: 1, seed: 0 };
@@ -177,6 +190,11 @@ export class LlamaModel {
    * Returns its id. No decode step may be in flight.
    */
   async prefill(tokens: ArrayLike<number>, pos0: number, sampling: SamplingParams = GREEDY): Promise<number> {
+    return (await this.prefillSampled(tokens, pos0, sampling, false)).id;
+  }
+
+  /** prefill, and with `scored` the sampled token's log-probability and the likeliest ids (SampledToken). */
+  async prefillSampled(tokens: ArrayLike<number>, pos0: number, sampling: SamplingParams, scored: boolean): Promise<SampledToken> {
     if (tokens.length === 0) throw new EngineError('bad-input', 'Nothing to prefill: the prompt is empty');
     this.checkTokens(tokens);
     this.checkPositions(pos0, tokens.length);
@@ -186,9 +204,9 @@ export class LlamaModel {
       const last = start + chunk.length === tokens.length;
       this.writeStep(chunk.length, pos0 + start, sampling);
       this.gpu.device.queue.writeBuffer(this.buffers.ids, 0, Uint32Array.from(chunk));
-      this.submit(chunk.length, pos0 + start, last ? 'sample' : 'none');
+      this.submit(chunk.length, pos0 + start, last ? (scored ? 'sample-scored' : 'sample') : 'none');
     }
-    return this.readToken();
+    return this.readToken(scored);
   }
 
   /**
@@ -197,11 +215,20 @@ export class LlamaModel {
    * the GPU never waits for the CPU's read-back (at most READBACK_SLOTS steps in flight).
    */
   decode(position: number, sampling: SamplingParams = GREEDY): Promise<number> {
+    return this.decodeSampled(position, sampling, false).then((sampled) => sampled.id);
+  }
+
+  /**
+   * decode, and with `scored` the sampled token's log-probability and the likeliest ids: the
+   * token_logprobs.wgsl kernel scoring uses, run on the sampled row with the sampled id as its
+   * target, so a step reads back 1 + 2 TOP_LOGPROBS more words and runs one more dispatch.
+   */
+  decodeSampled(position: number, sampling: SamplingParams, scored: boolean): Promise<SampledToken> {
     this.checkPositions(position, 1);
     if (this.inFlight >= READBACK_SLOTS) throw new EngineError('internal', `more than ${READBACK_SLOTS} decode steps in flight`);
     this.writeStep(1, position, sampling);
-    this.submit(1, position, 'sample');
-    return this.readToken();
+    this.submit(1, position, scored ? 'sample-scored' : 'sample');
+    return this.readToken(scored);
   }
 
   /** Logits (T, V) of every position of `tokens` starting at pos0 (needs logitsRows = maxChunk). */
@@ -274,16 +301,17 @@ export class LlamaModel {
     return pass.dispatches;
   }
 
-  private submit(n: number, pos0: number, output: 'sample' | 'logits' | 'scores' | 'none'): void {
+  private submit(n: number, pos0: number, output: StepOutput): void {
     const encoder = this.gpu.device.createCommandEncoder({ label: 'forward' });
     const computePass = encoder.beginComputePass({ label: 'forward' });
     const pass = new CountingPass(computePass);
     this.encodeStep(pass, n, pos0, output);
     computePass.end();
     if (output === 'sample' && n === 1) this.dispatchesPerDecode = pass.dispatches;
-    if (output === 'sample') {
+    if (output === 'sample' || output === 'sample-scored') {
       const slot = this.buffers.readback[this.nextSlot];
       encoder.copyBufferToBuffer(this.buffers.ids, 0, slot, 0, 4);
+      if (output === 'sample-scored') encoder.copyBufferToBuffer(this.buffers.scores, 0, this.buffers.sampledReadback[this.nextSlot], 0, TOKEN_SCORE_WORDS * 4);
     } else if (output === 'scores') {
       // Scoring starts at position 0, so a chunk's rows land at its first position's row.
       const rowBytes = TOKEN_SCORE_WORDS * 4;
@@ -292,10 +320,10 @@ export class LlamaModel {
     this.gpu.device.queue.submit([encoder.finish()]);
   }
 
-  private encodeStep(pass: PassRecorder, n: number, pos0: number, output: 'sample' | 'logits' | 'scores' | 'none'): void {
+  private encodeStep(pass: PassRecorder, n: number, pos0: number, output: StepOutput): void {
     const fused = n === 1 ? this.decodeKernels : UNFUSED;
     this.encodeForward(pass, n, pos0, fused);
-    if (output === 'sample') {
+    if (output === 'sample' || output === 'sample-scored') {
       if (fused.fuseNorms) {
         this.kernels.lmHeadDecode!.encode(pass, 1); // logits[0] = norm(x[0]) W_lm^T
       } else {
@@ -303,6 +331,7 @@ export class LlamaModel {
         this.kernels.lmHead.encode(pass, 1); // logits[0] = xn[0] W_lm^T
       }
       this.kernels.sample.encode(pass, 1); // ids[0] = sample(logits[0])
+      if (output === 'sample-scored') this.kernels.sampledScores.encode(pass, 1); // scores[0] = log_softmax(logits[0])[ids[0]], top ids
     } else if (output === 'logits' || output === 'scores') {
       this.kernels.finalNormAll.encode(pass, n); // xn = norm(x)
       this.kernels.lmHead.encode(pass, n); // logits = xn W_lm^T
@@ -310,17 +339,25 @@ export class LlamaModel {
     }
   }
 
-  /** Maps the read-back slot the last submit wrote (starts now; resolves when the GPU is done). */
-  private async readToken(): Promise<number> {
+  /** Maps the read-back slot(s) the last submit wrote (starts now; resolves when the GPU is done). */
+  private async readToken(scored: boolean): Promise<SampledToken> {
     const slot = this.buffers.readback[this.nextSlot];
+    const scoreSlot = this.buffers.sampledReadback[this.nextSlot];
     this.nextSlot = (this.nextSlot + 1) % READBACK_SLOTS;
     this.inFlight++;
     try {
-      await slot.mapAsync(GPUMapMode.READ);
+      await Promise.all([slot.mapAsync(GPUMapMode.READ), scored ? scoreSlot.mapAsync(GPUMapMode.READ) : undefined]);
       const id = new Uint32Array(slot.getMappedRange())[0];
       slot.unmap();
+      let score: SampledToken['score'];
+      if (scored) {
+        const words = new Uint32Array(scoreSlot.getMappedRange().slice(0));
+        scoreSlot.unmap();
+        const floats = new Float32Array(words.buffer);
+        score = { logprob: floats[0], topIds: [...words.subarray(1, 1 + TOP_LOGPROBS)], topLogprobs: [...floats.subarray(1 + TOP_LOGPROBS, TOKEN_SCORE_WORDS)] };
+      }
       this.gpu.context.throwIfFailed();
-      return id;
+      return score ? { id, score } : { id };
     } finally {
       this.inFlight--;
     }

@@ -1,0 +1,67 @@
+/**
+ * Sampled tokens as readers of an answer see them (the API's `logprobs`): each token's text and
+ * UTF-8 bytes, its log-probability and the likeliest alternatives. A Hangul syllable is often
+ * three byte tokens: each carries its one byte, and only their concatenation is a character, so
+ * `text` is the piece itself (`<0xEC>`) where the bytes alone are not valid UTF-8.
+ */
+import type { SampledToken } from '../model/llama';
+import type { LlamaTokenizer } from '../tokenizer/llama-tokenizer';
+import { byteOfPiece } from '../tokenizer/sentencepiece-model';
+
+export interface TokenText {
+  id: number;
+  text: string;
+  bytes: number[];
+}
+
+export interface GeneratedToken extends TokenText {
+  /** Present when log-probabilities were asked for: ln p(id) under the model's distribution. */
+  logprob?: number;
+  /** The likeliest tokens at this position, best first (TOP_LOGPROBS of them). */
+  top?: (TokenText & { logprob: number })[];
+}
+
+const SPACE_SYMBOL = '\u2581';
+const encoder = new TextEncoder();
+const strictDecoder = new TextDecoder('utf-8', { fatal: true });
+
+/** The bytes one token adds to a decoded text (sentencepiece: "▁" is a space; control pieces add nothing). */
+export function tokenBytes(tokenizer: LlamaTokenizer, id: number): number[] {
+  if (id < 0 || id >= tokenizer.vocabSize) return [];
+  const { piece, type } = tokenizer.model.pieces[id];
+  if (type === 'byte') return [byteOfPiece(piece)];
+  if (type === 'control') return [];
+  if (type === 'unknown') return [...encoder.encode(tokenizer.model.unkSurface)];
+  return [...encoder.encode(piece.replaceAll(SPACE_SYMBOL, ' '))];
+}
+
+export function tokenText(tokenizer: LlamaTokenizer, id: number): TokenText {
+  const bytes = tokenBytes(tokenizer, id);
+  let text: string;
+  try {
+    text = strictDecoder.decode(new Uint8Array(bytes));
+  } catch {
+    text = id < tokenizer.vocabSize ? tokenizer.idToPiece(id) : `<id ${id}>`;
+  }
+  return { id, text, bytes };
+}
+
+/**
+ * The tokens behind one piece of streamed text. `atStart`: the piece opens the answer, where
+ * sentencepiece drops the dummy-prefix space of the first token, so its text and bytes drop it too
+ * and the tokens' bytes add up to the answer's.
+ */
+export function generatedTokens(tokenizer: LlamaTokenizer, sampled: readonly SampledToken[], piece: string, atStart: boolean): GeneratedToken[] {
+  return sampled.map((token, index) => {
+    const described: GeneratedToken = tokenText(tokenizer, token.id);
+    if (atStart && index === 0 && described.bytes[0] === 0x20 && !piece.startsWith(' ')) {
+      described.bytes = described.bytes.slice(1);
+      described.text = described.text.slice(1);
+    }
+    if (token.score) {
+      described.logprob = token.score.logprob;
+      described.top = token.score.topIds.map((id, k) => ({ ...tokenText(tokenizer, id), logprob: token.score!.topLogprobs[k] }));
+    }
+    return described;
+  });
+}
