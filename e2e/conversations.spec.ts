@@ -1,11 +1,11 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_SCRIPTS } from '../src/model/scripted-model';
-import { toConversationFile } from '../src/ui/conversation-file';
-import { chatKey } from '../src/ui/chat-controller';
-import { bodyKey, describe as describeThread, INDEX_KEY } from '../src/ui/conversation-store';
-import { buildTabs, type ModelTab } from '../src/ui/tabs';
-import type { Thread } from '../src/ui/threads';
+import { toConversationFile } from '../src/ui/conversations/conversation-file';
+import { chatKey } from '../src/ui/chat/chat-controller';
+import { bodyKey, describe as describeThread, INDEX_KEY } from '../src/ui/conversations/conversation-store';
+import { buildTabs, type ModelTab } from '../src/ui/common/tabs';
+import type { Thread } from '../src/ui/conversations/threads';
 import { ARTIFACTS, expect, REPOS, test, type App } from './fixtures';
 
 const [, CODE, KOREAN] = DEFAULT_SCRIPTS;

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TurnReport } from '../src/cli/chat-script';
 import { cli } from '../src/cli/testing';
-import { startFakeHub, type FakeHub } from '../src/loader/hub/fake-hub';
+import { startFakeHub, type FakeHub } from '../src/loader/testing/fake-hub';
 import { buildScriptedModel } from '../src/model/scripted-model';
 import { buildTinyModel, type TinyModelSpec } from '../src/model/tiny-model';
 import { REPO_ROOT, llamaTokenizerModel } from '../src/model/tiny-model-node';

@@ -6,7 +6,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { RequestLog } from '../src/loader/hub/fake-hub';
+import type { RequestLog } from '../src/loader/testing/fake-hub';
 import type { ReferenceConfig } from '../src/model/reference';
 import { writeBigTorchRepo } from '../src/model/testing/big-model';
 import { expect, test as base } from './fixtures';

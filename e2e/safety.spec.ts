@@ -1,4 +1,4 @@
-import { FAKE_HUB_TOKEN } from '../src/loader/hub/fake-hub';
+import { FAKE_HUB_TOKEN } from '../src/loader/testing/fake-hub';
 import { DEFAULT_SCRIPTS } from '../src/model/scripted-model';
 import { ARTIFACTS, expect, REPOS, test } from './fixtures';
 

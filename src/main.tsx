@@ -1,7 +1,7 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { App } from './ui/App';
-import { appShell } from './ui/app-shell';
+import { App } from './ui/shell/App';
+import { appShell } from './ui/shell/app-shell';
 import './app.css';
 
 // The offline shell (sw.js, written by the build beside index.html) in production builds only.

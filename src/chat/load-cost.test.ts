@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NodeCacheStore } from '../loader/cache/node-cache';
-import { startFakeHub, type FakeHub } from '../loader/hub/fake-hub';
+import { startFakeHub, type FakeHub } from '../loader/testing/fake-hub';
 import { HubSource } from '../loader/hub/hub-source';
 import { parseConfig } from '../model/config';
 import { layoutBytes, planMemory } from '../model/memory-plan';

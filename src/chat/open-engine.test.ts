@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testGpu } from '../gpu/testing';
 import { NodeCacheStore } from '../loader/cache/node-cache';
 import { MemorySource } from '../loader/sources/memory-source';
-import { RecordingSource } from '../loader/test-support';
+import { RecordingSource } from '../loader/testing/test-support';
 import { buildTinyModelWithTokenizer } from '../model/tiny-model-node';
 import { openEngine, type OpenProgress, type VersionedSource } from './open-engine';
 

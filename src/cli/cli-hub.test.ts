@@ -8,7 +8,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FAKE_HUB_TOKEN, startFakeHub, type FakeHub, type RequestLog } from '../loader/hub/fake-hub';
+import { FAKE_HUB_TOKEN, startFakeHub, type FakeHub, type RequestLog } from '../loader/testing/fake-hub';
 import { buildTinyModelWithTokenizer } from '../model/tiny-model-node';
 import { cli, spawnCli } from './testing';
 

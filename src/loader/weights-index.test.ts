@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { encodeSafetensors, type TensorToEncode } from './formats/safetensors';
-import { encodeTorchZip } from './formats/torch-zip';
+import { encodeTorchZip } from './testing/torch-zip-writer';
 import { MemorySource } from './sources/memory-source';
-import { RecordingSource, expectBadModel, randomTensor } from './test-support';
+import { RecordingSource, expectBadModel, randomTensor } from './testing/test-support';
 import type { TensorRecord } from './types';
 import { discoverWeights } from './weights-index';
 

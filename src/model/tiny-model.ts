@@ -10,7 +10,7 @@
 import { seededRandom } from '../seeded-random';
 import { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, f32ToF16Bits } from '../loader/dtype';
 import { encodeSafetensors, type TensorToEncode } from '../loader/formats/safetensors';
-import { encodeTorchZip } from '../loader/formats/torch-zip';
+import { encodeTorchZip } from '../loader/testing/torch-zip-writer';
 import type { SourceDtype } from '../loader/types';
 import type { ReferenceConfig, ReferenceWeights } from './reference';
 

@@ -10,7 +10,7 @@
  *
  * A new build is a new sw.js (its manifest holds every file's revision): it installs beside the
  * old one, precaching the new files under new keys, and waits. The page says an update is
- * ready (ui/app-update.ts); the user's click posts SKIP_WAITING, this worker activates, Workbox
+ * ready (ui/shell/app-shell.ts); the user's click posts SKIP_WAITING, this worker activates, Workbox
  * deletes the old build's entries, and every open page reloads onto the new shell. Until then
  * the old worker serves the old build whole: never a mix of the two.
  */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EngineError } from '../../errors';
-import { seededRandom } from '../test-support';
+import { seededRandom } from '../testing/test-support';
 import { buildManifest, cacheEntryId, formatBytes, parseManifest, quotaError, splitFolderName, type CacheKey } from './cache-store';
 
 const sha = '5f5d1f8a0b8f9c6c5e3c2f9d6a1b0e4d3c2b1a09';

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, open, readdir, readFile, rm, truncate, writeFile } from
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { expectCode, expectRandomReads, randomBytes, sameBytes } from '../test-support';
+import { expectCode, expectRandomReads, randomBytes, sameBytes } from '../testing/test-support';
 import { cacheEntryId, type CacheKey, type CacheWriter } from './cache-store';
 import { defaultCacheDir, NodeCacheStore } from './node-cache';
 import type { WritableFile } from './node-cache-writer';

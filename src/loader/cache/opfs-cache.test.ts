@@ -5,9 +5,9 @@
  */
 
 import { describe, expect, it } from 'vitest';
-import { expectCode, expectRandomReads, randomBytes, sameBytes } from '../test-support';
+import { expectCode, expectRandomReads, randomBytes, sameBytes } from '../testing/test-support';
 import { cacheEntryId, type CacheKey } from './cache-store';
-import { FakeDirectory, FakeFile, FakeStorage, type FakeStorageOptions } from './fake-opfs';
+import { FakeDirectory, FakeFile, FakeStorage, type FakeStorageOptions } from '../testing/fake-opfs';
 import { OpfsCacheStore, requestPersistence } from './opfs-cache';
 
 const key: CacheKey = { repo: 'beomi/KoAlpaca-Polyglot-7B', revision: '5f5d1f8a0b8f9c6c5e3c2f9d6a1b0e4d3c2b1a09', dtype: 'q4' };

@@ -10,9 +10,9 @@ import { mkdtemp, readdir, readFile, rm, writeFile, appendFile } from 'node:fs/p
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { expectCode, randomBytes, sameBytes } from '../test-support';
+import { expectCode, randomBytes, sameBytes } from '../testing/test-support';
 import { cacheEntryId, type CacheKey, type CacheStore, type ResumableWriter } from './cache-store';
-import { FakeDirectory, FakeFile, FakeStorage } from './fake-opfs';
+import { FakeDirectory, FakeFile, FakeStorage } from '../testing/fake-opfs';
 import { JOURNAL_FILE, parseJournal, RESUMABLE_KEEP_MS } from './journal';
 import { NodeCacheStore } from './node-cache';
 import { OpfsCacheStore } from './opfs-cache';

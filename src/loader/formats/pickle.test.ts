@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EngineError } from '../../errors';
-import { expectBadModel, seededRandom } from '../test-support';
+import { expectBadModel, seededRandom } from '../testing/test-support';
 import { PickleOrderedDict, PickleTuple, TorchTensor, unpickleTorch } from './pickle';
 
 // Pickles assembled by hand, opcode by opcode (names as in CPython's pickletools).

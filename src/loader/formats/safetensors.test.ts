@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MemorySource } from '../sources/memory-source';
-import { RecordingSource, expectBadModel, randomTensor } from '../test-support';
+import { RecordingSource, expectBadModel, randomTensor } from '../testing/test-support';
 import { encodeSafetensors, readSafetensorsHeader } from './safetensors';
 
 const FILE = 'model.safetensors';

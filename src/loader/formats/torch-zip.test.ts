@@ -2,12 +2,13 @@ import { deflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { EngineError } from '../../errors';
 import { MemorySource } from '../sources/memory-source';
-import { RecordingSource, expectBadModel, randomTensor, seededRandom } from '../test-support';
+import { RecordingSource, expectBadModel, randomTensor, seededRandom } from '../testing/test-support';
 import type { TensorRecord } from '../types';
 import type { TensorToEncode } from './safetensors';
-import { encodeTorchZip, isContiguous, readTorchZipHeader } from './torch-zip';
+import { encodeTorchZip } from '../testing/torch-zip-writer';
+import { isContiguous, readTorchZipHeader } from './torch-zip';
 import { ZipArchive } from './zip';
-import { writeZip, type ZipEntryToWrite } from './zip-writer';
+import { writeZip, type ZipEntryToWrite } from '../testing/zip-writer';
 
 const FILE = 'pytorch_model.bin';
 const sourceWith = (bytes: Uint8Array) => new MemorySource(new Map([[FILE, bytes]]));

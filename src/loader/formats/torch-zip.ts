@@ -12,8 +12,6 @@ import { badModel, elementCount } from './binary';
 import { PickleTuple, TorchTensor, unpickleTorch } from './pickle';
 import { ZIP_METHOD_STORED, ZipArchive, type ZipEntry } from './zip';
 
-export { encodeTorchZip, type TorchZipOptions } from './torch-zip-writer';
-
 /** A LLaMA-7B data.pkl is about 60 KB; this only refuses absurd ones before inflating them. */
 const MAX_PICKLE_BYTES = 64 * 1024 * 1024;
 

@@ -2,10 +2,10 @@ import { deflateRawSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { EngineError } from '../../errors';
 import { MemorySource } from '../sources/memory-source';
-import { RecordingSource, expectBadModel, randomBytes, seededRandom } from '../test-support';
+import { RecordingSource, expectBadModel, randomBytes, seededRandom } from '../testing/test-support';
 import type { FileSource } from '../types';
 import { ZipArchive } from './zip';
-import { crc32, writeZip, type ZipEntryToWrite } from './zip-writer';
+import { crc32, writeZip, type ZipEntryToWrite } from '../testing/zip-writer';
 
 const FILE = 'archive.zip';
 const text = (value: string) => new TextEncoder().encode(value);

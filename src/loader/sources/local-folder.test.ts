@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EngineError } from '../../errors';
 import { encodeSafetensors } from '../formats/safetensors';
-import { expectBadModel, randomTensor } from '../test-support';
+import { expectBadModel, randomTensor } from '../testing/test-support';
 import { discoverWeights } from '../weights-index';
 import { LocalFolderSource } from './local-folder';
 import { MemorySource } from './memory-source';

@@ -2,10 +2,10 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeTorchZip } from '../formats/torch-zip-writer';
-import { startFakeHub, type FakeHub } from '../hub/fake-hub';
+import { encodeTorchZip } from './torch-zip-writer';
+import { startFakeHub, type FakeHub } from './fake-hub';
 import { HubSource } from '../hub/hub-source';
-import { randomTensor, sameBytes } from '../test-support';
+import { randomTensor, sameBytes } from './test-support';
 import { readTorchZipHeader } from '../formats/torch-zip';
 import { writeTorchZipFile } from './torch-zip-file';
 

@@ -6,8 +6,8 @@
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
-import { torchZipEntries, type TensorSpec, type TorchZipOptions } from '../formats/torch-zip-writer';
-import { ZipStream } from '../formats/zip-writer';
+import { torchZipEntries, type TensorSpec, type TorchZipOptions } from './torch-zip-writer';
+import { ZipStream } from './zip-writer';
 
 export interface WrittenFile {
   path: string;

@@ -7,7 +7,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { DiskFile } from '../../loader/hub/fake-hub';
+import type { DiskFile } from '../../loader/testing/fake-hub';
 import { writeTorchZipFile } from '../../loader/testing/torch-zip-file';
 import { f32ToF16Bits } from '../../loader/dtype';
 import { seededRandom } from '../../seeded-random';

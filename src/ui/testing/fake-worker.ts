@@ -6,7 +6,7 @@ import type { ScoreInput } from '../../chat/score';
 import type { ChatMessage } from '../../chat/template';
 import type { WorkerLike } from '../../worker/client';
 import type { WorkerEvent, WorkerRequest } from '../../worker/protocol';
-import type { KeyValueStore } from '../threads';
+import type { KeyValueStore } from '../conversations/threads';
 
 /** A worker whose GPU holds `capacity` models; loads take `loadTicks` timer turns; answers echo. */
 export class FakeWorker implements WorkerLike {

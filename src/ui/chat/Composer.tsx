@@ -1,0 +1,70 @@
+import { useState, type KeyboardEvent } from 'react';
+import type { ContextUse } from './context-use';
+import { ContextMeter } from './ContextMeter';
+
+interface Props {
+  running: boolean;
+  /** Why sending is not possible now (shown as the placeholder); undefined when it is. */
+  blocked?: string;
+  onSend: (text: string) => void;
+  onStop: () => void;
+  onNewChat: () => void;
+  /** How full the model's context is, when known (chat tabs). */
+  context?: ContextUse;
+}
+
+/**
+ * The message box. Enter sends, Shift+Enter is a newline. While a Korean IME is composing a
+ * syllable, Enter belongs to the IME (it commits the syllable): sending then would send the text
+ * without its last syllable and leave that syllable in the box, so composition keys never send.
+ */
+export function Composer({ running, blocked, onSend, onStop, onNewChat, context }: Props) {
+  const [text, setText] = useState('');
+  const canSend = !running && !blocked && text.trim() !== '';
+  const send = () => {
+    if (!canSend) return;
+    onSend(text);
+    setText('');
+  };
+  const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
+    // keyCode 229 is what browsers report for keys the IME handles (Safari ends composition before keydown).
+    if (event.nativeEvent.isComposing || event.keyCode === 229) return;
+    if (event.key === 'Enter' && !event.shiftKey) {
+      event.preventDefault();
+      send();
+    }
+  };
+  return (
+    <div className="border-t border-zinc-200 bg-zinc-50/90 p-3 backdrop-blur dark:border-zinc-800 dark:bg-zinc-950/90">
+      <div className="mx-auto flex max-w-4xl items-end gap-2">
+        <button type="button" className="btn-ghost shrink-0 px-2" onClick={onNewChat} data-testid="new-chat" title="새 대화 (New chat)" aria-label="새 대화 (New chat)">
+          <span aria-hidden className="sm:hidden">＋</span>
+          <span className="hidden sm:inline">새 대화</span>
+        </button>
+        <textarea
+          data-testid="chat-input"
+          className="input max-h-48 min-h-11 flex-1 resize-none"
+          rows={Math.min(6, Math.max(1, text.split('\n').length))}
+          placeholder={blocked ?? '메시지를 입력하세요'}
+          value={text}
+          onChange={(event) => setText(event.target.value)}
+          onKeyDown={onKeyDown}
+          aria-label="메시지 (message)"
+        />
+        {running ? (
+          <button type="button" className="btn-danger shrink-0" onClick={onStop} data-testid="stop" title="Esc">
+            중지 (Esc)
+          </button>
+        ) : (
+          <button type="button" className="btn-primary shrink-0" onClick={send} disabled={!canSend} data-testid="send">
+            보내기
+          </button>
+        )}
+      </div>
+      <div className="mx-auto mt-1 flex max-w-4xl items-center justify-between gap-3 sm:pl-20">
+        <p className="hidden text-xs text-zinc-400 sm:block">Enter 보내기 · Shift+Enter 줄바꿈 · Esc 중지</p>
+        {context && <ContextMeter use={context} />}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,73 @@
+import { useEffect } from 'react';
+import { formatBytes } from '../common/format';
+import { useServices } from '../shell/useServices';
+import { useStore } from '../common/useStore';
+import { keyOf, type LoadTarget } from './model-slots';
+
+/**
+ * Before the first Load of a model: what it will take (download, disk kept at the chosen dtype,
+ * GPU memory with the KV cache at the chosen context), whether the browser's storage has room,
+ * and the license the model card states, with a link to the card.
+ */
+export function LoadCost({ target }: { target: LoadTarget }) {
+  const { slots } = useServices();
+  const key = keyOf(target);
+  const state = useStore(slots.costs)[key];
+  // The key stands for the target (a new object each render).
+  useEffect(() => slots.estimate(target), [slots, key]);
+
+  if (!state || state.status === 'pending') {
+    return (
+      <div data-testid="load-cost" data-state="pending" className="text-xs text-zinc-500">
+        필요한 용량을 확인하는 중… (checking what Load will take)
+      </div>
+    );
+  }
+  if (state.status === 'error') {
+    return (
+      <div data-testid="load-cost" data-state="error" className="text-xs text-zinc-500" title={state.error.message}>
+        허브에서 크기를 확인하지 못했습니다 ({state.error.code}). 불러오기를 누르면 다시 시도합니다.
+      </div>
+    );
+  }
+  const { cost } = state;
+  const room = cost.storage;
+  return (
+    <div data-testid="load-cost" data-state="ready" data-cached={cost.cached} className="space-y-1 rounded-xl border border-zinc-200 p-3 text-xs text-zinc-700 dark:border-zinc-800 dark:text-zinc-300">
+      <div className="flex flex-wrap gap-x-4 gap-y-1">
+        <span data-testid="load-cost-download" data-bytes={cost.cached ? 0 : cost.downloadBytes}>
+          {cost.cached ? '캐시됨: 다운로드 없음 (cached, no download)' : `다운로드 ${formatBytes(cost.downloadBytes)} (download)`}
+        </span>
+        <span data-testid="load-cost-disk" data-bytes={cost.diskBytes}>
+          저장 공간 {formatBytes(cost.diskBytes)} ({cost.dtype}, disk)
+        </span>
+        <span data-testid="load-cost-gpu" data-bytes={cost.gpu.totalBytes}>
+          GPU 메모리 {formatBytes(cost.gpu.totalBytes)}: 가중치 {formatBytes(cost.gpu.weightBytes)} + KV 캐시 {formatBytes(cost.gpu.kvCacheBytes)} ({cost.contextLength} 토큰)
+        </span>
+        {room && (
+          <span data-testid="load-cost-storage" data-fits={room.fits}>
+            브라우저 저장소 여유 {formatBytes(room.availableBytes)}
+            {room.fits ? ' · 충분함 (fits)' : ''}
+          </span>
+        )}
+      </div>
+      {cost.partialBytes !== undefined && !cost.cached && (
+        <p data-testid="load-cost-partial">
+          지난번 다운로드가 {Math.floor((100 * cost.partialBytes) / cost.diskBytes)}% 저장되어 있어, 불러오면 그다음부터 이어받습니다.
+        </p>
+      )}
+      {room && !room.fits && (
+        <p data-testid="load-cost-no-room" className="font-medium text-rose-700 dark:text-rose-300">
+          저장 공간이 부족합니다: {formatBytes(room.neededBytes)}가 필요한데 {formatBytes(room.availableBytes)}만 남아 있습니다 (not enough storage). 모델은 실행되지만
+          저장되지 않아 다음에 다시 받아야 합니다. 모델 관리에서 다른 캐시를 지우거나 영구 보존을 허용하세요.
+        </p>
+      )}
+      <p data-testid="load-license" data-license={cost.license ?? ''}>
+        라이선스 (license): {cost.license ?? '모델 카드에 적혀 있지 않음 (not stated)'} ·{' '}
+        <a href={cost.cardUrl} target="_blank" rel="noopener noreferrer" className="underline" data-testid="load-license-card">
+          모델 카드 (model card)
+        </a>
+      </p>
+    </div>
+  );
+}
