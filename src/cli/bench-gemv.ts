@@ -14,7 +14,7 @@ import { loadWeights, type GpuWeights } from '../model/load-weights';
 import { randomWeights } from '../model/random-weights';
 import { matrixBytes } from '../model/upload';
 import type { WeightLayout } from '../model/weights';
-import type { KernelRow, RowTimer } from './bench-kernels';
+import type { KernelRow, RowTimer } from './bench-timing';
 
 export const Q4_GEMV_NAMES: Record<Q4Gemv, string> = { dot: 'int8 dot', f32: 'f32 dequant' };
 

@@ -8,7 +8,7 @@ import type { DecodeKernels } from '../model/llama';
 import { mib } from '../model/memory-plan';
 import { REPO_ROOT } from '../model/tiny-model-node';
 import { Q4_GEMV_NAMES, type GemvRatio } from './bench-gemv';
-import type { BenchPlan, Ceilings, KernelRow } from './bench-kernels';
+import type { BenchPlan, Ceilings, KernelRow } from './bench-timing';
 import type { NativeOutcome } from './bench-native';
 
 export interface EndToEnd {

@@ -17,7 +17,8 @@ import { randomWeights } from '../model/random-weights';
 import { REPO_ROOT } from '../model/tiny-model-node';
 import { dtypeFlag, parseFlags } from './args';
 import { sweepGemv } from './bench-gemv';
-import { benchKernels, measureCeilings, rowTimer, type BenchPlan } from './bench-kernels';
+import { benchKernels } from './bench-kernels';
+import { measureCeilings, rowTimer, type BenchPlan } from './bench-timing';
 import { benchNative } from './bench-native';
 import { renderReport, writeBenchmarks, type BenchReport, type EndToEnd } from './bench-report';
 

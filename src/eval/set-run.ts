@@ -4,7 +4,6 @@
  * settings and seed. The state is plain data, saved after each answer, so a reload resumes at the
  * first question still missing an answer.
  */
-import type { ChatSettings } from '../chat/engine';
 import type { ErrorData } from '../errors';
 import type { QuestionSet } from './question-set';
 import type { ResultRecord } from './results';
@@ -26,12 +25,21 @@ export interface SetAnswer {
   finishReason: string;
 }
 
-export interface SetRun {
+/**
+ * What every answer of a run is generated with (the app's ChatSettings). eval reads only the
+ * seed and records the rest as the results file's `settings`; it stays below chat by not naming
+ * chat's type.
+ */
+export interface RunSettings {
+  seed: number;
+}
+
+export interface SetRun<Settings extends RunSettings = RunSettings> {
   id: string;
   set: QuestionSet;
   /** Compare's two models, left then right. */
   models: [RunModel, RunModel];
-  settings: ChatSettings;
+  settings: Settings;
   /** answers[question][side], null until answered. */
   answers: (SetAnswer | null)[][];
   /** 'stopped' also after a reload cut a run short. */
@@ -39,7 +47,7 @@ export interface SetRun {
   error?: ErrorData;
 }
 
-export function newRun(id: string, set: QuestionSet, models: [RunModel, RunModel], settings: ChatSettings): SetRun {
+export function newRun<Settings extends RunSettings>(id: string, set: QuestionSet, models: [RunModel, RunModel], settings: Settings): SetRun<Settings> {
   return { id, set, models, settings, answers: set.questions.map(() => [null, null]), status: 'running' };
 }
 
@@ -57,7 +65,7 @@ export function runProgress(run: SetRun): { done: number; total: number } {
   return { done, total: run.answers.length * 2 };
 }
 
-export function withAnswer(run: SetRun, question: number, side: number, answer: SetAnswer): SetRun {
+export function withAnswer<Settings extends RunSettings>(run: SetRun<Settings>, question: number, side: number, answer: SetAnswer): SetRun<Settings> {
   const answers = run.answers.map((pair, q) => (q === question ? pair.map((old, s) => (s === side ? answer : old)) : pair));
   return { ...run, answers };
 }
@@ -67,13 +75,14 @@ export function sameQuestions(a: QuestionSet, b: QuestionSet): boolean {
 }
 
 /** Whether `run` goes on (rather than a new run starting) when `set` is run through the models `repos`, in order. */
-export function canResume(run: SetRun | undefined, set: QuestionSet, repos: string[]): run is SetRun {
+export function canResume<Settings extends RunSettings>(run: SetRun<Settings> | undefined, set: QuestionSet, repos: string[]): run is SetRun<Settings> {
   return run !== undefined && run.status !== 'done' && sameQuestions(run.set, set) && run.models.every((m, i) => m.repo === repos[i]);
 }
 
 /** The export: one record per answered question and model, question by question. */
 export function runRecords(run: SetRun): ResultRecord[] {
-  const { seed, ...settings } = run.settings;
+  const { seed, ...rest } = run.settings;
+  const settings = recordedSettings(rest);
   return run.answers.flatMap((pair, q) =>
     pair.flatMap((answer, side) => {
       if (!answer) return [];
@@ -82,4 +91,9 @@ export function runRecords(run: SetRun): ResultRecord[] {
       return [{ question: run.set.questions[q], model: model.repo, revision: model.revision, ...commit, answer: answer.answer, tokens: answer.tokens, seed, settings, tokensPerSecond: answer.tokensPerSecond }];
     }),
   );
+}
+
+/** The settings as a results file records them: their plain values (all of ChatSettings'). */
+function recordedSettings(settings: object): ResultRecord['settings'] {
+  return Object.fromEntries(Object.entries(settings).filter(([, value]) => value === undefined || ['string', 'number', 'boolean'].includes(typeof value)));
 }

@@ -7,9 +7,15 @@
  * several steps; the bytes of an unfinished character are held until it completes, so no step
  * ever returns half a character.
  */
-import type { LlamaTokenizer } from './llama-tokenizer';
-import { byteOfPiece, type PieceType } from './sentencepiece-model';
+import { byteOfPiece, type PieceType, type SentencePieceModel } from './sentencepiece-model';
 import { decodeUtf8 } from './utf8';
+
+/** What decoding reads of a tokenizer (LlamaTokenizer is one, and decodes through this class). */
+export interface DecoderVocabulary {
+  readonly model: SentencePieceModel;
+  /** Throws the tokenizer's error for an id outside the vocabulary. */
+  checkId(id: number): void;
+}
 
 const SPACE_SYMBOL = '\u2581';
 
@@ -22,7 +28,7 @@ export class StreamingDecoder {
   /** sentencepiece's bos_ws_seen: the last piece had its dummy-prefix "▁" removed. */
   private strippedDummyPrefix = false;
 
-  constructor(private readonly tokenizer: LlamaTokenizer) {}
+  constructor(private readonly tokenizer: DecoderVocabulary) {}
 
   /** Returns the text that `id` completes: possibly empty, never a broken character. */
   push(id: number): string {

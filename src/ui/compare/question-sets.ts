@@ -8,6 +8,7 @@ import * as idb from 'idb-keyval';
 import { toErrorData } from '../../errors';
 import { parseQuestionSet, type QuestionSet } from '../../eval/question-set';
 import { toJsonl } from '../../eval/results';
+import type { ChatSettings } from '../../chat/engine';
 import { canResume, newRun, nextItem, runRecords, withAnswer, type RunModel, type SetRun } from '../../eval/set-run';
 import type { Verdict } from '../../eval/votes';
 import type { EngineClient } from '../../worker/client';
@@ -20,13 +21,16 @@ import type { CompareTab } from '../common/tabs';
 import { newId, type KeyValueStore } from '../conversations/threads';
 import { DEFAULT_REVISION, type VoteStore } from './votes';
 
+/** A run of the app's: its answers are generated with chat's settings. */
+export type ChatSetRun = SetRun<ChatSettings>;
+
 export const PAPER_SET: QuestionSet = { name: '논문의 세 질문 (the paper’s questions)', questions: PRESETS.map((preset) => preset.prompt) };
 
 export interface SetState {
   /** The set the next run asks. */
   set: QuestionSet;
   /** The last run (its own copy of its set), done or not. */
-  run?: SetRun;
+  run?: ChatSetRun;
   running: boolean;
   /** The answer being written now. */
   current?: { question: number; side: number; text: string };
@@ -58,7 +62,7 @@ export class QuestionSetController {
 
   /** Reads the saved set and run; a run the page left mid-way is stopped, to resume. */
   async open(): Promise<void> {
-    const saved = await this.storage.get<{ set: QuestionSet; run?: SetRun }>(KEY);
+    const saved = await this.storage.get<{ set: QuestionSet; run?: ChatSetRun }>(KEY);
     if (!saved?.set) return;
     const run = saved.run?.status === 'running' ? { ...saved.run, status: 'stopped' as const } : saved.run;
     this.patch({ set: saved.set, run });
@@ -85,7 +89,7 @@ export class QuestionSetController {
     if (this.active) return;
     const { set, run: last } = this.state.get();
     const models = tab.models.map((m): RunModel => ({ slot: m.id, repo: m.repo, revision: DEFAULT_REVISION, title: m.title })) as [RunModel, RunModel];
-    let run: SetRun = canResume(last, set, tab.models.map((m) => m.repo)) ? { ...last, status: 'running', error: undefined } : newRun(newId(), set, models, chatSettings(this.settings.tab('compare')));
+    let run: ChatSetRun = canResume(last, set, tab.models.map((m) => m.repo)) ? { ...last, status: 'running', error: undefined } : newRun(newId(), set, models, chatSettings(this.settings.tab('compare')));
     const active: ActiveRun = { stopped: false };
     this.active = active;
     this.patch({ run, running: true });

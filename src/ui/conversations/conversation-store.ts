@@ -7,7 +7,7 @@
  * Before this layout (v1) each tab key held its one thread under `thread:v1:<tab key>`; the
  * first open moves them into the index, each as the conversation its tab shows.
  */
-import type { Thread, UiMessage } from './threads';
+import type { Thread, UiMessage } from './conversation';
 
 export interface ConversationMeta {
   id: string;

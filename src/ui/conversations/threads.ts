@@ -6,50 +6,12 @@
  */
 import * as idb from 'idb-keyval';
 import { toErrorData, type ErrorData } from '../../errors';
-import type { ChatSettings } from '../../chat/engine';
-import type { FinishReason } from '../../chat/generate';
-import type { GenerationStats } from '../../worker/protocol';
+import type { Thread, UiMessage } from './conversation';
 import { bodyKey, byRecency, describe, INDEX_KEY, isEmptyThread, mergeIndex, openIndex, type ConversationMeta, type KeyValueStore } from './conversation-store';
 import { Store } from '../common/store';
 
 export type { KeyValueStore } from './conversation-store';
-
-/** What an answer was generated with: the tab's sampling settings and the model's format. */
-export interface AnswerSettings extends ChatSettings {
-  dtype: string;
-  contextLength: number;
-}
-
-export interface UiMessage {
-  id: string;
-  role: 'user' | 'assistant';
-  content: string;
-  /** Assistant messages: where the answer is. */
-  state?: 'waiting' | 'loading' | 'streaming' | 'done' | 'stopped' | 'error';
-  repo?: string;
-  settings?: AnswerSettings;
-  stats?: GenerationStats;
-  /** The token ids the model wrote (the token view scores them as written). */
-  ids?: number[];
-  finishReason?: FinishReason;
-  error?: ErrorData;
-  /** Where an error happened: loading the model (the model bar explains it) or answering. */
-  failedAt?: 'load' | 'generate';
-}
-
-/** One Compare question and each model's answer (answers[i] from the compare tab's models[i]). */
-export interface CompareTurn {
-  id: string;
-  prompt: string;
-  answers: UiMessage[];
-  /** The GPU could not hold both models: they ran one after the other. */
-  sequential?: boolean;
-}
-
-export interface Thread {
-  messages: UiMessage[];
-  turns: CompareTurn[];
-}
+export type { AnswerSettings, CompareTurn, Thread, UiMessage } from './conversation';
 
 /** A deleted conversation, kept for Undo. */
 export interface Removed {
