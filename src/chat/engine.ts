@@ -8,7 +8,7 @@ import type { FileSource } from '../loader/types';
 import { LlamaModel, type LoadOptions, type SamplingParams } from '../model/llama';
 import { checkpointWeights, type WeightSource } from '../model/load-weights';
 import { ContextWindows } from './context-window';
-import { ChatSession, type GenerateOptions, type GenerationResult } from './generate';
+import { ChatSession, type FinishReason, type GenerateOptions, type GenerationResult } from './generate';
 import { defaultPromptFormat, openRepo, specialTokens, type RepoFiles } from './repo';
 import { RAW_FORMAT, vicunaFormat, type ChatMessage, type PromptFormat } from './template';
 import { generatedTokens, type GeneratedToken } from './token-text';
@@ -38,6 +38,37 @@ export interface GenerationCallbacks {
 export interface ChatResult extends GenerationResult {
   /** Oldest messages (after the system prompt) the prompt leaves out so it fits the context. */
   droppedTurns: number;
+}
+
+export interface GenerationStats {
+  promptTokens: number;
+  prefilledTokens: number;
+  newTokens: number;
+  prefillTokensPerSecond: number;
+  decodeTokensPerSecond: number;
+  contextLength: number;
+  droppedTurns: number;
+}
+
+/** A finished generation as it leaves the engine (the worker's `done`, the API's usage). */
+export interface GenerationDone {
+  ids: number[];
+  text: string;
+  finishReason: FinishReason;
+  stats: GenerationStats;
+}
+
+export function generationDone(result: GenerationResult & { droppedTurns?: number }, contextLength: number): GenerationDone {
+  const stats: GenerationStats = {
+    promptTokens: result.promptTokens,
+    prefilledTokens: result.prefilledTokens,
+    newTokens: result.ids.length,
+    prefillTokensPerSecond: result.prefilledTokens / Math.max(result.prefillMs / 1000, 1e-6),
+    decodeTokensPerSecond: result.decodedTokens / Math.max(result.decodeMs / 1000, 1e-6),
+    contextLength,
+    droppedTurns: result.droppedTurns ?? 0,
+  };
+  return { ids: result.ids, text: result.text, finishReason: result.finishReason, stats };
 }
 
 /**

@@ -27,16 +27,28 @@ function openGpu(): Promise<Gpu> {
 
 const PHASE_LABEL = { connect: 'connecting', download: 'downloading and converting', 'cache-read': 'loading from cache', 'cache-write': 'writing cache', compile: 'compiling GPU kernels' };
 
-function progressPrinter(): (p: OpenProgress) => void {
+/**
+ * Progress on stderr: one line redrawn on a terminal; elsewhere nothing, or with `lines` a line
+ * per tenth of each phase (a log of `serve` shows how far the start-up got).
+ */
+function progressPrinter(lines: boolean): (p: OpenProgress) => void {
   let last = '';
   let resumeSaid = false;
+  const tenths = new Map<string, number>();
   return ({ phase, doneBytes, totalBytes, resumedBytes }) => {
     // Said once whatever stderr is: a log shows that this run continued an interrupted one.
     if (resumedBytes !== undefined && !resumeSaid) {
       resumeSaid = true;
       process.stderr.write(`resuming at ${Math.floor((100 * resumedBytes) / totalBytes)}%: ${mib(resumedBytes)} of ${mib(totalBytes)} were converted and cached by an earlier run\n`);
     }
-    if (!process.stderr.isTTY) return;
+    if (!process.stderr.isTTY) {
+      if (!lines) return;
+      const tenth = totalBytes === 0 ? 10 : Math.floor((10 * doneBytes) / totalBytes);
+      if (tenths.get(phase) === tenth || (phase !== 'compile' && totalBytes === 0)) return;
+      tenths.set(phase, tenth);
+      process.stderr.write(phase === 'compile' ? `${PHASE_LABEL[phase]}\n` : `${PHASE_LABEL[phase]} ${tenth * 10}% of ${mib(totalBytes)}\n`);
+      return;
+    }
     if (phase === 'compile') process.stderr.write(`${PHASE_LABEL[phase]}\n`);
     if (totalBytes === 0) return;
     const line = `${PHASE_LABEL[phase]} ${Math.floor((100 * doneBytes) / totalBytes)}% of ${mib(totalBytes)}`;
@@ -74,7 +86,11 @@ async function printCost(location: ModelLocation, options: Omit<LoadOptions, 'on
 }
 
 /** Opens --model (folder or hub, through the cache) on the GPU. */
-export async function loadModel(flags: Flags, options: Omit<LoadOptions, 'onProgress'>): Promise<OpenedEngine & { close(): Promise<void> }> {
+export async function loadModel(
+  flags: Flags,
+  options: Omit<LoadOptions, 'onProgress'>,
+  output: { progressLines?: boolean } = {},
+): Promise<OpenedEngine & { fromFolder: boolean; close(): Promise<void> }> {
   const location = await openModelLocation(flags);
   try {
     await printCost(location, options);
@@ -83,12 +99,12 @@ export async function loadModel(flags: Flags, options: Omit<LoadOptions, 'onProg
       repo: location.repo,
       revision: location.revision,
       cache: location.cache,
-      onProgress: progressPrinter(),
+      onProgress: progressPrinter(output.progressLines === true),
     });
     process.stderr.write(opened.fromCache ? `loaded from cache${opened.offline ? ' (offline: using the cached copy)' : ''}\n` : '');
     process.stderr.write(`weights: ${describeFormats(tensorFormats(opened.engine.model.layout))}\n`);
     if (opened.cacheError) process.stderr.write(`warning: not cached [${opened.cacheError.code}]: ${opened.cacheError.message}\n`);
-    return { ...opened, close: location.close };
+    return { ...opened, fromFolder: location.folder, close: location.close };
   } catch (error) {
     await location.close();
     throw error;

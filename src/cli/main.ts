@@ -6,7 +6,7 @@
  *            [--temperature T] [--top-k K] [--top-p P] [--repetition-penalty R] [--seed S]
  *            [--dtype f32|f16|q4] [--context-length N] [--json]
  *   chat     --model M --script FILE.jsonl [the flags of generate]: one {"user": ...} per line
- *   score, eval: see score.ts, eval.ts
+ *   score, eval, serve: see score.ts, eval.ts, serve.ts
  * Results go to stdout; progress and diagnostics to stderr.
  */
 import { writeFile } from 'node:fs/promises';
@@ -21,6 +21,7 @@ import { readChatScript, runChatScript } from './chat-script';
 import { loadModel } from './load-model';
 import { cacheStore, openModelLocation } from './model-source';
 import { score } from './score';
+import { serve } from './serve';
 
 const USAGE = `usage: npm run -s cli -- <command> [flags]
   tokenize --model DIR|org/name --text TEXT
@@ -35,6 +36,9 @@ const USAGE = `usage: npm run -s cli -- <command> [flags]
            one conversation, one {"user": "..."} per line; one line per turn (JSON with --json)
   eval     --model A --model B ... --questions FILE --out results.jsonl [the flags of generate]
            every question (JSONL with "question", or one per line) through each model in turn
+  serve    --model DIR|org/name [--model ...] [--host 127.0.0.1] [--port 8080] [--dtype q4|f16|f32]
+           [--api-key KEY] [--context-length N] [--max-queue N] [--max-body-bytes N]
+           an OpenAI-compatible server: /v1/chat/completions, /v1/completions, /v1/models, /health
   cache list | cache delete ID
   bench    [--shape tiny|7b] [--dtype q4|f16] [--variants old,new,dot,...] [--json] [--no-write] [--quick] [--sweep] [--native] [--fuse-norms]
   selftest (checks this machine's adapter against the float64 reference)
@@ -156,7 +160,7 @@ async function cache(argv: string[]): Promise<void> {
   throw new EngineError('bad-input', 'usage: cache list [--cache-dir DIR] [--json] | cache delete ID [--cache-dir DIR]');
 }
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = { tokenize, logits, score, generate, chat, eval: evaluate, cache, bench, selftest };
+const COMMANDS: Record<string, (argv: string[]) => Promise<void>> = { tokenize, logits, score, generate, chat, eval: evaluate, serve, cache, bench, selftest };
 
 /** Runs one command; returns the process exit code. */
 export async function main(argv: string[]): Promise<number> {

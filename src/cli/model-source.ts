@@ -19,6 +19,8 @@ export interface ModelLocation {
   revision: string;
   /** Only hub models are cached: a local folder is already on disk. */
   cache?: CacheStore;
+  /** A local folder (else a hub repo). */
+  folder: boolean;
   close(): Promise<void>;
 }
 
@@ -32,10 +34,10 @@ export async function openModelLocation(flags: Flags): Promise<ModelLocation> {
   const info = await stat(model).catch(() => null);
   if (info?.isDirectory()) {
     const source = new LocalFolderSource(model);
-    return { source, repo: path.resolve(model), revision: 'local', close: () => source.close() };
+    return { source, repo: path.resolve(model), revision: 'local', folder: true, close: () => source.close() };
   }
   if (!/^[\w.-]+\/[\w.-]+$/.test(model)) throw new EngineError('not-found', `--model ${model}: no such folder, and not a hub repo name (org/name)`);
   const revision = typeof flags.revision === 'string' ? flags.revision : 'main';
   const source = hubSourceFromEnvironment(model, { revision });
-  return { source, repo: model, revision, cache: cacheStore(flags), close: async () => undefined };
+  return { source, repo: model, revision, cache: cacheStore(flags), folder: false, close: async () => undefined };
 }

@@ -2,10 +2,11 @@
  * The UI side of the worker protocol: promise-returning calls, streamed progress and tokens
  * through callbacks, errors rebuilt as EngineError. Holds no engine logic.
  */
-import type { ChatSettings } from '../chat/engine';
+import type { GenerationSettings } from '../chat/engine';
 import type { LoadCost } from '../chat/load-cost';
 import type { ScoredText, ScoreInput } from '../chat/score';
 import type { ChatMessage } from '../chat/template';
+import type { GeneratedToken } from '../chat/token-text';
 import { EngineError, fromErrorData } from '../errors';
 import type { AdapterProbe, CachedModel, GenerationDone, LoadedInfo, LoadProgressEvent, LoadRequest, WorkerEvent, WorkerRequest } from './protocol';
 
@@ -21,8 +22,10 @@ interface Pending {
   resolve(event: WorkerEvent): void;
   reject(error: EngineError): void;
   onProgress?(progress: LoadProgressEvent): void;
-  onToken?(text: string): void;
+  onToken?(text: string, tokens: GeneratedToken[]): void;
 }
+
+export type OnToken = (text: string, tokens: GeneratedToken[]) => void;
 
 /** A request in flight: its id (to stop it) and its outcome. */
 export interface Running<T> {
@@ -54,8 +57,13 @@ export class EngineClient {
     return this.send({ type: 'load', ...request }, { onProgress }, (event) => (event.type === 'loaded' ? event.info : undefined));
   }
 
-  generate(slot: string, messages: ChatMessage[], settings: ChatSettings, onToken?: (text: string) => void): Running<GenerationDone> {
+  generate(slot: string, messages: ChatMessage[], settings: GenerationSettings, onToken?: OnToken): Running<GenerationDone> {
     return this.send({ type: 'generate', slot, messages, settings }, { onToken }, (event) => (event.type === 'done' ? event.result : undefined));
+  }
+
+  /** Continues a raw prompt (text or token ids) without the chat template. */
+  complete(slot: string, prompt: string | number[], settings: GenerationSettings, onToken?: OnToken): Running<GenerationDone> {
+    return this.send({ type: 'complete', slot, prompt, settings }, { onToken }, (event) => (event.type === 'done' ? event.result : undefined));
   }
 
   score(slot: string, input: ScoreInput): Running<ScoredText> {
@@ -122,7 +130,7 @@ export class EngineClient {
     const pending = this.pending.get(event.requestId);
     if (!pending) return; // an answer to a request already settled (e.g. after a worker restart)
     if (event.type === 'progress') pending.onProgress?.(event.progress);
-    else if (event.type === 'token') pending.onToken?.(event.text);
+    else if (event.type === 'token') pending.onToken?.(event.text, event.tokens ?? []);
     else {
       this.pending.delete(event.requestId);
       if (event.type === 'error') pending.reject(fromErrorData(event.error));

@@ -5,8 +5,9 @@
 /// <reference lib="webworker" />
 import { estimateLoadCost } from '../chat/load-cost';
 import { openEngine, type OpenProgress } from '../chat/open-engine';
-import type { ChatEngine } from '../chat/engine';
+import { generationDone, type ChatEngine } from '../chat/engine';
 import { scoreInput } from '../chat/score';
+import type { GeneratedToken } from '../chat/token-text';
 import { EngineError, toErrorData } from '../errors';
 import { requestBrowserAdapter } from '../gpu/device';
 import { createGpu, type Gpu } from '../gpu/runtime';
@@ -14,7 +15,7 @@ import { OpfsCacheStore } from '../loader/cache/opfs-cache';
 import { HubSource } from '../loader/hub/hub-source';
 import { DownloadProgress } from '../loader/hub/progress';
 import { tensorFormats } from '../model/weights';
-import type { CachedModel, GenerationStats, LoadRequest, WorkerEvent, WorkerRequest } from './protocol';
+import type { CachedModel, LoadRequest, WorkerEvent, WorkerRequest } from './protocol';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -129,27 +130,18 @@ async function handle(request: WorkerRequest): Promise<void> {
       }
       return;
     }
-    case 'generate': {
+    case 'generate':
+    case 'complete': {
       const slot = slotOf(request.slot);
       if (slot.busy) throw new EngineError('bad-input', 'This model is still answering: stop it first');
       const controller = new AbortController();
       running.set(requestId, controller);
       slot.busy = true;
       try {
-        const result = await slot.engine.chat(request.messages, request.settings, {
-          signal: controller.signal,
-          onText: (text) => post({ type: 'token', requestId, text }),
-        });
-        const stats: GenerationStats = {
-          promptTokens: result.promptTokens,
-          prefilledTokens: result.prefilledTokens,
-          newTokens: result.ids.length,
-          prefillTokensPerSecond: result.prefilledTokens / Math.max(result.prefillMs / 1000, 1e-6),
-          decodeTokensPerSecond: result.decodedTokens / Math.max(result.decodeMs / 1000, 1e-6),
-          contextLength: slot.engine.session.contextLength,
-          droppedTurns: result.droppedTurns,
-        };
-        post({ type: 'done', requestId, result: { ids: result.ids, text: result.text, finishReason: result.finishReason, stats } });
+        const callbacks = { signal: controller.signal, onText: (text: string, tokens: GeneratedToken[]) => post({ type: 'token', requestId, text, tokens }) };
+        const result =
+          request.type === 'generate' ? await slot.engine.chat(request.messages, request.settings, callbacks) : await slot.engine.complete(request.prompt, request.settings, callbacks);
+        post({ type: 'done', requestId, result: generationDone(result, slot.engine.session.contextLength) });
       } finally {
         slot.busy = false;
         running.delete(requestId);

@@ -4,12 +4,12 @@
  * Each request carries a requestId; every event answers one (progress and tokens stream, then
  * exactly one `done`, `loaded`, `ok` or `error`).
  */
-import type { ChatSettings } from '../chat/engine';
+import type { GenerationDone, GenerationSettings } from '../chat/engine';
 import type { LoadCost } from '../chat/load-cost';
 import type { OpenPhase } from '../chat/open-engine';
-import type { FinishReason } from '../chat/generate';
 import type { ScoredText, ScoreInput } from '../chat/score';
 import type { ChatMessage } from '../chat/template';
+import type { GeneratedToken } from '../chat/token-text';
 import type { ErrorData } from '../errors';
 import type { WeightFormat } from '../gpu/shaders';
 import type { ModelDtype } from '../model/weights';
@@ -32,7 +32,9 @@ export interface LoadRequest {
 
 export type WorkerRequest =
   | ({ type: 'load'; requestId: number } & LoadRequest)
-  | { type: 'generate'; requestId: number; slot: string; messages: ChatMessage[]; settings: ChatSettings }
+  | { type: 'generate'; requestId: number; slot: string; messages: ChatMessage[]; settings: GenerationSettings }
+  /** A raw prompt (text, BOS added; or token ids) continued without a chat template. */
+  | { type: 'complete'; requestId: number; slot: string; prompt: string | number[]; settings: GenerationSettings }
   /** Stops the generation or load with id `target`. */
   | { type: 'stop'; requestId: number; target: number }
   | { type: 'unload'; requestId: number; slot: string }
@@ -80,22 +82,7 @@ export interface LoadedInfo {
   cacheError?: ErrorData;
 }
 
-export interface GenerationStats {
-  promptTokens: number;
-  prefilledTokens: number;
-  newTokens: number;
-  prefillTokensPerSecond: number;
-  decodeTokensPerSecond: number;
-  contextLength: number;
-  droppedTurns: number;
-}
-
-export interface GenerationDone {
-  ids: number[];
-  text: string;
-  finishReason: FinishReason;
-  stats: GenerationStats;
-}
+export type { GenerationDone, GenerationStats } from '../chat/engine';
 
 export interface CachedModel {
   id: string;
@@ -120,7 +107,8 @@ export interface AdapterProbe {
 export type WorkerEvent =
   | { type: 'progress'; requestId: number; progress: LoadProgressEvent }
   | { type: 'loaded'; requestId: number; info: LoadedInfo }
-  | { type: 'token'; requestId: number; text: string }
+  /** A piece of the answer and the tokens behind it (their logprobs when the settings asked). */
+  | { type: 'token'; requestId: number; text: string; tokens?: GeneratedToken[] }
   | { type: 'done'; requestId: number; result: GenerationDone }
   | { type: 'scored'; requestId: number; result: ScoredText }
   | { type: 'cache-list'; requestId: number; models: CachedModel[] }
