@@ -3,6 +3,7 @@ import { defineConfig, type Plugin } from 'vitest/config';
 import react from '@vitejs/plugin-react';
 import tailwindcss from '@tailwindcss/vite';
 import { precacheServiceWorker } from './src/pwa/precache-plugin.ts';
+import { engineLibrary } from './src/api/library-build.ts';
 
 /** The project's LICENSE ships in the build (dist/LICENSE.txt), where the app links to it. */
 const shipLicense: Plugin = {
@@ -16,7 +17,8 @@ const shipLicense: Plugin = {
 export default defineConfig({
   // Relative URLs everywhere: the same dist/ works from a site's root or any sub-path.
   base: './',
-  plugins: [react(), tailwindcss(), shipLicense, precacheServiceWorker('src/pwa/service-worker.ts')],
+  // The engine library (dist/lib/engine.js) is built after the service worker lists the app's files.
+  plugins: [react(), tailwindcss(), shipLicense, precacheServiceWorker('src/pwa/service-worker.ts'), engineLibrary('src/api/library.ts')],
   worker: { format: 'es' },
   build: {
     target: 'es2022',

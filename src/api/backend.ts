@@ -1,13 +1,11 @@
 /**
  * What the OpenAI-shaped client (engine-api.ts) drives: loaded models that generate. Two
- * implementations, one generation: in the browser the engine worker (worker/client.ts, for the
- * app and the library), in Node the ChatEngines in the process (`serve`). Both end in
+ * implementations, one generation: in the browser the engine worker (here, for the app and the
+ * library), in Node the ChatEngines in the process (local-backend.ts, for `serve`). Both end in
  * ChatEngine.chat / ChatEngine.complete.
  */
-import type { ChatEngine, GenerationDone, GenerationSettings } from '../chat/engine';
-import { generationDone } from '../chat/engine';
+import type { GenerationDone, GenerationSettings } from '../chat/engine';
 import type { GeneratedToken } from '../chat/token-text';
-import { EngineError } from '../errors';
 import type { EngineClient } from '../worker/client';
 import type { GenerationInput } from './validate';
 
@@ -20,18 +18,6 @@ export interface GenerateCall {
 export interface EngineBackend {
   /** One answer from `model`; one at a time per model (the caller queues). */
   generate(model: string, input: GenerationInput, settings: GenerationSettings, call: GenerateCall): Promise<GenerationDone>;
-}
-
-/** ChatEngines loaded in this process (Node: `serve`, the bench), by model id. */
-export class LocalBackend implements EngineBackend {
-  constructor(readonly engines: Map<string, ChatEngine>) {}
-
-  async generate(model: string, input: GenerationInput, settings: GenerationSettings, call: GenerateCall): Promise<GenerationDone> {
-    const engine = this.engines.get(model);
-    if (!engine) throw new EngineError('not-found', `No model ${model} is loaded`);
-    const result = 'messages' in input ? await engine.chat(input.messages, settings, call) : await engine.complete(input.prompt, settings, call);
-    return generationDone(result, engine.session.contextLength);
-  }
 }
 
 /** The engine worker, where each model id is the slot it was loaded into. */

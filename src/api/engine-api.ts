@@ -102,6 +102,7 @@ export class EngineApi {
   /** The model a request names, checked against those loaded. */
   private resolveModel(request: ApiRequest): string {
     const models = this.options.models();
+    if (models.length === 0) throw new ApiError(404, 'No model is loaded here (the engine was unloaded).', 'invalid_request_error', 'model', 'model_not_found');
     if (request.model === undefined) {
       if (this.options.modelOptional && models.length === 1) return models[0].id;
       throw invalidRequest(`'model' is required: one of ${models.map((m) => m.id).join(', ')}.`, 'model', 'missing_required_parameter');

@@ -9,7 +9,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { LocalBackend } from '../api/backend';
+import { LocalBackend } from '../api/local-backend';
 import { EngineApi, type ServedModel } from '../api/engine-api';
 import type { ChatEngine } from '../chat/engine';
 import { EngineError } from '../errors';
