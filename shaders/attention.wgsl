@@ -2,7 +2,8 @@
 // (decode steps use split-K: attention_decode.wgsl, then attention_merge.wgsl), with
 // grouped-query heads (N_HEADS / N_KV_HEADS query heads share one k/v head).
 //   out[t, h] = sum_j softmax_j(q[t, h] . k[j, g] / sqrt(HEAD_DIM)) v[j, g],
-//   j = 0 .. pos0 + t, g = h / (N_HEADS / N_KV_HEADS)
+//   j = first .. pos0 + t, g = h / (N_HEADS / N_KV_HEADS)
+// where first = 0, or with a sliding WINDOW the window's first key (window_first_key, common.wgsl).
 //
 // Bindings (group 0):
 //   0 step: Step (n_tokens, pos0)
@@ -18,6 +19,7 @@ override N_HEADS: u32;
 override N_KV_HEADS: u32;
 override HEAD_DIM: u32; // <= 2 * WG * MAX_PAIRS_PER_THREAD, multiple of 4
 override WG: u32 = 64;
+override WINDOW: u32 = 0; // keys a query sees with a sliding window (itself included); 0 = all
 const MAX_PAIRS_PER_THREAD: u32 = 2u;
 
 @group(0) @binding(0) var<uniform> step: Step;
@@ -48,7 +50,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   var running_max = NEG_BIG;
   var running_sum = 0.0;
   var acc: array<vec2<f32>, MAX_PAIRS_PER_THREAD>;
-  for (var key0 = 0u; key0 <= last_key; key0 += WG) {
+  for (var key0 = window_first_key(last_key, WINDOW); key0 <= last_key; key0 += WG) {
     // Score one key per thread.
     let key = key0 + tid;
     var score = NEG_BIG;

@@ -3,7 +3,8 @@
 // softmax partials; attention_merge.wgsl combines the chunks. Splitting the keys gives the GPU
 // N_HEADS * chunks workgroups instead of N_HEADS, which a long context needs to fill it.
 //   for chunk c: m_c = max_j s_j, l_c = sum_j exp(s_j - m_c), acc_c = sum_j exp(s_j - m_c) v_j,
-//   s_j = q . k_j / sqrt(HEAD_DIM), j in the chunk and j <= pos0
+//   s_j = q . k_j / sqrt(HEAD_DIM), j in the chunk and j <= pos0; chunks start at key 0, or with
+//   a sliding WINDOW at the window's first key (window_first_key, common.wgsl)
 //
 // Bindings (group 0):
 //   0 step: Step (n_tokens = 1, pos0 = the query's position)
@@ -11,7 +12,7 @@
 //   2 k_cache: (max_seq, N_KV_HEADS * HEAD_DIM / 2) KvPair (kv_f32.wgsl or kv_f16.wgsl), rotated
 //   3 v_cache: (max_seq, N_KV_HEADS * HEAD_DIM / 2) KvPair
 //   4 partials: (N_HEADS, MAX_CHUNKS, HEAD_DIM + 2) f32: acc_c, then m_c, l_c
-// Dispatch: (N_HEADS, ceil((pos0 + 1) / CHUNK)). CHUNK = WG: one key per thread for the score,
+// Dispatch: (N_HEADS, ceil(keys / CHUNK)), keys = pos0 + 1 or at most WINDOW. CHUNK = WG: one key per thread for the score,
 // then each thread owns HEAD_DIM / 2 / WG pairs of output dimensions of the weighted sum.
 
 override N_HEADS: u32;
@@ -19,6 +20,7 @@ override N_KV_HEADS: u32;
 override HEAD_DIM: u32; // <= 2 * WG * MAX_PAIRS_PER_THREAD, multiple of 4
 override MAX_CHUNKS: u32;
 override WG: u32 = 64;
+override WINDOW: u32 = 0; // keys a query sees with a sliding window (itself included); 0 = all
 const MAX_PAIRS_PER_THREAD: u32 = 2u;
 
 @group(0) @binding(0) var<uniform> step: Step;
@@ -36,7 +38,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let chunk = wid.y;
   let kv_head = head / (N_HEADS / N_KV_HEADS);
   let kv_dim = N_KV_HEADS * HEAD_DIM;
-  let key0 = chunk * WG;
+  let key0 = window_first_key(step.pos0, WINDOW) + chunk * WG;
   let n_keys = min(WG, step.pos0 + 1u - key0);
   let scale = inverseSqrt(f32(HEAD_DIM));
   for (var d4 = tid; d4 < HEAD_DIM / 4u; d4 += WG) {

@@ -3,8 +3,8 @@
 //   M = max_c m_c,  L = sum_c l_c exp(m_c - M),  out = sum_c acc_c exp(m_c - M) / L
 //
 // Bindings (group 0):
-//   0 step: Step (pos0: the chunks in use are decode_chunks(pos0 + 1, ...), as the decode
-//      kernel's; a chunk left empty holds m = NEG_BIG, l = 0 and adds nothing)
+//   0 step: Step (pos0: the chunks in use are decode_chunks(keys, ...), as the decode kernel's,
+//      keys = pos0 + 1 or at most WINDOW; a chunk left empty holds m = NEG_BIG, l = 0 and adds nothing)
 //   1 partials: (N_HEADS, MAX_CHUNKS, HEAD_DIM + 2) f32
 //   2 out: (N_HEADS * HEAD_DIM) f32
 // Dispatch: N_HEADS workgroups; a thread per output dimension (looping when HEAD_DIM > WG).
@@ -15,6 +15,7 @@ override MAX_CHUNKS: u32;
 override SINGLE_PASS_KEYS: u32 = 0;
 override CHUNK_KEYS: u32;
 override WG: u32 = 64;
+override WINDOW: u32 = 0; // as the decode kernel's: 0 = no sliding window
 
 @group(0) @binding(0) var<uniform> step: Step;
 @group(0) @binding(1) var<storage, read> partials: array<f32>;
@@ -23,7 +24,8 @@ override WG: u32 = 64;
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
   let head = wid.x;
-  let chunks = decode_chunks(step.pos0 + 1u, SINGLE_PASS_KEYS, CHUNK_KEYS, MAX_CHUNKS);
+  let keys = step.pos0 + 1u - window_first_key(step.pos0, WINDOW);
+  let chunks = decode_chunks(keys, SINGLE_PASS_KEYS, CHUNK_KEYS, MAX_CHUNKS);
   let stride = HEAD_DIM + 2u;
   let base = head * MAX_CHUNKS * stride;
   var global_max = NEG_BIG;

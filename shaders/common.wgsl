@@ -67,6 +67,16 @@ fn decode_chunks(keys: u32, single_pass_keys: u32, chunk_keys: u32, max_chunks: 
   return min(max_chunks, (keys + chunk_keys - 1u) / chunk_keys);
 }
 
+// Sliding-window attention (Mistral, Qwen's windowed layers): a query at position last_key sees
+// keys last_key - window + 1 .. last_key (transformers' sliding_window_overlay: kv > q - window);
+// window 0 means every key from 0. Returns the first key it sees.
+fn window_first_key(last_key: u32, window: u32) -> u32 {
+  if (window == 0u || last_key < window) {
+    return 0u;
+  }
+  return last_key + 1u - window;
+}
+
 // Workgroup index flattened over a 2D grid: dispatches past 65535 workgroups spill into y.
 fn flat_workgroup(wid: vec3<u32>, nwg: vec3<u32>) -> u32 {
   return wid.y * nwg.x + wid.x;

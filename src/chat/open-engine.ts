@@ -113,7 +113,7 @@ async function buildEntry(
 ): Promise<OpenedEngine> {
   const { signal } = options;
   const hasLmHead = hasOwnLmHead(repo.tensors);
-  const layout = weightLayout(repo.config, options.dtype, hasLmHead, options.lmHeadFormat);
+  const layout = weightLayout(repo.config, options.dtype, hasLmHead, options.lmHeadFormat, options.embedFormat);
   const smallFiles = repoSmallFiles(repo);
   const expectedBytes = layoutBytes(layout) + [...smallFiles.values()].reduce((sum, bytes) => sum + bytes.byteLength, 0);
   const sources: Record<string, { etag?: string; size: number }> = {};

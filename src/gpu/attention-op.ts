@@ -13,6 +13,8 @@ export interface AttentionShape {
   nHeads: number;
   nKvHeads: number;
   headDim: number;
+  /** A sliding window: keys a query sees, itself included (Mistral); 0 or absent = all. */
+  window?: number;
 }
 
 /** Keys per workgroup of split-K decode attention (both decode kernels). */
@@ -56,6 +58,11 @@ export async function ropeKvOp(
   };
 }
 
+/** The WINDOW override, only where there is one (unwindowed pipelines keep their cache keys). */
+function windowed(window: number): { WINDOW?: number } {
+  return window > 0 ? { WINDOW: window } : {};
+}
+
 /** Keys attention_decode_gqa.wgsl stages at once, as many as fit the device (none: undefined). */
 function gqaTile(ctx: OpContext, shape: AttentionShape, kvFormat: KvFormat): number | undefined {
   const group = shape.nHeads / shape.nKvHeads;
@@ -87,19 +94,21 @@ export async function attentionOp(
   },
 ): Promise<Dispatch> {
   const heads = { N_HEADS: a.nHeads, N_KV_HEADS: a.nKvHeads, HEAD_DIM: a.headDim };
+  const window = a.window ?? 0;
   const maxChunks = Math.ceil(a.maxSeq / ATTENTION_CHUNK);
   const accessors = [KV_ACCESSOR[a.kvFormat]];
-  const tile = a.fusedDecode && gqaTile(ctx, a, a.kvFormat);
+  // attention_decode_gqa.wgsl knows no window: a windowed layer decodes on the split path.
+  const tile = a.fusedDecode && window === 0 && gqaTile(ctx, a, a.kvFormat);
   // Where the fused kernel cannot run (a GQA group past MAX_GROUP, too little workgroup
   // memory) a fused step runs the split path with its own RoPE dispatch instead.
   const singlePassKeys = tile ? SINGLE_PASS_KEYS : 0;
   const chunks = { MAX_CHUNKS: maxChunks, SINGLE_PASS_KEYS: singlePassKeys, CHUNK_KEYS: ATTENTION_CHUNK };
   const [prefill, decode, merge, rope] = await Promise.all([
-    ctx.pipelines.get({ kernel: 'attention.wgsl', accessors, bindings: ['uniform', 'read', 'read', 'read', 'storage'], constants: { ...heads, WG: 64 } }),
+    ctx.pipelines.get({ kernel: 'attention.wgsl', accessors, bindings: ['uniform', 'read', 'read', 'read', 'storage'], constants: { ...heads, WG: 64, ...windowed(window) } }),
     tile
       ? ctx.pipelines.get({ kernel: 'attention_decode_gqa.wgsl', accessors: [...accessors, 'decode_rope.wgsl'], bindings: ['uniform', 'read', 'read', 'storage', 'storage', 'storage', 'storage'], constants: { ...heads, ...chunks, TILE: tile } })
-      : ctx.pipelines.get({ kernel: 'attention_decode.wgsl', accessors, bindings: ['uniform', 'read', 'read', 'read', 'storage'], constants: { ...heads, MAX_CHUNKS: maxChunks, WG: ATTENTION_CHUNK } }),
-    ctx.pipelines.get({ kernel: 'attention_merge.wgsl', bindings: ['uniform', 'read', 'storage'], constants: { N_HEADS: a.nHeads, HEAD_DIM: a.headDim, ...chunks, WG: 64 } }),
+      : ctx.pipelines.get({ kernel: 'attention_decode.wgsl', accessors, bindings: ['uniform', 'read', 'read', 'read', 'storage'], constants: { ...heads, MAX_CHUNKS: maxChunks, WG: ATTENTION_CHUNK, ...windowed(window) } }),
+    ctx.pipelines.get({ kernel: 'attention_merge.wgsl', bindings: ['uniform', 'read', 'storage'], constants: { N_HEADS: a.nHeads, HEAD_DIM: a.headDim, ...chunks, WG: 64, ...windowed(window) } }),
     a.fusedDecode && !tile ? ropeKvOp(ctx, { ...a, label: `${a.label} rope`, ...a.fusedDecode }) : undefined,
   ]);
   const prefillGroup = bindGroup(ctx, prefill.layout, a.label, [a.step, a.q, a.kCache, a.vCache, a.out]);
@@ -118,7 +127,8 @@ export async function attentionOp(
         return;
       }
       rope?.encode(pass, 1);
-      const count = decodeChunks(pos0 + 1, singlePassKeys, ATTENTION_CHUNK, maxChunks);
+      const keys = window > 0 ? Math.min(pos0 + 1, window) : pos0 + 1;
+      const count = decodeChunks(keys, singlePassKeys, ATTENTION_CHUNK, maxChunks);
       record(pass, decode.pipeline, [decodeGroup], tile ? a.nKvHeads : a.nHeads, count);
       // attention_decode.wgsl always leaves partials; the fused kernel only past one chunk.
       if (count > 1 || !tile) record(pass, merge.pipeline, [mergeGroup], a.nHeads);

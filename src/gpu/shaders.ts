@@ -37,6 +37,8 @@ import quantizeQ4 from '../../shaders/quantize_q4.wgsl?raw';
 import randomFill from '../../shaders/random_fill.wgsl?raw';
 import bandwidth from '../../shaders/bandwidth.wgsl?raw';
 import peakFlops from '../../shaders/peak_flops.wgsl?raw';
+import biasAdd from '../../shaders/bias_add.wgsl?raw';
+import headRmsnorm from '../../shaders/head_rmsnorm.wgsl?raw';
 
 export const SHADER_FILES = {
   'common.wgsl': common,
@@ -73,6 +75,8 @@ export const SHADER_FILES = {
   'random_fill.wgsl': randomFill,
   'bandwidth.wgsl': bandwidth,
   'peak_flops.wgsl': peakFlops,
+  'bias_add.wgsl': biasAdd,
+  'head_rmsnorm.wgsl': headRmsnorm,
 } as const;
 
 export type ShaderFile = keyof typeof SHADER_FILES;

@@ -59,7 +59,10 @@ describe('parseConfig', () => {
   it.each<[string, unknown, RegExp]>([
     ['not JSON', '{hidden', /not valid JSON/],
     ['an array', [], /not a JSON object/],
-    ['another architecture', { ...LLAMA_7B, model_type: 'gpt2', architectures: ['GPT2LMHeadModel'] }, /not a LLaMA-architecture/],
+    ['another architecture, by name, with the supported list', { ...LLAMA_7B, model_type: 'gpt2', architectures: ['GPT2LMHeadModel'] }, /GPT2LMHeadModel is not supported: this engine runs LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, ExaoneForCausalLM/],
+    ['a mixture of experts', { ...LLAMA_7B, model_type: 'qwen2_moe', architectures: ['Qwen2MoeForCausalLM'] }, /Qwen2MoeForCausalLM is not supported/],
+    ['an unknown model_type without architectures', { ...LLAMA_7B, model_type: 'gemma2', architectures: undefined }, /model_type "gemma2" is not supported/],
+    ['layer types that do not list the layers', { ...LLAMA_7B, architectures: ['Qwen2ForCausalLM'], model_type: 'qwen2', use_sliding_window: true, sliding_window: 4096, layer_types: ['full_attention'] }, /"layer_types"/],
     ['a missing key', { ...LLAMA_7B, hidden_size: undefined }, /missing "hidden_size"/],
     ['a negative size', { ...LLAMA_7B, intermediate_size: -1 }, /"intermediate_size" must be an integer/],
     ['a fractional size', { ...LLAMA_7B, num_hidden_layers: 2.5 }, /"num_hidden_layers" must be an integer/],
@@ -72,9 +75,95 @@ describe('parseConfig', () => {
     ['unknown rope scaling', { ...LLAMA_7B, rope_scaling: { type: 'yarn', factor: 4 } }, /rope_scaling type "yarn"/],
     ['a different activation', { ...LLAMA_7B, hidden_act: 'gelu' }, /hidden_act/],
     ['attention biases', { ...LLAMA_7B, attention_bias: true }, /attention_bias/],
+    ['MLP biases', { ...LLAMA_7B, mlp_bias: true }, /mlp_bias/],
     ['head dim over 256', { ...LLAMA_7B, num_attention_heads: 8 }, /"head_dim" must be an integer in \[4, 256\]/],
   ])('rejects %s', (_, json, message) => {
     expect(badModel(json)).toMatch(message);
+  });
+});
+
+/** config.json of the hub repos the families are for, as they ship (values from their model cards' repos). */
+const LLAMA_31_8B = {
+  architectures: ['LlamaForCausalLM'], attention_bias: false, attention_dropout: 0, bos_token_id: 128000, eos_token_id: [128001, 128008, 128009], hidden_act: 'silu', hidden_size: 4096, initializer_range: 0.02,
+  intermediate_size: 14336, max_position_embeddings: 131072, mlp_bias: false, model_type: 'llama', num_attention_heads: 32, num_hidden_layers: 32, num_key_value_heads: 8, pretraining_tp: 1, rms_norm_eps: 1e-5,
+  rope_scaling: { factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 8192, rope_type: 'llama3' }, rope_theta: 500000, tie_word_embeddings: false, torch_dtype: 'bfloat16', vocab_size: 128256,
+};
+const LLAMA_32_1B = { ...LLAMA_31_8B, head_dim: 64, hidden_size: 2048, intermediate_size: 8192, num_hidden_layers: 16, num_key_value_heads: 8, rope_scaling: { ...LLAMA_31_8B.rope_scaling, factor: 32 }, tie_word_embeddings: true };
+const QWEN25_7B = {
+  architectures: ['Qwen2ForCausalLM'], attention_dropout: 0, bos_token_id: 151643, eos_token_id: 151645, hidden_act: 'silu', hidden_size: 3584, initializer_range: 0.02, intermediate_size: 18944,
+  max_position_embeddings: 32768, max_window_layers: 28, model_type: 'qwen2', num_attention_heads: 28, num_hidden_layers: 28, num_key_value_heads: 4, rms_norm_eps: 1e-6, rope_theta: 1000000,
+  sliding_window: 131072, tie_word_embeddings: false, torch_dtype: 'bfloat16', use_cache: true, use_sliding_window: false, vocab_size: 152064,
+};
+const QWEN3_06B = {
+  architectures: ['Qwen3ForCausalLM'], attention_bias: false, attention_dropout: 0, bos_token_id: 151643, eos_token_id: 151645, head_dim: 128, hidden_act: 'silu', hidden_size: 1024, initializer_range: 0.02,
+  intermediate_size: 3072, max_position_embeddings: 40960, max_window_layers: 28, model_type: 'qwen3', num_attention_heads: 16, num_hidden_layers: 28, num_key_value_heads: 8, rms_norm_eps: 1e-6,
+  rope_scaling: null, rope_theta: 1000000, sliding_window: null, tie_word_embeddings: true, torch_dtype: 'bfloat16', use_cache: true, use_sliding_window: false, vocab_size: 151936,
+};
+const MISTRAL_7B_V01 = {
+  architectures: ['MistralForCausalLM'], bos_token_id: 1, eos_token_id: 2, hidden_act: 'silu', hidden_size: 4096, initializer_range: 0.02, intermediate_size: 14336, max_position_embeddings: 32768,
+  model_type: 'mistral', num_attention_heads: 32, num_hidden_layers: 32, num_key_value_heads: 8, rms_norm_eps: 1e-5, rope_theta: 10000, sliding_window: 4096, tie_word_embeddings: false, torch_dtype: 'bfloat16', vocab_size: 32000,
+};
+const EXAONE_35_24B = {
+  activation_function: 'silu', architectures: ['ExaoneForCausalLM'], attention_dropout: 0, bos_token_id: 1, embed_dropout: 0, eos_token_id: 361, head_dim: 80, hidden_size: 2560, initializer_range: 0.02,
+  intermediate_size: 7168, layer_norm_epsilon: 1e-5, max_position_embeddings: 32768, model_type: 'exaone', num_attention_heads: 32, num_key_value_heads: 8, num_layers: 30, pad_token_id: 0,
+  rope_scaling: { factor: 8, high_freq_factor: 4, low_freq_factor: 1, original_max_position_embeddings: 8192, rope_type: 'llama3' }, rope_theta: 1000000, tie_word_embeddings: true, torch_dtype: 'bfloat16', vocab_size: 102400,
+};
+
+describe('families', () => {
+  const read = (json: unknown) => parseConfig(JSON.stringify(json));
+
+  it('Llama-3.1-8B: GQA, llama3 rope, three eos ids, its own lm_head', () => {
+    expect(read(LLAMA_31_8B)).toMatchObject({ architecture: 'LlamaForCausalLM', numKvHeads: 8, headDim: 128, eosTokenIds: [128001, 128008, 128009], tieWordEmbeddings: false, qkvBias: false, qkNorm: false, ropeScaling: { type: 'llama3', factor: 8 } });
+  });
+
+  it('Llama-3.2-1B: an explicit head_dim and tied embeddings', () => {
+    expect(read(LLAMA_32_1B)).toMatchObject({ headDim: 64, tieWordEmbeddings: true, numLayers: 16 });
+  });
+
+  it('Qwen2.5-7B: q/k/v biases; its sliding_window is ignored without use_sliding_window', () => {
+    const config = read(QWEN25_7B);
+    expect(config).toMatchObject({ architecture: 'Qwen2ForCausalLM', qkvBias: true, qkNorm: false, headDim: 128, vocabSize: 152064 });
+    expect(config.layerWindows).toEqual(new Array(28).fill(0));
+  });
+
+  it('Qwen2 with use_sliding_window: windowed from max_window_layers on, or as layer_types says', () => {
+    expect(read({ ...QWEN25_7B, use_sliding_window: true, sliding_window: 4096, max_window_layers: 26 }).layerWindows).toEqual([...new Array(26).fill(0), 4096, 4096]);
+    const layerTypes = Array.from({ length: 28 }, (_, l) => (l % 2 === 0 ? 'sliding_attention' : 'full_attention'));
+    expect(read({ ...QWEN25_7B, use_sliding_window: true, sliding_window: 512, layer_types: layerTypes }).layerWindows.slice(0, 3)).toEqual([512, 0, 512]);
+  });
+
+  it('Qwen3-0.6B: q/k norms, head_dim 128 with hidden 1024 and 16 heads', () => {
+    expect(read(QWEN3_06B)).toMatchObject({ architecture: 'Qwen3ForCausalLM', qkNorm: true, qkvBias: false, headDim: 128, hiddenSize: 1024, tieWordEmbeddings: true });
+  });
+
+  it('Mistral-7B-v0.1: a 4096-key window on every layer; none when sliding_window is null', () => {
+    expect(read(MISTRAL_7B_V01).layerWindows).toEqual(new Array(32).fill(4096));
+    expect(read({ ...MISTRAL_7B_V01, sliding_window: null }).layerWindows).toEqual(new Array(32).fill(0));
+  });
+
+  it("EXAONE 3.5 2.4B: ExaoneConfig's own key names", () => {
+    expect(read(EXAONE_35_24B)).toMatchObject({ architecture: 'ExaoneForCausalLM', numLayers: 30, rmsNormEps: 1e-5, headDim: 80, tieWordEmbeddings: true, eosTokenIds: [361] });
+    expect(() => read({ ...EXAONE_35_24B, activation_function: 'gelu' })).toThrow(/activation_function "gelu"/);
+  });
+
+  it('a config without architectures is read by its model_type', () => {
+    expect(read({ ...QWEN3_06B, architectures: undefined }).architecture).toBe('Qwen3ForCausalLM');
+  });
+
+  it('an unsupported architecture carries its name and the supported list as detail', () => {
+    expect(() => read({ ...LLAMA_7B, architectures: ['GemmaForCausalLM'], model_type: 'gemma' })).toThrow(
+      expect.objectContaining({ code: 'bad-model', detail: { architecture: 'GemmaForCausalLM', supported: 'LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, ExaoneForCausalLM' } }),
+    );
+  });
+
+  it('q4 stores a large table and lm_head in q4 (Llama-3, Qwen2.5), a 7B LLaMA-1 table in f16', () => {
+    const formats = (json: unknown, hasLmHead: boolean) => Object.fromEntries(weightLayout(read(json), 'q4', hasLmHead).matrices.filter((m) => m.key === 'embed' || m.key === 'lm_head').map((m) => [m.key, m.format]));
+    expect(formats(LLAMA_31_8B, true)).toEqual({ embed: 'q4', lm_head: 'q4' });
+    expect(formats(QWEN25_7B, true)).toEqual({ embed: 'q4', lm_head: 'q4' });
+    expect(formats(LLAMA_32_1B, false)).toEqual({ embed: 'q4' }); // tied: one q4 table serves both
+    expect(formats(EXAONE_35_24B, false)).toEqual({ embed: 'q4' });
+    expect(formats(LLAMA_7B, true)).toEqual({ embed: 'f16', lm_head: 'f16' });
+    expect(Object.fromEntries(weightLayout(read(LLAMA_31_8B), 'f16', true).matrices.filter((m) => m.key === 'embed').map((m) => [m.key, m.format]))).toEqual({ embed: 'f16' });
   });
 });
 

@@ -9,6 +9,7 @@
 import { EngineError } from '../errors';
 import { STEP_BYTES, UNIFORM, USAGE, createBuffer, createBufferWith } from '../gpu/buffers';
 import { attentionOp, attentionPartialsBytes, ropeKvOp } from '../gpu/attention-op';
+import { biasAddOp, headRmsnormOp } from '../gpu/family-ops';
 import { linearOp, type Q4Gemv } from '../gpu/linear-op';
 import { embeddingOp, rmsnormOp, sampleOp, swigluOp, TOKEN_SCORE_WORDS, tokenLogprobsOp, type Dispatch } from '../gpu/ops';
 import type { Gpu } from '../gpu/runtime';
@@ -75,6 +76,10 @@ export interface Activations extends StepBuffers {
 export interface Layer {
   attnNorm: Dispatch;
   qkv: Dispatch;
+  /** Qwen2: qkv += its q/k/v biases. */
+  qkvBias: Dispatch | undefined;
+  /** Qwen3: RMSNorm over each q and k head. */
+  qkNorm: Dispatch | undefined;
   ropeKv: Dispatch;
   attention: Dispatch;
   o: Dispatch;
@@ -169,18 +174,23 @@ export async function buildKernels(
   const buildLayer = async (l: number): Promise<Layer> => {
     const label = (name: string) => `layer ${l} ${name}`;
     const [kCache, vCache] = [a.kCaches[l], a.vCaches[l]];
-    const [attnNorm, qkvOp, ropeKv, attention, o, ffnNorm, gateUpOp, swiglu, down] = await Promise.all([
+    const qkvDim = (numHeads + 2 * numKvHeads) * headDim;
+    const [attnNorm, qkvOp, qkvBias, qkNorm, ropeKv, attention, o, ffnNorm, gateUpOp, swiglu, down] = await Promise.all([
       rmsnormOp(gpu, { label: label('attn norm'), step, x, gain: vector(layerKey(l, 'attn_norm')), y: xn, dim: d, eps }),
       linearOp(gpu, { label: label('qkv'), step, x: xn, weight: matrix(layerKey(l, 'qkv')), y: qkv, norm: norm(vector(layerKey(l, 'attn_norm'))), q4Gemv }),
+      config.qkvBias ? biasAddOp(gpu, { label: label('qkv bias'), step, bias: vector(layerKey(l, 'qkv_bias')), y: qkv, dim: qkvDim }) : undefined,
+      config.qkNorm
+        ? headRmsnormOp(gpu, { label: label('q/k norm'), step, qGain: vector(layerKey(l, 'q_norm')), kGain: vector(layerKey(l, 'k_norm')), qkv, nHeads: numHeads, nKvHeads: numKvHeads, headDim, eps })
+        : undefined,
       ropeKvOp(gpu, { label: label('rope'), ...heads, step, qkv, rope: a.rope, q, kCache, vCache, kvFormat }),
-      attentionOp(gpu, { label: label('attention'), ...heads, step, q, kCache, vCache, kvFormat, out: attn, partials: a.partials, maxSeq: shape.contextLength, fusedDecode: fuseAttention ? { qkv, rope: a.rope } : undefined }),
+      attentionOp(gpu, { label: label('attention'), ...heads, window: config.layerWindows[l], step, q, kCache, vCache, kvFormat, out: attn, partials: a.partials, maxSeq: shape.contextLength, fusedDecode: fuseAttention ? { qkv, rope: a.rope } : undefined }),
       linearOp(gpu, { label: label('o'), step, x: attn, weight: matrix(layerKey(l, 'o')), y: x, accumulate: true, q4Gemv }),
       rmsnormOp(gpu, { label: label('ffn norm'), step, x, gain: vector(layerKey(l, 'ffn_norm')), y: xn, dim: d, eps }),
       linearOp(gpu, { label: label('gate_up'), step, x: xn, weight: matrix(layerKey(l, 'gate_up')), y: gateUp, norm: norm(vector(layerKey(l, 'ffn_norm'))), swigluInto: fuseSwiglu ? h : undefined, q4Gemv }),
       swigluOp(gpu, { label: label('swiglu'), step, gateUp, h, inter }),
       linearOp(gpu, { label: label('down'), step, x: h, weight: matrix(layerKey(l, 'down')), y: x, accumulate: true, q4Gemv }),
     ]);
-    return { attnNorm, qkv: qkvOp, ropeKv, attention, o, ffnNorm, gateUp: gateUpOp, swiglu, down };
+    return { attnNorm, qkv: qkvOp, qkvBias, qkNorm, ropeKv, attention, o, ffnNorm, gateUp: gateUpOp, swiglu, down };
   };
   const head = matrix(lmHeadKey(layout));
   const [layers, embed, finalNormAll, finalNormLast, lmHead, lmHeadDecode, sample, tokenScores, sampledScores] = await Promise.all([

@@ -66,6 +66,8 @@ export interface LoadOptions extends Partial<RunShape> {
   dtype: ModelDtype;
   /** Overrides the lm_head's storage (for measurements; the default is justified in weights.ts). */
   lmHeadFormat?: WeightFormat;
+  /** Overrides the embedding table's storage (tests of the q4 table on tiny models). */
+  embedFormat?: WeightFormat;
   decodeKernels?: Partial<DecodeKernels>;
   /** Called when the weights are in and only kernel compilation may remain. */
   onCompile?: () => void;
@@ -107,7 +109,7 @@ export class LlamaModel {
       logitsRows: options.logitsRows ?? 1,
       kvFormat: options.kvFormat ?? kvFormatFor(options.dtype),
     };
-    const layout = weightLayout(config, options.dtype, weightSource.hasLmHead, options.lmHeadFormat);
+    const layout = weightLayout(config, options.dtype, weightSource.hasLmHead, options.lmHeadFormat, options.embedFormat);
     weightSource.check(layout);
     const plan = planMemory(config, layout, shape);
     checkPlanFits(plan, gpu.context.limits);
@@ -144,8 +146,10 @@ export class LlamaModel {
     for (const layer of this.kernels.layers) {
       if (!fused.fuseNorms) layer.attnNorm.encode(pass, n); // xn = input_layernorm(x)
       layer.qkv.encode(pass, n); // q, k, v = xn Wq^T, xn Wk^T, xn Wv^T
+      layer.qkvBias?.encode(pass, n); // Qwen2: q, k, v += bq, bk, bv
+      layer.qkNorm?.encode(pass, n); // Qwen3: q, k = q_norm(q), k_norm(k), per head
       if (!fused.fuseAttention) layer.ropeKv.encode(pass, n); // q, k = rope(q), rope(k); cache[pos] = k, v
-      layer.attention.encode(pass, n, pos0); // attn = softmax(q k^T / sqrt(hd) + causal mask) v
+      layer.attention.encode(pass, n, pos0); // attn = softmax(q k^T / sqrt(hd) + causal (sliding window) mask) v
       layer.o.encode(pass, n); // x = x + attn Wo^T
       if (!fused.fuseNorms) layer.ffnNorm.encode(pass, n); // xn = post_attention_layernorm(x)
       layer.gateUp.encode(pass, n); // gate, up = xn Wgate^T, xn Wup^T

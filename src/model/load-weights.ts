@@ -145,7 +145,7 @@ async function streamCheckpoint(
           if (placement.kind === 'matrix') {
             await uploader.writeRows(matrices.get(placement.key)!, placement.rowOffset + row, count, dtype, bytes);
           } else {
-            await uploader.writeElements(vectors.get(placement.key)!, 'f32', 0, dtype, bytes);
+            await uploader.writeElements(vectors.get(placement.key)!, 'f32', placement.offset, dtype, bytes);
           }
         }
         doneBytes += bytes.byteLength;

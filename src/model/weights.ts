@@ -13,6 +13,7 @@ import { EngineError } from '../errors';
 import type { KvFormat, WeightFormat } from '../gpu/shaders';
 import type { TensorRecord } from '../loader/types';
 import type { LlamaConfig } from './config';
+import { FAMILIES } from './families';
 
 /** The engine's storage choice, as the CLI's --dtype names it. */
 export type ModelDtype = 'f32' | 'f16' | 'q4';
@@ -43,7 +44,8 @@ export interface MatrixSpec {
   cols: number;
 }
 
-export type Placement = { kind: 'matrix'; key: string; rowOffset: number; rows: number; cols: number } | { kind: 'vector'; key: string; length: number };
+/** Where a hub tensor's values go: rows of an engine matrix, or elements of an engine vector from `offset`. */
+export type Placement = { kind: 'matrix'; key: string; rowOffset: number; rows: number; cols: number } | { kind: 'vector'; key: string; offset: number; length: number };
 
 export interface WeightLayout {
   matrices: MatrixSpec[];
@@ -53,13 +55,24 @@ export interface WeightLayout {
 }
 
 /** Buffers a checkpoint may hold that the forward pass recomputes (LLaMA-1 saved inv_freq). */
-const IGNORED = /\.rotary_emb\.inv_freq$/;
+const IGNORED = /\.rotary_emb\.(inv_freq|cos_cached|sin_cached)$/;
 
-export function layerKey(layer: number, name: 'qkv' | 'o' | 'gate_up' | 'down' | 'attn_norm' | 'ffn_norm'): string {
+export function layerKey(layer: number, name: 'qkv' | 'qkv_bias' | 'q_norm' | 'k_norm' | 'o' | 'gate_up' | 'down' | 'attn_norm' | 'ffn_norm'): string {
   return `layers.${layer}.${name}`;
 }
 
-/** The hub's own lm_head tensor, when the checkpoint has one (else it is tied to the embedding). */
+/**
+ * An embedding table from this size in f16 on is stored in q4 when the model is q4, and so is
+ * the lm_head. Large vocabularies made them large: Llama-3-8B's table and lm_head are 1 GiB each
+ * in f16 (its 32 layers are 3.7 GiB at q4) and the lm_head is a quarter of the bytes a decode
+ * step reads; Llama-3.2-1B's tied table (0.5 GiB) outweighs all its layers. q4 stores each in
+ * 28% of that, as llama.cpp's Q4 files and WebLLM's q4f16 builds do. LLaMA-1/2's table (32,000
+ * rows, 250 MiB at 7B, 6% of a decode step) stays f16 up to 7B, where 4 bits measurably cost more than
+ * they save (docs/quantization.md), and so does every tiny test model's.
+ */
+export const Q4_TABLE_BYTES = 256 * 2 ** 20;
+
+/** Every family names its own lm_head so (families.ts). */
 const LM_HEAD = 'lm_head.weight';
 
 /** Whether a checkpoint carries its own lm_head (else weightLayout ties it to the embedding). */
@@ -67,13 +80,21 @@ export function hasOwnLmHead(tensors: TensorRecord[]): boolean {
   return tensors.some((t) => t.name === LM_HEAD);
 }
 
-export function weightLayout(config: LlamaConfig, dtype: ModelDtype, hasLmHead: boolean, lmHeadFormat?: WeightFormat): WeightLayout {
+/**
+ * The engine matrices and vectors of `config` at `dtype`, and where each hub tensor goes.
+ * `lmHeadFormat` and `embedFormat` override the defaults (measurements and tests).
+ */
+export function weightLayout(config: LlamaConfig, dtype: ModelDtype, hasLmHead: boolean, lmHeadFormat?: WeightFormat, embedFormat?: WeightFormat): WeightLayout {
   const { hiddenSize: d, intermediateSize: inter, numHeads, numKvHeads, headDim, vocabSize: v } = config;
+  const names = FAMILIES[config.architecture].names;
   const qDim = numHeads * headDim;
   const kvDim = numKvHeads * headDim;
-  // q4 keeps the embedding table (and a tied lm_head) in f16: it is read one row per token, so
-  // its size costs memory, not speed, and 4 bits there shifts every input.
-  const tableFormat: WeightFormat = dtype === 'f32' ? 'f32' : 'f16';
+  // q4 keeps a small embedding table (and a tied lm_head) in f16: it is read one row per token,
+  // so its size costs memory, not speed, and 4 bits there shifts every input. A large one is q4
+  // (Q4_TABLE_BYTES).
+  const largeTable = dtype === 'q4' && v * d * 2 >= Q4_TABLE_BYTES;
+  const defaultTable: WeightFormat = dtype === 'f32' ? 'f32' : largeTable ? matrixFormat('q4', d) : 'f16';
+  const tableFormat: WeightFormat = embedFormat === undefined ? defaultTable : matrixFormat(embedFormat, d);
   const headFormat: WeightFormat = lmHeadFormat === undefined ? tableFormat : matrixFormat(lmHeadFormat, d);
 
   const matrices: MatrixSpec[] = [];
@@ -88,36 +109,53 @@ export function weightLayout(config: LlamaConfig, dtype: ModelDtype, hasLmHead: 
       rowOffset += partRows;
     }
   };
-  const vector = (key: string, name: string, length: number) => {
+  /** An f32 vector filled by the hub tensors `parts` (name, length), one after the other. */
+  const vector = (key: string, parts: [string, number][]) => {
+    const length = parts.reduce((sum, [, n]) => sum + n, 0);
     vectors.push({ key, length });
-    place(name, { kind: 'vector', key, length });
+    let offset = 0;
+    for (const [name, n] of parts) {
+      place(name, { kind: 'vector', key, offset, length: n });
+      offset += n;
+    }
   };
 
-  matrix('embed', tableFormat, v, d, [['model.embed_tokens.weight', v]]);
+  matrix('embed', tableFormat, v, d, [[names.embed, v]]);
   for (let l = 0; l < config.numLayers; l++) {
-    const p = `model.layers.${l}`;
-    vector(layerKey(l, 'attn_norm'), `${p}.input_layernorm.weight`, d);
+    const n = names.layer(l);
+    vector(layerKey(l, 'attn_norm'), [[n.attnNorm, d]]);
     matrix(layerKey(l, 'qkv'), matrixFormat(dtype, d), qDim + 2 * kvDim, d, [
-      [`${p}.self_attn.q_proj.weight`, qDim],
-      [`${p}.self_attn.k_proj.weight`, kvDim],
-      [`${p}.self_attn.v_proj.weight`, kvDim],
+      [n.q, qDim],
+      [n.k, kvDim],
+      [n.v, kvDim],
     ]);
-    matrix(layerKey(l, 'o'), matrixFormat(dtype, qDim), d, qDim, [[`${p}.self_attn.o_proj.weight`, d]]);
-    vector(layerKey(l, 'ffn_norm'), `${p}.post_attention_layernorm.weight`, d);
+    if (config.qkvBias) {
+      vector(layerKey(l, 'qkv_bias'), [
+        [n.qBias, qDim],
+        [n.kBias, kvDim],
+        [n.vBias, kvDim],
+      ]);
+    }
+    if (config.qkNorm) {
+      vector(layerKey(l, 'q_norm'), [[n.qNorm, headDim]]);
+      vector(layerKey(l, 'k_norm'), [[n.kNorm, headDim]]);
+    }
+    matrix(layerKey(l, 'o'), matrixFormat(dtype, qDim), d, qDim, [[n.o, d]]);
+    vector(layerKey(l, 'ffn_norm'), [[n.ffnNorm, d]]);
     matrix(layerKey(l, 'gate_up'), matrixFormat(dtype, d), 2 * inter, d, [
-      [`${p}.mlp.gate_proj.weight`, inter],
-      [`${p}.mlp.up_proj.weight`, inter],
+      [n.gate, inter],
+      [n.up, inter],
     ]);
-    matrix(layerKey(l, 'down'), matrixFormat(dtype, inter), d, inter, [[`${p}.mlp.down_proj.weight`, d]]);
+    matrix(layerKey(l, 'down'), matrixFormat(dtype, inter), d, inter, [[n.down, d]]);
   }
-  vector('norm', 'model.norm.weight', d);
+  vector('norm', [[names.finalNorm, d]]);
   if (hasLmHead) {
-    matrix('lm_head', headFormat, v, d, [[LM_HEAD, v]]);
+    matrix('lm_head', headFormat, v, d, [[names.lmHead, v]]);
   } else if (!config.tieWordEmbeddings) {
-    throw new EngineError('bad-model', 'lm_head.weight is missing and tie_word_embeddings is false');
+    throw new EngineError('bad-model', `${names.lmHead} is missing and tie_word_embeddings is false`);
   } else if (headFormat !== tableFormat) {
     matrix('lm_head', headFormat, v, d, []);
-    place('model.embed_tokens.weight', { kind: 'matrix', key: 'lm_head', rowOffset: 0, rows: v, cols: d });
+    place(names.embed, { kind: 'matrix', key: 'lm_head', rowOffset: 0, rows: v, cols: d });
   }
   return { matrices, vectors, placements };
 }
@@ -145,7 +183,8 @@ export function lmHeadKey(layout: WeightLayout): string {
 
 /**
  * Checks every tensor against the layout before anything is allocated: each expected tensor
- * present once with the right shape, nothing unexpected (a bias would mean this is not LLaMA).
+ * present once with the right shape, nothing unexpected (a bias the family has not would mean
+ * the config describes another model).
  */
 export function matchTensors(layout: WeightLayout, tensors: TensorRecord[]): { record: TensorRecord; placements: Placement[] }[] {
   const matched: { record: TensorRecord; placements: Placement[] }[] = [];
@@ -153,7 +192,7 @@ export function matchTensors(layout: WeightLayout, tensors: TensorRecord[]): { r
   for (const record of tensors) {
     if (IGNORED.test(record.name)) continue;
     const placements = layout.placements.get(record.name);
-    if (!placements) throw new EngineError('bad-model', `Unexpected tensor ${record.name}: this is not a LLaMA checkpoint the config describes`);
+    if (!placements) throw new EngineError('bad-model', `Unexpected tensor ${record.name}: this is not the checkpoint config.json describes`);
     if (seen.has(record.name)) throw new EngineError('bad-model', `Tensor ${record.name} appears twice`);
     seen.add(record.name);
     const expected = placements[0].kind === 'matrix' ? [placements[0].rows, placements[0].cols] : [placements[0].length];
