@@ -5,6 +5,8 @@
  */
 import type { ChatMessage } from '../../chat/template';
 import { toErrorData } from '../../errors';
+import { WorkerBackend } from '../../api/backend';
+import { EngineApi } from '../../api/engine-api';
 import type { EngineClient } from '../../worker/client';
 import type { ModelSlots, LoadTarget } from '../models/model-slots';
 import { chatSettings, type SettingsStore } from '../settings/settings';
@@ -15,7 +17,8 @@ import { newId, type Threads, type UiMessage } from '../conversations/threads';
 /** What a conversation is waiting on; `stopped` once the user pressed Stop. */
 export interface Running {
   slots: string[];
-  generations: number[];
+  /** One per answer being written (or waiting for its model): aborting stops it, keeping what it wrote. */
+  generations: AbortController[];
   stopped: boolean;
 }
 
@@ -37,11 +40,16 @@ export class ChatController {
   /** Conversation key -> requests in flight (loads and generations) that Stop ends. */
   readonly running = new Store<Record<string, Running>>({});
 
+  /**
+   * `engine`: the OpenAI-shaped client the library and `serve` use too (api/engine-api.ts); its
+   * per-model queue lets one model answer one request at a time, whichever tab or run asks.
+   */
   constructor(
     private readonly client: EngineClient,
     readonly slots: ModelSlots,
     private readonly settings: SettingsStore,
     private readonly threads: Threads,
+    readonly engine: EngineApi = appEngine(client, slots),
   ) {}
 
   target(tab: ModelTab): LoadTarget {
@@ -110,7 +118,7 @@ export class ChatController {
     if (!running) return;
     this.track(key, { ...running, stopped: true });
     running.slots.forEach((slot) => this.slots.cancel(slot));
-    running.generations.forEach((id) => void this.client.stop(id));
+    running.generations.forEach((generation) => generation.abort());
   }
 
   private async answer(tab: ModelTab, key: string, answerId: string): Promise<void> {
@@ -142,11 +150,12 @@ export class ChatController {
       const settings = chatSettings(this.settings.tab(settingsTab));
       this.threads.updateMessage(key, answerId, { state: 'streaming', settings: { ...settings, dtype: target.dtype, contextLength: target.contextLength } });
       this.slots.setGenerating(tab.id, true);
-      const run = this.client.generate(tab.id, history(), settings, (text) =>
-        this.threads.updateMessage(key, answerId, (message) => ({ content: message.content + text })),
-      );
-      this.track(key, (running) => ({ slots: running?.slots ?? [], stopped: running?.stopped ?? false, generations: [...(running?.generations ?? []), run.requestId] }));
-      const result = await run.result;
+      const generation = new AbortController();
+      this.track(key, (running) => ({ slots: running?.slots ?? [], stopped: running?.stopped ?? false, generations: [...(running?.generations ?? []), generation] }));
+      const result = await this.engine.generate(tab.id, { messages: history() }, settings, {
+        signal: generation.signal,
+        onText: (text) => this.threads.updateMessage(key, answerId, (message) => ({ content: message.content + text })),
+      });
       const state = result.finishReason === 'cancelled' ? 'stopped' : 'done';
       this.threads.updateMessage(key, answerId, { content: result.text, ids: result.ids, state, stats: result.stats, finishReason: result.finishReason });
     } catch (error) {
@@ -167,4 +176,15 @@ export class ChatController {
       return next;
     });
   }
+}
+
+/** The app's engine client over its worker: each model id is a tab's slot; the ready ones are listed. */
+export function appEngine(client: EngineClient, slots: ModelSlots): EngineApi {
+  const loadedAt = Math.floor(Date.now() / 1000);
+  return new EngineApi(new WorkerBackend(client), {
+    models: () =>
+      Object.entries(slots.state.get())
+        .filter(([, slot]) => slot.status === 'ready')
+        .map(([id]) => ({ id, created: loadedAt })),
+  });
 }

@@ -24,7 +24,7 @@ function setup(capacity: number, loadTicks = 1, storage: KeyValueStore = memoryS
   settings.updateTab('compare', { seed: 42, temperature: 0.5 });
   const chats = new ChatController(client, slots, settings, new Threads(storage));
   const votes = new VoteStore(settings, storage);
-  const sets = new QuestionSetController(client, slots, chats, settings, votes, storage);
+  const sets = new QuestionSetController(slots, chats, settings, votes, storage);
   const tab = buildTabs(['test/a', 'test/b'], '')[2] as CompareTab;
   return { worker, slots, chats, votes, sets, tab, storage, scores: new ScoreController(client, slots, chats) };
 }

@@ -16,7 +16,7 @@ export interface Bench {
 /** Reads the saved votes, blind setting and question-set run before the app shows. */
 export async function openBench(client: EngineClient, slots: ModelSlots, chats: ChatController, settings: SettingsStore): Promise<Bench> {
   const votes = new VoteStore(settings);
-  const sets = new QuestionSetController(client, slots, chats, settings, votes);
+  const sets = new QuestionSetController(slots, chats, settings, votes);
   await Promise.all([votes.open(), sets.open()]);
   return { votes, sets, scores: new ScoreController(client, slots, chats) };
 }

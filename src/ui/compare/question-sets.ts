@@ -11,7 +11,6 @@ import { toJsonl } from '../../eval/results';
 import type { ChatSettings } from '../../chat/engine';
 import { canResume, newRun, nextItem, runRecords, withAnswer, type RunModel, type SetRun } from '../../eval/set-run';
 import type { Verdict } from '../../eval/votes';
-import type { EngineClient } from '../../worker/client';
 import type { ChatController } from '../chat/chat-controller';
 import type { ModelSlots } from '../models/model-slots';
 import { PRESETS } from '../chat/presets';
@@ -40,10 +39,10 @@ export interface SetState {
 
 const KEY = 'bench:question-set:v1';
 
-/** The run in progress: what Stop must end (a load in `slot`, a generation `requestId`). */
+/** The run in progress: what Stop must end (a load in `slot`, a `generation`). */
 interface ActiveRun {
   stopped: boolean;
-  requestId?: number;
+  generation?: AbortController;
   slot?: string;
 }
 
@@ -52,7 +51,6 @@ export class QuestionSetController {
   private active?: ActiveRun;
 
   constructor(
-    private readonly client: EngineClient,
     private readonly slots: ModelSlots,
     private readonly chats: ChatController,
     private readonly settings: SettingsStore,
@@ -111,17 +109,19 @@ export class QuestionSetController {
         this.slots.setGenerating(model.id, true);
         try {
           const question = run.set.questions[item.question];
-          const generation = this.client.generate(model.id, [{ role: 'user', content: question }], run.settings, (text) => {
-            const current = this.state.get().current;
-            if (current) this.patch({ current: { ...current, text: current.text + text } });
+          active.generation = new AbortController();
+          const result = await this.chats.engine.generate(model.id, { messages: [{ role: 'user', content: question }] }, run.settings, {
+            signal: active.generation.signal,
+            onText: (text) => {
+              const current = this.state.get().current;
+              if (current) this.patch({ current: { ...current, text: current.text + text } });
+            },
           });
-          active.requestId = generation.requestId;
-          const result = await generation.result;
           if (result.finishReason === 'cancelled') throw new DOMException('Stopped', 'AbortError');
           run = withAnswer(run, item.question, item.side, { answer: result.text, commit, tokens: result.stats.newTokens, tokensPerSecond: result.stats.decodeTokensPerSecond, finishReason: result.finishReason });
         } finally {
           this.slots.setGenerating(model.id, false);
-          active.requestId = undefined;
+          active.generation = undefined;
         }
         this.patch({ run });
         await this.save();
@@ -142,7 +142,7 @@ export class QuestionSetController {
     if (!active) return;
     active.stopped = true;
     if (active.slot) this.slots.cancel(active.slot);
-    if (active.requestId !== undefined) void this.client.stop(active.requestId);
+    active.generation?.abort();
   }
 
   /** Blind vote on result `question` of the run, its answers in the order they were shown. */

@@ -1,11 +1,12 @@
 /**
- * Everything the components share, made once at start: the engine worker and its client, and
- * the plain-TypeScript stores and controllers over it. Components get it through useServices.
+ * Everything the components share, made once at start: the engine worker, its client and the
+ * OpenAI-shaped engine client over it, and the plain-TypeScript stores and controllers over them. Components get it through useServices.
  */
 import { createContext } from 'react';
 import { EngineClient } from '../../worker/client';
 import { openBench, type Bench } from '../compare/bench';
-import { ChatController } from '../chat/chat-controller';
+import type { EngineApi } from '../../api/engine-api';
+import { appEngine, ChatController } from '../chat/chat-controller';
 import { CompareController } from '../compare/compare-controller';
 import { ConversationActions } from '../conversations/conversation-actions';
 import { ModelSlots } from '../models/model-slots';
@@ -15,6 +16,8 @@ import { Threads } from '../conversations/threads';
 
 export interface Services {
   client: EngineClient;
+  /** The OpenAI-shaped engine client (api/engine-api.ts): answers go through it, one at a time per model. */
+  engine: EngineApi;
   settings: SettingsStore;
   slots: ModelSlots;
   threads: Threads;
@@ -40,10 +43,11 @@ async function createServices(): Promise<Services> {
   const settings = await SettingsStore.open(url.hub);
   const slots = new ModelSlots(client);
   const threads = new Threads();
-  const chats = new ChatController(client, slots, settings, threads);
+  const engine = appEngine(client, slots);
+  const chats = new ChatController(client, slots, settings, threads, engine);
   const compare = new CompareController(chats, threads);
   const bench = await openBench(client, slots, chats, settings);
-  return { client, settings, slots, threads, chats, compare, bench, conversations: new ConversationActions(threads, chats, compare), url };
+  return { client, engine, settings, slots, threads, chats, compare, bench, conversations: new ConversationActions(threads, chats, compare), url };
 }
 
 export const ServicesContext = createContext<Services | null>(null);
