@@ -1,6 +1,7 @@
 /**
  * Everything the components share, made once at start: the engine worker, its client and the
- * OpenAI-shaped engine client over it, and the plain-TypeScript stores and controllers over them. Components get it through useServices.
+ * OpenAI-shaped engine client over it, and the plain-TypeScript stores and controllers over them.
+ * Components get it through useServices.
  */
 import { createContext } from 'react';
 import { EngineClient } from '../../worker/client';
