@@ -3,7 +3,8 @@
 # 9 minutes (each step has its own time limit, so one that overruns cannot take the others):
 #   check  selftest and the kernel and forward-pass tests against float64 on this adapter
 #          (scripts/gpu-check): writes the `Correctness on this adapter:` section first
-#   q4     7B q4, the decode variants side by side (bench.ts VARIANTS), llama.cpp beside them (GPU only)
+#   q4     7B q4, the decode variants side by side (bench.ts VARIANTS), llama.cpp beside them (GPU only),
+#          and the serve row (the model behind `serve`'s HTTP server, 1 and 4 clients)
 #   f16    7B f16, the same variants (those that differ only in the q4 GEMV run once)
 #   sweep  the q4 decode GEMVs over workgroup shapes (both kernels), for linear-op.ts defaults
 # Each step writes its section of BENCHMARKS.md (sections are keyed by machine and commit, so
@@ -64,7 +65,7 @@ fi
 # llama.cpp beside us only on a GPU: on a software Vulkan device its numbers say nothing.
 native=()
 [ -z "$BENCH_MACHINE" ] || native=(--native)
-step q4 240 --dtype q4 --variants "$variants" "${native[@]}" --json
+step q4 240 --dtype q4 --variants "$variants" "${native[@]}" --serve --json
 step f16 120 --dtype f16 --variants "$variants" --json
 step sweep 60 --dtype q4 --sweep --no-write
 echo "done in $(($(date +%s) - start)) s"

@@ -10,6 +10,7 @@ import { REPO_ROOT } from '../model/tiny-model-node';
 import { Q4_GEMV_NAMES, type GemvRatio } from './bench-gemv';
 import type { BenchPlan, Ceilings, KernelRow } from './bench-timing';
 import type { NativeOutcome } from './bench-native';
+import { renderServe, type ServeBench } from './bench-serve';
 
 export interface EndToEnd {
   prompts: { tokens: number; ms: number; tokensPerSecond: number }[];
@@ -46,6 +47,8 @@ export interface BenchReport {
   /** The default variant's (`new`), else the first's. */
   endToEnd: EndToEnd;
   native?: NativeOutcome;
+  /** `--serve`: the model behind serve's HTTP server, 1 and 4 clients. */
+  serve?: ServeBench;
 }
 
 // Three significant figures below 1 (software adapters run at fractions of a token per second).
@@ -96,6 +99,7 @@ export function renderReport(r: BenchReport): string {
     perVariant('peak host memory (process RSS so far)', (e) => mib(e.peakHostBytes)),
     '',
     ...renderNative(r),
+    ...renderServe(r.serve),
   ];
   return lines.join('\n');
 }

@@ -1,10 +1,10 @@
 /**
  * `npm run bench -- [--shape tiny|7b] [--dtype q4|f16] [--variants old,new,dot,...] [--json]
- * [--no-write] [--quick] [--sweep] [--native]`: measures the device's ceilings, every kernel at
+ * [--no-write] [--quick] [--sweep] [--native] [--serve]`: measures the device's ceilings, every kernel at
  * the model's shapes and the model end to end with random weights generated on the GPU (no
  * download), for each decode-kernel variant side by side, then writes the tables to
  * BENCHMARKS.md with the adapter, date and commit. Software adapters (SwiftShader) get a short
- * plan, said in the table.
+ * plan, said in the table. `--serve` adds the model behind `serve`'s HTTP server (bench-serve.ts).
  */
 import { execFileSync } from 'node:child_process';
 import { EngineError } from '../errors';
@@ -20,6 +20,7 @@ import { sweepGemv } from './bench-gemv';
 import { benchKernels } from './bench-kernels';
 import { measureCeilings, rowTimer, type BenchPlan } from './bench-timing';
 import { benchNative } from './bench-native';
+import { benchServe } from './bench-serve';
 import { renderReport, writeBenchmarks, type BenchReport, type EndToEnd } from './bench-report';
 
 const SHAPES: Record<string, object> = {
@@ -119,7 +120,7 @@ function variantsFlag(value: unknown, fuseNorms: boolean): string[] {
 }
 
 export async function bench(argv: string[]): Promise<void> {
-  const flags = parseFlags(argv, { shape: 'string', dtype: 'string', variants: 'string', json: 'boolean', 'no-write': 'boolean', quick: 'boolean', sweep: 'boolean', native: 'boolean', 'fuse-norms': 'boolean' });
+  const flags = parseFlags(argv, { shape: 'string', dtype: 'string', variants: 'string', json: 'boolean', 'no-write': 'boolean', quick: 'boolean', sweep: 'boolean', native: 'boolean', 'fuse-norms': 'boolean', serve: 'boolean' });
   const shape = typeof flags.shape === 'string' ? flags.shape : '7b';
   if (!SHAPES[shape]) throw new EngineError('bad-input', `--shape must be ${Object.keys(SHAPES).join(' or ')}`);
   const dtype = dtypeFlag(flags, 'q4');
@@ -131,7 +132,8 @@ export async function bench(argv: string[]): Promise<void> {
     const fusions = (name: string) => JSON.stringify({ ...VARIANTS[name], q4Gemv: undefined });
     variants = variants.filter((name, i) => !variants.slice(i + 1).some((later) => fusions(later) === fusions(name)));
   }
-  const config = parseConfig(JSON.stringify({ model_type: 'llama', ...SHAPES[shape] }));
+  const configText = JSON.stringify({ model_type: 'llama', ...SHAPES[shape] });
+  const config = parseConfig(configText);
   const gpu = await createGpu(await requestNodeAdapter(), 'bench');
   const { adapter } = gpu.context;
   const quick = flags.quick === true || adapter.isFallback;
@@ -174,6 +176,7 @@ export async function bench(argv: string[]): Promise<void> {
     variants: runs,
     endToEnd: (runs.find((run) => run.name === 'new') ?? runs[0]).endToEnd,
     ...(flags.native ? { native: await benchNative(config, promptLengths(plan), decodeRuns(plan)) } : {}),
+    ...(flags.serve ? { serve: await benchServe(gpu, configText, dtype, plan) } : {}),
   };
   timer.destroy();
   if (flags.json) process.stdout.write(`${JSON.stringify(report)}\n`);

@@ -40,7 +40,7 @@ const USAGE = `usage: npm run -s cli -- <command> [flags]
            [--api-key KEY] [--context-length N] [--max-queue N] [--max-body-bytes N]
            an OpenAI-compatible server: /v1/chat/completions, /v1/completions, /v1/models, /health
   cache list | cache delete ID
-  bench    [--shape tiny|7b] [--dtype q4|f16] [--variants old,new,dot,...] [--json] [--no-write] [--quick] [--sweep] [--native] [--fuse-norms]
+  bench    [--shape tiny|7b] [--dtype q4|f16] [--variants old,new,dot,...] [--json] [--no-write] [--quick] [--sweep] [--native] [--fuse-norms] [--serve]
   selftest (checks this machine's adapter against the float64 reference)
 Every --model also takes --revision REV (hub; default main) and --cache-dir DIR.
 The hub endpoint comes from HF_ENDPOINT (default https://huggingface.co), a token from HF_TOKEN.`;
