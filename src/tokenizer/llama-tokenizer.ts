@@ -6,13 +6,12 @@
 import { EngineError } from '../errors';
 import { SentencePieceBpe } from './sentencepiece-bpe';
 import { parseSentencePieceModel, type SentencePieceModel } from './sentencepiece-model';
+import { escapeSpecialTexts, LiteralMatcher, unescapeSpecialTexts } from './special-text';
 import { StreamingDecoder } from './streaming-decoder';
+import type { EncodeOptions, TokenDecoder, Tokenizer } from './tokenizer';
 import { parseTokenizerJson, type TokenizerJsonOptions } from './tokenizer-json';
 
-export interface EncodeOptions {
-  /** Put the model's BOS id first. Default false, as sentencepiece's own encode. */
-  addBos?: boolean;
-}
+export type { EncodeOptions } from './tokenizer';
 
 const SPACE_SYMBOL = '\u2581'; // "▁", sentencepiece's escaped space
 
@@ -20,11 +19,12 @@ const SPACE_SYMBOL = '\u2581'; // "▁", sentencepiece's escaped space
 // put one, so replace them the same way before anything else looks at the text.
 const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
-export class LlamaTokenizer {
+export class LlamaTokenizer implements Tokenizer {
+  readonly kind = 'sentencepiece';
   private readonly bpe: SentencePieceBpe;
   private readonly idOfPiece = new Map<string, number>();
-  /** CONTROL and UNKNOWN piece texts by first UTF-16 unit, longest first, for encodeChat. */
-  private readonly specialTexts = new Map<string, string[]>();
+  /** CONTROL and UNKNOWN piece texts, for encodeChat and escapeText. */
+  private readonly specialTexts: LiteralMatcher<number>;
 
   /** `model` must come from parseSentencePieceModel or parseTokenizerJson (both validate it). */
   constructor(readonly model: SentencePieceModel) {
@@ -32,15 +32,12 @@ export class LlamaTokenizer {
       throw new EngineError('bad-model', 'The tokenizer defines no BOS or EOS token, which a LLaMA chat needs.');
     }
     this.bpe = new SentencePieceBpe(model);
+    const specials: [string, number][] = [];
     model.pieces.forEach(({ piece, type }, id) => {
       this.idOfPiece.set(piece, id);
-      if (type === 'control' || type === 'unknown') {
-        const list = this.specialTexts.get(piece[0]) ?? [];
-        list.push(piece);
-        list.sort((a, b) => b.length - a.length);
-        this.specialTexts.set(piece[0], list);
-      }
+      if (type === 'control' || type === 'unknown') specials.push([piece, id]);
     });
+    this.specialTexts = new LiteralMatcher(specials);
   }
 
   static fromSentencePiece(bytes: Uint8Array): LlamaTokenizer {
@@ -99,24 +96,36 @@ export class LlamaTokenizer {
    * which is how 2023 LLaMA fine-tunes such as Vicuna were trained: the text is split at every
    * literal special-token text (longest first, no whitespace stripped around it), each special
    * becomes its id, and each non-empty piece between them is encoded on its own, so each gets
-   * its own dummy-prefix "▁" ("</s>USER:" -> 2, then encode("USER:")).
+   * its own dummy-prefix "▁" ("</s>USER:" -> 2, then encode("USER:")). Text escaped with
+   * escapeText keeps its special-token texts as text.
    */
   encodeChat(text: string, options: EncodeOptions = {}): number[] {
     const output = options.addBos ? [this.bosId] : [];
     let pieceStart = 0;
-    for (let position = 0; position < text.length; ) {
-      const special = this.specialTexts.get(text[position])?.find((candidate) => text.startsWith(candidate, position));
-      if (special === undefined) {
-        position++;
-        continue;
-      }
-      if (position > pieceStart) this.bpe.encode(this.normalize(text.slice(pieceStart, position)), output);
-      output.push(this.idOfPiece.get(special)!);
-      position += special.length;
-      pieceStart = position;
+    const plain = (end: number) => {
+      const piece = unescapeSpecialTexts(text.slice(pieceStart, end));
+      if (piece !== '') this.bpe.encode(this.normalize(piece), output);
+    };
+    for (let match = this.specialTexts.find(text, 0); match; match = this.specialTexts.find(text, match.end)) {
+      plain(match.start);
+      output.push(match.value);
+      pieceStart = match.end;
     }
-    if (text.length > pieceStart) this.bpe.encode(this.normalize(text.slice(pieceStart)), output);
+    plain(text.length);
     return output;
+  }
+
+  escapeText(text: string): string {
+    return escapeSpecialTexts(text, this.specialTexts);
+  }
+
+  streamingDecoder(): TokenDecoder {
+    return new StreamingDecoder(this);
+  }
+
+  /** sentencepiece pieces read as they are ("▁안", "<0xEC>"). */
+  displayPiece(id: number): string {
+    return this.idToPiece(id);
   }
 
   /**

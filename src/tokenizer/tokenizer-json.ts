@@ -35,6 +35,11 @@ export function parseTokenizerJson(text: string, options: TokenizerJsonOptions =
   } catch (error) {
     throw new EngineError('bad-model', `tokenizer.json is not valid JSON: ${(error as Error).message}`, undefined, { cause: error });
   }
+  return parseTokenizerJsonObject(root, options);
+}
+
+/** parseTokenizerJson for an already parsed file. */
+export function parseTokenizerJsonObject(root: unknown, options: TokenizerJsonOptions = {}): SentencePieceModel {
   if (!isObject(root) || !isObject(root.model)) throw badModel('it has no "model" object.');
   const model = root.model;
   if (model.type !== 'BPE') {
