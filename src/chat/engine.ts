@@ -9,6 +9,8 @@ import { LlamaModel, type LoadOptions, type SamplingParams } from '../model/llam
 import { checkpointWeights, type WeightSource } from '../model/load-weights';
 import { ContextWindows } from './context-window';
 import { ChatSession, type FinishReason, type GenerateOptions, type GenerationResult } from './generate';
+import { PAPER_KOREAN_TEXT } from './korean-text';
+import { tokensPerSyllable } from '../tokenizer/syllables';
 import { defaultPromptFormat, openRepo, specialTokens, type RepoFiles } from './repo';
 import { RAW_FORMAT, vicunaFormat, type ChatMessage, type PromptFormat } from './template';
 import { generatedTokens, type GeneratedToken } from './token-text';
@@ -38,6 +40,8 @@ export interface GenerationCallbacks {
 export interface ChatResult extends GenerationResult {
   /** Oldest messages (after the system prompt) the prompt leaves out so it fits the context. */
   droppedTurns: number;
+  /** Set when the repo's chat template could not render and the plain format stood in. */
+  notice?: string;
 }
 
 export interface GenerationStats {
@@ -56,9 +60,11 @@ export interface GenerationDone {
   text: string;
   finishReason: FinishReason;
   stats: GenerationStats;
+  /** The repo's chat template could not render: why, and that the plain format stood in. */
+  notice?: string;
 }
 
-export function generationDone(result: GenerationResult & { droppedTurns?: number }, contextLength: number): GenerationDone {
+export function generationDone(result: GenerationResult & { droppedTurns?: number; notice?: string }, contextLength: number): GenerationDone {
   const stats: GenerationStats = {
     promptTokens: result.promptTokens,
     prefilledTokens: result.prefilledTokens,
@@ -68,7 +74,7 @@ export function generationDone(result: GenerationResult & { droppedTurns?: numbe
     contextLength,
     droppedTurns: result.droppedTurns ?? 0,
   };
-  return { ids: result.ids, text: result.text, finishReason: result.finishReason, stats };
+  return { ids: result.ids, text: result.text, finishReason: result.finishReason, stats, ...(result.notice ? { notice: result.notice } : {}) };
 }
 
 /**
@@ -83,6 +89,7 @@ export class ChatEngine {
   readonly session: ChatSession;
   /** Where each recent conversation's kept window starts once it overflowed the context. */
   private readonly windows = new ContextWindows();
+  private syllableCost?: number;
 
   private constructor(
     readonly repo: RepoFiles,
@@ -111,13 +118,23 @@ export class ChatEngine {
     return defaultPromptFormat(this.repo, settings.systemPrompt);
   }
 
-  /** Token ids of the prompt for `messages`, BOS first (once). */
+  /**
+   * Token ids of the prompt for `messages`, BOS first (once, where the tokenizer has one). Typed
+   * text stays text: raw prompts are encoded as typed, templates escape each message.
+   */
   promptIds(messages: ChatMessage[], format: PromptFormat): number[] {
     const { tokenizer } = this.repo;
     const text = format.render(messages, { addGenerationPrompt: true });
     if (format.kind === 'raw') return tokenizer.encode(text, { addBos: true });
-    // A repo template may write BOS itself; never add a second one.
-    return tokenizer.encodeChat(text, { addBos: !text.startsWith(specialTokens(tokenizer).bos) });
+    // A repo template may write BOS itself (Llama-3's does); never add a second one.
+    const { bos } = specialTokens(tokenizer);
+    return tokenizer.encodeChat(text, { addBos: bos === '' || !text.startsWith(bos) });
+  }
+
+  /** Tokens per Hangul syllable on the paper's Korean (model info: why chars/s differs between models). */
+  get tokensPerSyllable(): number {
+    this.syllableCost ??= tokensPerSyllable(this.repo.tokenizer, PAPER_KOREAN_TEXT);
+    return this.syllableCost;
   }
 
   /**
@@ -137,7 +154,7 @@ export class ChatEngine {
       });
     }
     const result = await this.session.generate(prompt, this.generateOptions(prompt, settings, format.stopStrings, options));
-    return { ...result, droppedTurns };
+    return { ...result, droppedTurns, ...(format.notice ? { notice: format.notice } : {}) };
   }
 
   /**

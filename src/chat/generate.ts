@@ -5,8 +5,7 @@
  */
 import { EngineError } from '../errors';
 import type { LlamaModel, SampledToken, SamplingParams, TokenScores } from '../model/llama';
-import type { LlamaTokenizer } from '../tokenizer/llama-tokenizer';
-import { StreamingDecoder } from '../tokenizer/streaming-decoder';
+import type { Tokenizer } from '../tokenizer/tokenizer';
 import { StopStringFilter } from './stop-strings';
 
 export type FinishReason = 'eos' | 'stop-string' | 'length' | 'context-full' | 'cancelled';
@@ -47,7 +46,7 @@ export class ChatSession {
 
   constructor(
     readonly model: LlamaModel,
-    readonly tokenizer: LlamaTokenizer,
+    readonly tokenizer: Tokenizer,
   ) {}
 
   get contextLength(): number {
@@ -84,7 +83,7 @@ export class ChatSession {
     while (reuse < this.cached.length && reuse < prompt.length - 1 && this.cached[reuse] === prompt[reuse]) reuse++;
     this.cached = prompt.slice(0, reuse);
 
-    const decoder = new StreamingDecoder(this.tokenizer);
+    const decoder = this.tokenizer.streamingDecoder();
     const stops = new StopStringFilter(options.stopStrings ?? []);
     const stopIds = new Set(options.stopIds);
     const ids: number[] = [];

@@ -45,7 +45,7 @@ export interface CostOptions {
 
 type Json = Record<string, unknown>;
 
-const SMALL_FILES = ['config.json', 'tokenizer.model', 'tokenizer.json', 'tokenizer_config.json', 'generation_config.json'];
+const SMALL_FILES = ['config.json', 'tokenizer.model', 'tokenizer.json', 'tokenizer_config.json', 'generation_config.json', 'chat_template.jinja'];
 
 export async function estimateLoadCost(source: HubSource, options: CostOptions): Promise<LoadCost> {
   const { signal } = options;

@@ -7,16 +7,21 @@ import type { FileSource, TensorRecord } from '../loader/types';
 import { discoverWeights } from '../loader/weights-index';
 import { parseConfig, type LlamaConfig } from '../model/config';
 import { LlamaTokenizer } from '../tokenizer/llama-tokenizer';
-import { repoFormat, vicunaFormat, type PromptFormat } from './template';
+import { tokenizerFromJson } from '../tokenizer/load-tokenizer';
+import type { Tokenizer } from '../tokenizer/tokenizer';
+import { eosIds, generationDefaults, type GenerationDefaults } from './generation-config';
+import { repoFormat, vicunaFormat, type PromptFormat, type TemplateTokens } from './template';
 
 export interface RepoFiles {
   config: LlamaConfig;
   configText: string;
-  tokenizer: LlamaTokenizer;
-  /** The repo's own chat template, when tokenizer_config.json has one. */
+  tokenizer: Tokenizer;
+  /** The repo's own chat template: tokenizer_config.json's, else chat_template.jinja. */
   chatTemplate?: string;
-  /** Ids that end generation: the tokenizer's EOS plus generation_config.json's. */
+  /** Ids that end generation: the tokenizer's EOS, config.json's and generation_config.json's eos_token_id. */
   stopIds: number[];
+  /** generation_config.json's sampling (a tab's defaults); empty when it sets none. */
+  generationDefaults: GenerationDefaults;
   tokenizerFiles: Map<string, string | Uint8Array>;
 }
 
@@ -54,7 +59,7 @@ export async function readRepoFiles(source: FileSource, signal?: AbortSignal): P
   const tokenizerConfig = tokenizerConfigText === null ? {} : parseJson(tokenizerConfigText, 'tokenizer_config.json');
   if (tokenizerConfigText !== null) tokenizerFiles.set('tokenizer_config.json', tokenizerConfigText);
 
-  let tokenizer: LlamaTokenizer;
+  let tokenizer: Tokenizer;
   const modelSize = await source.size('tokenizer.model', signal);
   if (modelSize !== null) {
     if (modelSize > 64 << 20) throw new EngineError('bad-model', `tokenizer.model is ${modelSize} bytes: too large to be a sentencepiece model`);
@@ -64,25 +69,42 @@ export async function readRepoFiles(source: FileSource, signal?: AbortSignal): P
   } else {
     const json = await source.readText('tokenizer.json', signal);
     if (json === null) throw new EngineError('bad-model', `${source.description} has neither tokenizer.model nor tokenizer.json`);
-    tokenizer = LlamaTokenizer.fromTokenizerJson(json, {
-      bosToken: tokenContent(tokenizerConfig.bos_token),
-      eosToken: tokenContent(tokenizerConfig.eos_token),
-    });
+    const bos = tokenizerConfig.bos_token;
+    tokenizer = tokenizerFromJson(json, { bosToken: bos === null ? null : tokenContent(bos), eosToken: tokenContent(tokenizerConfig.eos_token) });
     tokenizerFiles.set('tokenizer.json', json);
-  }
-
-  const stopIds = new Set<number>([tokenizer.eosId]);
-  const generationText = await source.readText('generation_config.json', signal);
-  if (generationText !== null) {
-    tokenizerFiles.set('generation_config.json', generationText);
-    const eos = parseJson(generationText, 'generation_config.json').eos_token_id;
-    for (const id of Array.isArray(eos) ? eos : [eos]) if (Number.isInteger(id) && id >= 0 && id < config.vocabSize) stopIds.add(id as number);
   }
   if (tokenizer.vocabSize > config.vocabSize) {
     throw new EngineError('bad-model', `The tokenizer has ${tokenizer.vocabSize} tokens but the model only ${config.vocabSize}`);
   }
-  const chatTemplate = typeof tokenizerConfig.chat_template === 'string' ? tokenizerConfig.chat_template : undefined;
-  return { config, configText, tokenizer, chatTemplate, stopIds: [...stopIds], tokenizerFiles };
+
+  const stopIds = new Set<number>([tokenizer.eosId, ...eosIds(parseJson(configText, 'config.json'), config.vocabSize)]);
+  let defaults: GenerationDefaults = {};
+  const generationText = await source.readText('generation_config.json', signal);
+  if (generationText !== null) {
+    tokenizerFiles.set('generation_config.json', generationText);
+    const generation = parseJson(generationText, 'generation_config.json');
+    for (const id of eosIds(generation, config.vocabSize)) stopIds.add(id);
+    defaults = generationDefaults(generation);
+  }
+  const chatTemplate = await readChatTemplate(source, tokenizerConfig, tokenizerFiles, signal);
+  return { config, configText, tokenizer, chatTemplate, stopIds: [...stopIds], generationDefaults: defaults, tokenizerFiles };
+}
+
+/**
+ * tokenizer_config.json's chat_template (a string, or a list of named templates: "default"
+ * first), else the chat_template.jinja that newer transformers save beside it.
+ */
+async function readChatTemplate(source: FileSource, tokenizerConfig: Json, files: Map<string, string | Uint8Array>, signal?: AbortSignal): Promise<string | undefined> {
+  const value = tokenizerConfig.chat_template;
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value)) {
+    const named = value.filter((entry): entry is { name: unknown; template: string } => typeof entry === 'object' && entry !== null && typeof entry.template === 'string');
+    return (named.find((entry) => entry.name === 'default') ?? named[0])?.template;
+  }
+  const jinja = await source.readText('chat_template.jinja', signal);
+  if (jinja === null) return undefined;
+  files.set('chat_template.jinja', jinja);
+  return jinja;
 }
 
 export async function openRepo(source: FileSource, signal?: AbortSignal): Promise<Repo> {
@@ -91,13 +113,17 @@ export async function openRepo(source: FileSource, signal?: AbortSignal): Promis
   return { ...files, tensors };
 }
 
-/** The text of the tokenizer's BOS and EOS, as templates write them. */
-export function specialTokens(tokenizer: RepoFiles['tokenizer']): { bos: string; eos: string } {
-  return { bos: tokenizer.idToPiece(tokenizer.bosId), eos: tokenizer.idToPiece(tokenizer.eosId) };
+/** The text of the tokenizer's BOS and EOS, as templates write them, and its escape for typed text. */
+export function specialTokens(tokenizer: Tokenizer): TemplateTokens {
+  return {
+    bos: tokenizer.bosId === undefined ? '' : tokenizer.idToPiece(tokenizer.bosId),
+    eos: tokenizer.idToPiece(tokenizer.eosId),
+    escape: (text) => tokenizer.escapeText(text),
+  };
 }
 
 /** The prompt format a repo asks for: its own chat template, else Vicuna v1.1. */
 export function defaultPromptFormat(repo: RepoFiles, systemPrompt?: string): PromptFormat {
   const tokens = specialTokens(repo.tokenizer);
-  return repo.chatTemplate ? repoFormat(repo.chatTemplate, tokens) : vicunaFormat(tokens, systemPrompt);
+  return repo.chatTemplate ? repoFormat(repo.chatTemplate, tokens, systemPrompt) : vicunaFormat(tokens, systemPrompt);
 }

@@ -8,14 +8,13 @@ import { EngineError } from '../errors';
 import { TOP_LOGPROBS } from '../gpu/ops';
 import { perplexity } from '../eval/stats';
 import type { TokenScores } from '../model/llama';
-import type { LlamaTokenizer } from '../tokenizer/llama-tokenizer';
-import { StreamingDecoder } from '../tokenizer/streaming-decoder';
+import type { Tokenizer } from '../tokenizer/tokenizer';
 import type { ChatEngine, ChatSettings } from './engine';
 import type { ChatMessage } from './template';
 
 export interface Alternative {
   id: number;
-  /** The sentencepiece piece ("▁안", "<0xEC>"). */
+  /** The token as a person reads it: a sentencepiece piece ("▁안", "<0xEC>"), a byte-level token decoded ("안", "<0xEB><0xB7>"). */
   piece: string;
   logprob: number;
 }
@@ -95,8 +94,8 @@ export async function scoreInput(engine: ChatEngine, input: ScoreInput): Promise
  * The first ids of `ids` that decode to exactly `text`, or undefined: a generation's ids go on
  * past its text by the stop token, or a stop string the text leaves out.
  */
-export function idsSpelling(tokenizer: LlamaTokenizer, ids: readonly number[], text: string): number[] | undefined {
-  const decoder = new StreamingDecoder(tokenizer);
+export function idsSpelling(tokenizer: Tokenizer, ids: readonly number[], text: string): number[] | undefined {
+  const decoder = tokenizer.streamingDecoder();
   let spelled = '';
   for (let i = 0; i < ids.length; i++) {
     if (spelled === text && text !== '') return ids.slice(0, i);
@@ -108,10 +107,10 @@ export function idsSpelling(tokenizer: LlamaTokenizer, ids: readonly number[], t
 }
 
 /** Groups tokens first .. of `ids` into spans of the text they decode to. */
-export function scoredSpans(tokenizer: LlamaTokenizer, ids: number[], first: number, scores: TokenScores): ScoredSpan[] {
+export function scoredSpans(tokenizer: Tokenizer, ids: number[], first: number, scores: TokenScores): ScoredSpan[] {
   // lm_head may be wider than the tokenizer (padded vocabularies): such ids have no piece.
-  const piece = (id: number) => (id < tokenizer.vocabSize ? tokenizer.idToPiece(id) : `<id ${id}>`);
-  const decoder = new StreamingDecoder(tokenizer);
+  const piece = (id: number) => (id < tokenizer.vocabSize ? tokenizer.displayPiece(id) : `<id ${id}>`);
+  const decoder = tokenizer.streamingDecoder();
   const spans: ScoredSpan[] = [];
   let pending: TokenScore[] = [];
   for (let i = first; i < ids.length; i++) {

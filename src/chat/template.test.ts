@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { realTokenizerFiles } from '../tokenizer/testing/real-tokenizers';
 import { KOREAN_VICUNA_SYSTEM_PROMPT, RAW_FORMAT, repoFormat, vicunaFormat, type ChatMessage } from './template';
 
 const tokens = { bos: '<s>', eos: '</s>' };
@@ -47,11 +48,68 @@ describe('repo and raw formats', () => {
     expect(text).toBe('<s>[user] hi</s>[assistant]');
   });
 
-  it('a malformed repo template is a bad-model error', () => {
-    expect(() => repoFormat('{% for %}', tokens)).toThrow(expect.objectContaining({ code: 'bad-model' }));
+  it('a repo template that does not parse falls back to the plain Vicuna format, with a notice', () => {
+    const format = repoFormat('{% for %}', tokens, 'SYS');
+    expect(format.kind).toBe('vicuna');
+    expect(format.notice).toMatch(/chat template does not parse .*Vicuna v1.1/);
+    expect(format.render([{ role: 'user', content: 'Q' }], { addGenerationPrompt: true })).toBe('SYS USER: Q ASSISTANT:');
+    expect(format.stopStrings).toEqual(['USER:']);
+  });
+
+  it('a repo template that fails to render (raise_exception) falls back from then on, with a notice', () => {
+    const template = "{% if messages[0]['role'] != 'system' %}{{ raise_exception('a system message is required') }}{% endif %}[{{ messages[0]['content'] }}]";
+    const format = repoFormat(template, tokens, 'SYS');
+    expect(format.render([{ role: 'system', content: 'S' }], { addGenerationPrompt: true })).toBe('[S]');
+    expect(format.kind).toBe('repo');
+    expect(format.notice).toBeUndefined();
+    expect(format.render([{ role: 'user', content: 'Q' }], { addGenerationPrompt: true })).toBe('SYS USER: Q ASSISTANT:');
+    expect(format.kind).toBe('vicuna');
+    expect(format.notice).toMatch(/failed to render \(.*a system message is required.*\)/);
+  });
+
+  it('escapes every message (and the default system prompt) before rendering, never the template itself', () => {
+    const escape = (text: string) => `«${text}»`;
+    const format = vicunaFormat({ ...tokens, escape }, 'SYS');
+    expect(format.render([{ role: 'user', content: 'Q' }, { role: 'assistant', content: 'A' }, { role: 'user', content: 'R' }], { addGenerationPrompt: true })).toBe(
+      '«SYS» USER: «Q» ASSISTANT: «A»</s>USER: «R» ASSISTANT:',
+    );
+  });
+
+  it('leaves bos_token undefined for a tokenizer without one, as transformers does', () => {
+    const template = '{% if bos_token is defined %}defined{% else %}undefined{% endif %}';
+    expect(repoFormat(template, { bos: '', eos: '<|im_end|>' }).render([], { addGenerationPrompt: true })).toBe('undefined');
+    expect(repoFormat(template, tokens).render([], { addGenerationPrompt: true })).toBe('defined');
   });
 
   it('raw passes user text through', () => {
     expect(RAW_FORMAT.render([{ role: 'system', content: 'x' }, { role: 'user', content: 'Once upon a time' }], { addGenerationPrompt: true })).toBe('Once upon a time');
+  });
+});
+
+describe("the real Llama-3 and Qwen3 chat templates (tokenizer_config.json)", () => {
+  const template = (name: 'llama3' | 'qwen3') => JSON.parse(realTokenizerFiles(name).tokenizerConfig).chat_template as string;
+  const conversation: ChatMessage[] = [
+    { role: 'system', content: '친절하게 답하세요.' },
+    { role: 'user', content: '안녕?' },
+    { role: 'assistant', content: '안녕하세요!' },
+    { role: 'user', content: '신라는?' },
+  ];
+
+  it('Llama-3: BOS, headers, <|eot_id|> after each turn, the assistant header last', () => {
+    const format = repoFormat(template('llama3'), { bos: '<|begin_of_text|>', eos: '<|eot_id|>' });
+    const turn = (role: string, content: string) => `<|start_header_id|>${role}<|end_header_id|>\n\n${content}<|eot_id|>`;
+    expect(format.render(conversation, { addGenerationPrompt: true })).toBe(
+      `<|begin_of_text|>${turn('system', '친절하게 답하세요.')}${turn('user', '안녕?')}${turn('assistant', '안녕하세요!')}${turn('user', '신라는?')}<|start_header_id|>assistant<|end_header_id|>\n\n`,
+    );
+    expect(format.notice).toBeUndefined();
+  });
+
+  it('Qwen3: ChatML turns, no BOS, the assistant turn opened last', () => {
+    const format = repoFormat(template('qwen3'), { bos: '', eos: '<|im_end|>' });
+    const turn = (role: string, content: string) => `<|im_start|>${role}\n${content}<|im_end|>\n`;
+    expect(format.render(conversation, { addGenerationPrompt: true })).toBe(
+      `${turn('system', '친절하게 답하세요.')}${turn('user', '안녕?')}${turn('assistant', '안녕하세요!')}${turn('user', '신라는?')}<|im_start|>assistant\n`,
+    );
+    expect(format.notice).toBeUndefined();
   });
 });

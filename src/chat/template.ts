@@ -3,7 +3,10 @@
  * The default is Vicuna v1.1 (FastChat's `vicuna_v1.1`: sep " ", sep2 "</s>") with the
  * Korean-Vicuna paper's system prompt:
  *   "{system} USER: {q1} ASSISTANT: {a1}</s>USER: {q2} ASSISTANT:"
- * A repo whose tokenizer_config.json carries its own `chat_template` uses that instead.
+ * A repo with its own `chat_template` uses that instead; when it fails to parse or render, the
+ * plain Vicuna format stands in and the format carries a notice saying why.
+ * Message texts are escaped before rendering (TemplateTokens.escape), so that what a user typed
+ * never becomes a control token when the rendered prompt is encoded.
  */
 import { Template } from '@huggingface/jinja';
 import { EngineError } from '../errors';
@@ -37,18 +40,65 @@ export const VICUNA_TEMPLATE = [
 export const VICUNA_STOP_STRINGS = ['USER:'];
 
 export interface PromptFormat {
-  /** 'vicuna' (built in), 'repo' (tokenizer_config.json's chat_template) or 'raw' (no template). */
-  kind: 'vicuna' | 'repo' | 'raw';
+  /** 'vicuna' (built in), 'repo' (the repo's chat_template) or 'raw' (no template). */
+  readonly kind: 'vicuna' | 'repo' | 'raw';
   render(messages: ChatMessage[], options: { addGenerationPrompt: boolean }): string;
-  stopStrings: string[];
+  readonly stopStrings: string[];
+  /** Why the repo's own template is not what renders (it failed; the plain format stands in). */
+  readonly notice?: string;
 }
 
-export function vicunaFormat(specialTokens: { bos: string; eos: string }, defaultSystem = KOREAN_VICUNA_SYSTEM_PROMPT): PromptFormat {
+/** What a template sees of the tokenizer: its BOS and EOS texts, and its escape for typed text. */
+export interface TemplateTokens {
+  /** '' when the tokenizer has no BOS (Qwen). */
+  bos: string;
+  eos: string;
+  /** Tokenizer.escapeText; identity when absent. */
+  escape?: (text: string) => string;
+}
+
+export function vicunaFormat(specialTokens: TemplateTokens, defaultSystem = KOREAN_VICUNA_SYSTEM_PROMPT): PromptFormat {
   return jinjaFormat('vicuna', VICUNA_TEMPLATE, specialTokens, defaultSystem, VICUNA_STOP_STRINGS);
 }
 
-export function repoFormat(chatTemplate: string, specialTokens: { bos: string; eos: string }): PromptFormat {
-  return jinjaFormat('repo', chatTemplate, specialTokens, KOREAN_VICUNA_SYSTEM_PROMPT, []);
+/**
+ * The repo's chat_template. If it does not parse, or fails to render a conversation (a
+ * raise_exception, a feature the renderer lacks), the plain Vicuna format renders instead, from
+ * then on, and `notice` says why.
+ */
+export function repoFormat(chatTemplate: string, specialTokens: TemplateTokens, fallbackSystem?: string): PromptFormat {
+  const fallback = (reason: string): PromptFormat => {
+    const plain = vicunaFormat(specialTokens, fallbackSystem);
+    return { ...plain, render: plain.render, notice: `The repo's chat template ${reason}; the plain Vicuna v1.1 format is used instead.` };
+  };
+  let repo: PromptFormat;
+  try {
+    repo = jinjaFormat('repo', chatTemplate, specialTokens, KOREAN_VICUNA_SYSTEM_PROMPT, []);
+  } catch (error) {
+    return fallback(`does not parse (${(error as Error).message})`);
+  }
+  let current = repo;
+  return {
+    get kind() {
+      return current.kind;
+    },
+    get stopStrings() {
+      return current.stopStrings;
+    },
+    get notice() {
+      return current.notice;
+    },
+    render(messages, options) {
+      if (current === repo) {
+        try {
+          return repo.render(messages, options);
+        } catch (error) {
+          current = fallback(`failed to render (${(error as Error).message})`);
+        }
+      }
+      return current.render(messages, options);
+    },
+  };
 }
 
 /** The prompt as typed, no turns: for base-model completion. */
@@ -61,7 +111,7 @@ export const RAW_FORMAT: PromptFormat = {
 function jinjaFormat(
   kind: 'vicuna' | 'repo',
   source: string,
-  specialTokens: { bos: string; eos: string },
+  specialTokens: TemplateTokens,
   defaultSystem: string,
   stopStrings: string[],
 ): PromptFormat {
@@ -71,17 +121,20 @@ function jinjaFormat(
   } catch (error) {
     throw new EngineError('bad-model', `The chat template does not parse: ${(error as Error).message}`);
   }
+  const escape = specialTokens.escape ?? ((text: string) => text);
   return {
     kind,
     stopStrings,
     render(messages, { addGenerationPrompt }) {
       try {
         return template.render({
-          messages,
+          messages: messages.map((message) => ({ ...message, content: escape(message.content) })),
           add_generation_prompt: addGenerationPrompt,
-          bos_token: specialTokens.bos,
+          // A tokenizer without a BOS leaves bos_token undefined, as transformers does.
+          ...(specialTokens.bos === '' ? {} : { bos_token: specialTokens.bos }),
           eos_token: specialTokens.eos,
-          default_system_message: defaultSystem,
+          default_system_message: escape(defaultSystem),
+          // raise_exception and strftime_now (Llama-3.1+) are @huggingface/jinja's globals, as in transformers.
         });
       } catch (error) {
         throw new EngineError('bad-model', `The chat template failed to render: ${(error as Error).message}`);

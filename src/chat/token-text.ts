@@ -5,8 +5,7 @@
  * `text` is the piece itself (`<0xEC>`) where the bytes alone are not valid UTF-8.
  */
 import type { SampledToken } from '../model/llama';
-import type { LlamaTokenizer } from '../tokenizer/llama-tokenizer';
-import { byteOfPiece } from '../tokenizer/sentencepiece-model';
+import type { Tokenizer } from '../tokenizer/tokenizer';
 
 export interface TokenText {
   id: number;
@@ -21,21 +20,15 @@ export interface GeneratedToken extends TokenText {
   top?: (TokenText & { logprob: number })[];
 }
 
-const SPACE_SYMBOL = '\u2581';
-const encoder = new TextEncoder();
 const strictDecoder = new TextDecoder('utf-8', { fatal: true });
 
-/** The bytes one token adds to a decoded text (sentencepiece: "▁" is a space; control pieces add nothing). */
-export function tokenBytes(tokenizer: LlamaTokenizer, id: number): number[] {
+/** The bytes one token adds to a decoded text (Tokenizer.tokenBytes); none for an id past the tokenizer. */
+export function tokenBytes(tokenizer: Tokenizer, id: number): number[] {
   if (id < 0 || id >= tokenizer.vocabSize) return [];
-  const { piece, type } = tokenizer.model.pieces[id];
-  if (type === 'byte') return [byteOfPiece(piece)];
-  if (type === 'control') return [];
-  if (type === 'unknown') return [...encoder.encode(tokenizer.model.unkSurface)];
-  return [...encoder.encode(piece.replaceAll(SPACE_SYMBOL, ' '))];
+  return [...tokenizer.tokenBytes(id)];
 }
 
-export function tokenText(tokenizer: LlamaTokenizer, id: number): TokenText {
+export function tokenText(tokenizer: Tokenizer, id: number): TokenText {
   const bytes = tokenBytes(tokenizer, id);
   let text: string;
   try {
@@ -51,7 +44,7 @@ export function tokenText(tokenizer: LlamaTokenizer, id: number): TokenText {
  * sentencepiece drops the dummy-prefix space of the first token, so its text and bytes drop it too
  * and the tokens' bytes add up to the answer's.
  */
-export function generatedTokens(tokenizer: LlamaTokenizer, sampled: readonly SampledToken[], piece: string, atStart: boolean): GeneratedToken[] {
+export function generatedTokens(tokenizer: Tokenizer, sampled: readonly SampledToken[], piece: string, atStart: boolean): GeneratedToken[] {
   return sampled.map((token, index) => {
     const described: GeneratedToken = tokenText(tokenizer, token.id);
     if (atStart && index === 0 && described.bytes[0] === 0x20 && !piece.startsWith(' ')) {

@@ -5,7 +5,7 @@ import type { ChatSettings } from '../chat/engine';
 import { EngineError } from '../errors';
 import { isMissing } from '../loader/node-fs';
 import type { ModelDtype } from '../model/weights';
-import type { LlamaTokenizer } from '../tokenizer/llama-tokenizer';
+import type { Tokenizer } from '../tokenizer/tokenizer';
 
 export type Flags = Record<string, string | boolean | string[] | undefined>;
 
@@ -73,7 +73,7 @@ export function tokenListFlag(value: string): number[] {
  * --text or --tokens, exactly one. `bound` is the most ids there can be (known for --tokens;
  * text is tokenized once the repo is open, within a generous bound) to size the context.
  */
-export function textOrTokensFlag(flags: Flags): { bound: number; ids(tokenizer: LlamaTokenizer): number[] } {
+export function textOrTokensFlag(flags: Flags): { bound: number; ids(tokenizer: Tokenizer): number[] } {
   if ((flags.text === undefined) === (flags.tokens === undefined)) throw new EngineError('bad-input', 'give exactly one of --text and --tokens');
   const explicit = typeof flags.tokens === 'string' ? tokenListFlag(flags.tokens) : undefined;
   return {
@@ -104,10 +104,15 @@ export interface GenerationFlags {
   json: boolean;
 }
 
-/** Checks GENERATION_FLAGS into settings; defaults: Vicuna, greedy, 256 new tokens, q4, 2048. */
+/**
+ * Checks GENERATION_FLAGS into settings; defaults: the repo's chat template (Vicuna v1.1 where it
+ * has none), greedy, 256 new tokens, q4, 2048.
+ */
 export function generationFlags(flags: Flags): GenerationFlags {
-  const template = flags.template ?? 'vicuna';
-  if (template !== 'vicuna' && template !== 'raw') throw new EngineError('bad-input', `--template must be vicuna or raw, got ${JSON.stringify(template)}`);
+  const template = flags.template ?? 'auto';
+  if (template !== 'auto' && template !== 'vicuna' && template !== 'raw') {
+    throw new EngineError('bad-input', `--template must be auto (the repo's chat template, else vicuna), vicuna or raw, got ${JSON.stringify(template)}`);
+  }
   const settings: ChatSettings = {
     template,
     systemPrompt: typeof flags.system === 'string' ? flags.system : undefined,

@@ -59,7 +59,7 @@ export async function runChatScript(
   engine: ChatEngine,
   questions: string[],
   settings: ChatSettings,
-  callbacks: { onTurn(report: TurnReport): void; onAsk?(question: string): void; onText?(text: string): void },
+  callbacks: { onTurn(report: TurnReport): void; onAsk?(question: string): void; onText?(text: string): void; onNotice?(notice: string): void },
 ): Promise<void> {
   const messages: ChatMessage[] = [];
   for (const [index, question] of questions.entries()) {
@@ -67,6 +67,7 @@ export async function runChatScript(
     callbacks.onAsk?.(question);
     const started = performance.now();
     const result = await engine.chat(messages, settings, { onText: callbacks.onText });
+    if (result.notice && index === 0) callbacks.onNotice?.(result.notice);
     messages.push({ role: 'assistant', content: result.text });
     callbacks.onTurn({
       turn: index + 1,

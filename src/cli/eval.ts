@@ -33,7 +33,10 @@ export async function evaluate(argv: string[]): Promise<void> {
         engine.session.reset();
         const result = await engine.chat([{ role: 'user', content: question }], settings);
         const tokensPerSecond = result.decodedTokens / Math.max(result.decodeMs / 1000, 1e-9);
-        records.push({ question, model, answer: result.text, tokens: result.ids.length, seed, settings: { ...shaping, dtype, contextLength }, tokensPerSecond });
+        // The format this model was asked in: "auto" resolves per model (its own template, else vicuna).
+        const template = engine.promptFormat(settings).kind;
+        records.push({ question, model, answer: result.text, tokens: result.ids.length, seed, settings: { ...shaping, template, dtype, contextLength }, tokensPerSecond });
+        if (result.notice && q === 0) process.stderr.write(`warning: ${model}: ${result.notice}\n`);
         process.stderr.write(`[${m + 1}/${models.length}] ${model}: question ${q + 1}/${questions.length}, ${result.ids.length} tokens, ${tokensPerSecond.toFixed(1)} tok/s (${result.finishReason})\n`);
       }
     } finally {

@@ -1,5 +1,6 @@
 /** Opening `--model` on this machine's GPU for the CLI commands, with progress on stderr. */
 import { describeLoadCost, estimateLoadCost } from '../chat/load-cost';
+import type { ChatEngine } from '../chat/engine';
 import { openEngine, type OpenedEngine, type OpenProgress } from '../chat/open-engine';
 import { toErrorData } from '../errors';
 import { cacheEntryId } from '../loader/cache/cache-store';
@@ -85,6 +86,13 @@ async function printCost(location: ModelLocation, options: Omit<LoadOptions, 'on
   }
 }
 
+/** `byte-level BPE, 128256 tokens, 0.81 tokens per Hangul syllable, chat template: the repo's`. */
+function describeTokenizer(engine: ChatEngine): string {
+  const { tokenizer, chatTemplate } = engine.repo;
+  const kind = tokenizer.kind === 'byte-level' ? 'byte-level BPE' : 'sentencepiece BPE';
+  return `${kind}, ${tokenizer.vocabSize} tokens, ${engine.tokensPerSyllable.toFixed(2)} tokens per Hangul syllable, chat template: ${chatTemplate ? "the repo's" : 'none (Vicuna v1.1)'}`;
+}
+
 /** Opens --model (folder or hub, through the cache) on the GPU. */
 export async function loadModel(
   flags: Flags,
@@ -103,6 +111,7 @@ export async function loadModel(
     });
     process.stderr.write(opened.fromCache ? `loaded from cache${opened.offline ? ' (offline: using the cached copy)' : ''}\n` : '');
     process.stderr.write(`weights: ${describeFormats(tensorFormats(opened.engine.model.layout))}\n`);
+    process.stderr.write(`tokenizer: ${describeTokenizer(opened.engine)}\n`);
     if (opened.cacheError) process.stderr.write(`warning: not cached [${opened.cacheError.code}]: ${opened.cacheError.message}\n`);
     return { ...opened, fromFolder: location.folder, close: location.close };
   } catch (error) {

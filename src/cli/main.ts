@@ -2,7 +2,7 @@
  * The Node CLI: the engine's scripting and test surface, on the same code the browser runs.
  *   tokenize --model M --text T
  *   logits   --model M (--text T | --tokens 1,2,3) --out FILE [--dtype f32|f16|q4]
- *   generate --model M --prompt T [--template vicuna|raw] [--system S] [--max-new-tokens N]
+ *   generate --model M --prompt T [--template auto|vicuna|raw] [--system S] [--max-new-tokens N]
  *            [--temperature T] [--top-k K] [--top-p P] [--repetition-penalty R] [--seed S]
  *            [--dtype f32|f16|q4] [--context-length N] [--json]
  *   chat     --model M --script FILE.jsonl [the flags of generate]: one {"user": ...} per line
@@ -29,7 +29,7 @@ const USAGE = `usage: npm run -s cli -- <command> [flags]
   score    --model DIR|org/name (--text TEXT | --tokens 1,2,3) [--dtype f32|f16|q4] [--json]
            ln p of each token after the ones before it, and the perplexity; dtype f32 by
            default, as logits (the reference precision; q4 scores what the app runs)
-  generate --model DIR|org/name --prompt TEXT [--template vicuna|raw] [--system TEXT]
+  generate --model DIR|org/name --prompt TEXT [--template auto|vicuna|raw] [--system TEXT]
            [--max-new-tokens N] [--temperature T] [--top-k K] [--top-p P]
            [--repetition-penalty R] [--seed S] [--dtype f32|f16|q4] [--context-length N] [--json]
   chat     --model DIR|org/name --script FILE.jsonl [the flags of generate]
@@ -90,6 +90,7 @@ async function generate(argv: string[]): Promise<void> {
     });
     if (json) process.stdout.write(`${JSON.stringify({ ids: result.ids, text: result.text, prefillTokens: result.prefilledTokens, newTokens: result.ids.length })}\n`);
     else process.stdout.write('\n');
+    if (result.notice) process.stderr.write(`warning: ${result.notice}\n`);
     const decodeRate = result.decodedTokens / Math.max(result.decodeMs / 1000, 1e-9);
     process.stderr.write(
       `prompt ${result.promptTokens} tokens, prefill ${(result.prefilledTokens / (result.prefillMs / 1000)).toFixed(1)} tok/s; ` +
@@ -111,6 +112,7 @@ async function chat(argv: string[]): Promise<void> {
     await runChatScript(engine, questions, settings, {
       onAsk: json ? undefined : (question) => process.stdout.write(`USER: ${question}\nASSISTANT:`),
       onText: json ? undefined : (text) => process.stdout.write(text),
+      onNotice: (notice) => process.stderr.write(`warning: ${notice}\n`),
       onTurn: (report) => {
         if (json) process.stdout.write(`${JSON.stringify(report)}\n`);
         else process.stdout.write('\n\n');

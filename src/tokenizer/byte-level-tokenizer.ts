@@ -141,6 +141,11 @@ export class ByteLevelTokenizer implements Tokenizer {
     };
   }
 
+  tokenBytes(id: number): Uint8Array {
+    const piece = this.idToPiece(id);
+    return this.addedKind[id] === 1 ? new Uint8Array(0) : byteLevelBytes(piece);
+  }
+
   idToPiece(id: number): string {
     this.checkId(id);
     return this.pieces[id] ?? '';

@@ -5,7 +5,7 @@
  */
 import { EngineError } from '../errors';
 import { SentencePieceBpe } from './sentencepiece-bpe';
-import { parseSentencePieceModel, type SentencePieceModel } from './sentencepiece-model';
+import { byteOfPiece, parseSentencePieceModel, type SentencePieceModel } from './sentencepiece-model';
 import { escapeSpecialTexts, LiteralMatcher, unescapeSpecialTexts } from './special-text';
 import { StreamingDecoder } from './streaming-decoder';
 import type { EncodeOptions, TokenDecoder, Tokenizer } from './tokenizer';
@@ -14,6 +14,7 @@ import { parseTokenizerJson, type TokenizerJsonOptions } from './tokenizer-json'
 export type { EncodeOptions } from './tokenizer';
 
 const SPACE_SYMBOL = '\u2581'; // "▁", sentencepiece's escaped space
+const encoder = new TextEncoder();
 
 // Lone surrogates cannot be UTF-8; sentencepiece would see U+FFFD where a browser's TextEncoder
 // put one, so replace them the same way before anything else looks at the text.
@@ -121,6 +122,15 @@ export class LlamaTokenizer implements Tokenizer {
 
   streamingDecoder(): TokenDecoder {
     return new StreamingDecoder(this);
+  }
+
+  tokenBytes(id: number): Uint8Array {
+    this.checkId(id);
+    const { piece, type } = this.model.pieces[id];
+    if (type === 'byte') return Uint8Array.of(byteOfPiece(piece));
+    if (type === 'control') return new Uint8Array(0);
+    if (type === 'unknown') return encoder.encode(this.model.unkSurface);
+    return encoder.encode(piece.replaceAll(SPACE_SYMBOL, ' '));
   }
 
   /** sentencepiece pieces read as they are ("▁안", "<0xEC>"). */

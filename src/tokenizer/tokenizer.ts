@@ -42,6 +42,11 @@ export interface Tokenizer {
   /** Special tokens vanish; the rest is the text the ids spell. */
   decode(ids: readonly number[]): string;
   streamingDecoder(): TokenDecoder;
+  /**
+   * The bytes one token adds to a decoded text: sentencepiece's "▁" is a space and a byte piece
+   * its byte; a byte-level token its bytes; a special token none.
+   */
+  tokenBytes(id: number): Uint8Array;
   /** The vocabulary entry ("▁Hello", "<0x0A>", "ìķĪ", "<|eot_id|>"). */
   idToPiece(id: number): string;
   /** A piece as a person reads it in a token view: byte-level entries decoded ("ìķĪ" -> "안"). */
