@@ -132,15 +132,17 @@ function readJson(request: IncomingMessage, limit: number): Promise<unknown> {
   });
 }
 
-/** A refused body may still be arriving: read and drop it (up to a bound) so the client sees the answer, then close. */
-function discardRest(request: IncomingMessage, response: ServerResponse, limit: number): void {
+/**
+ * A refused body may still be arriving: read and drop it, so a client still sending gets the
+ * answer rather than a broken pipe; one that sends more than 16 times the limit is cut off.
+ */
+function discardRest(request: IncomingMessage, limit: number): void {
   let dropped = 0;
   request.on('data', (chunk: Buffer) => {
     dropped += chunk.length;
     if (dropped > 16 * limit) request.destroy();
   });
   request.resume();
-  response.on('finish', () => setTimeout(() => request.destroy(), 2000).unref());
 }
 
 export function createApiServer(options: ApiServerOptions): ApiServer {
@@ -200,8 +202,8 @@ export function createApiServer(options: ApiServerOptions): ApiServer {
       body = await readJson(request, options.maxBodyBytes);
     } catch (error) {
       const apiError = toApiError(error);
-      if (apiError.status === 413) discardRest(request, response, options.maxBodyBytes);
-      sendError(request, response, apiError, apiError.status === 413 ? { Connection: 'close' } : {});
+      if (apiError.status === 413) discardRest(request, options.maxBodyBytes);
+      sendError(request, response, apiError);
       log(apiError.status);
       return;
     }

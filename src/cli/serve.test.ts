@@ -156,6 +156,14 @@ describe('serve', () => {
     expect(pieces.every(wholeUtf8)).toBe(true);
   });
 
+  it('stop sequences end the answer before them; max_tokens ends it with length', async () => {
+    const stopped = await client.chat.completions.create(ask('say hello', { stop: ['never', '**'] }));
+    expect(stopped.choices[0]).toMatchObject({ message: { content: KOREAN_ANSWER.slice(0, KOREAN_ANSWER.indexOf('**')) }, finish_reason: 'stop' });
+    const short = await client.completions.create({ model: RANDOM, prompt: 'Hello', max_tokens: 3, temperature: 0 });
+    expect(short.choices[0].finish_reason).toBe('length');
+    expect(short.usage!.completion_tokens).toBe(3);
+  });
+
   it('logprobs: each token with its bytes and the top alternatives asked for', async () => {
     const completion = await client.chat.completions.create(ask('say hello', { logprobs: true, top_logprobs: 3, temperature: 0 }));
     const content = completion.choices[0].logprobs!.content!;
