@@ -1,10 +1,11 @@
 // attention_merge.wgsl: the second half of split-K attention: combines the per-chunk softmax
-// partials of attention_decode.wgsl or attention_decode_gqa.wgsl into the attention output.
+// partials of attention_decode.wgsl into the attention output (a step whose keys fit one chunk
+// skips it: attention_decode.wgsl's DIRECT writes the output itself).
 //   M = max_c m_c,  L = sum_c l_c exp(m_c - M),  out = sum_c acc_c exp(m_c - M) / L
 //
 // Bindings (group 0):
-//   0 step: Step (pos0: the chunks in use are decode_chunks(keys, ...), as the decode kernel's,
-//      keys = pos0 + 1 or at most WINDOW; a chunk left empty holds m = NEG_BIG, l = 0 and adds nothing)
+//   0 step: Step (pos0: the chunks in use are ceil(keys / CHUNK_KEYS), as the decode kernel's
+//      dispatch; keys = pos0 + 1, or at most WINDOW)
 //   1 partials: (N_HEADS, MAX_CHUNKS, HEAD_DIM + 2) f32
 //   2 out: (N_HEADS * HEAD_DIM) f32
 // Dispatch: N_HEADS workgroups; a thread per output dimension (looping when HEAD_DIM > WG).
@@ -12,7 +13,6 @@
 override N_HEADS: u32;
 override HEAD_DIM: u32;
 override MAX_CHUNKS: u32;
-override SINGLE_PASS_KEYS: u32 = 0;
 override CHUNK_KEYS: u32;
 override WG: u32 = 64;
 override WINDOW: u32 = 0; // as the decode kernel's: 0 = no sliding window
@@ -25,7 +25,7 @@ override WINDOW: u32 = 0; // as the decode kernel's: 0 = no sliding window
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
   let head = wid.x;
   let keys = step.pos0 + 1u - window_first_key(step.pos0, WINDOW);
-  let chunks = decode_chunks(keys, SINGLE_PASS_KEYS, CHUNK_KEYS, MAX_CHUNKS);
+  let chunks = min(MAX_CHUNKS, (keys + CHUNK_KEYS - 1u) / CHUNK_KEYS);
   let stride = HEAD_DIM + 2u;
   let base = head * MAX_CHUNKS * stride;
   var global_max = NEG_BIG;

@@ -57,16 +57,6 @@ fn rope_pairs(a: vec2<f32>, b: vec2<f32>, cs0: vec2<f32>, cs1: vec2<f32>) -> Rop
   return RopePairs(a * c - b * s, b * c + a * s);
 }
 
-// Chunks of keys a split-K decode attention spreads `keys` over: one up to single_pass_keys, else
-// one per chunk_keys keys but at most max_chunks (each then holds more). attention_decode*.wgsl,
-// attention_merge.wgsl and the dispatch (src/gpu/attention-op.ts decodeChunks) agree on it.
-fn decode_chunks(keys: u32, single_pass_keys: u32, chunk_keys: u32, max_chunks: u32) -> u32 {
-  if (keys <= single_pass_keys) {
-    return 1u;
-  }
-  return min(max_chunks, (keys + chunk_keys - 1u) / chunk_keys);
-}
-
 // Sliding-window attention (Mistral, Qwen's windowed layers): a query at position last_key sees
 // keys last_key - window + 1 .. last_key (transformers' sliding_window_overlay: kv > q - window);
 // window 0 means every key from 0. Returns the first key it sees.

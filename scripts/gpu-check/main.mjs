@@ -19,7 +19,7 @@ import { importTestFiles } from 'gpu-check:test-files';
 const gpu = await testGpu();
 const adapter = gpu.context.adapter.description;
 const machine = process.env.BENCH_MACHINE || adapter;
-const features = `subgroups ${gpu.subgroups}, shader-f16 ${gpu.context.hasShaderF16 ? 'yes' : 'no'}`;
+const features = `subgroups ${gpu.subgroups}, shader-f16 ${gpu.context.hasShaderF16 ? 'yes' : 'no'}, packed int8 dot ${gpu.packedDot ? 'yes' : 'no'}, subgroup matrices ${gpu.subgroupMatrix ? `yes (${gpu.subgroupMatrix.accessor}, subgroup size ${gpu.subgroupMatrix.subgroupSize})` : 'no'}`;
 process.stdout.write(`adapter: ${adapter} (${features})\n`);
 
 const selftest = await runSelftest(gpu, ({ name, value, pass }) => process.stdout.write(`${pass ? 'ok  ' : 'FAIL'} selftest ${name}: ${value.toExponential(3)}\n`));

@@ -9,7 +9,7 @@ import { linearOp, type LinearArgs, type Q4Gemv } from '../gpu/linear-op';
 import type { Gpu } from '../gpu/runtime';
 import type { WeightFormat } from '../gpu/shaders';
 import type { LlamaConfig } from '../model/config';
-import type { DecodeKernels } from '../model/llama';
+import type { KernelChoice } from '../model/llama';
 import { loadWeights, type GpuWeights } from '../model/load-weights';
 import { randomWeights } from '../model/random-weights';
 import { matrixBytes } from '../model/upload';
@@ -62,7 +62,7 @@ export function benchLayout(config: LlamaConfig, format: WeightFormat): WeightLa
 }
 
 /** The GEMV rows over `weights` (loaded for benchLayout(config, format)). */
-export async function benchGemvs(gpu: Gpu, config: LlamaConfig, format: WeightFormat, weights: GpuWeights, variants: DecodeKernels[], time: RowTimer): Promise<{ rows: KernelRow[]; ratios: GemvRatio[] }> {
+export async function benchGemvs(gpu: Gpu, config: LlamaConfig, format: WeightFormat, weights: GpuWeights, variants: KernelChoice[], time: RowTimer): Promise<{ rows: KernelRow[]; ratios: GemvRatio[] }> {
   const d = config.hiddenSize;
   const shapes = layerShapes(config);
   const layerFormats: WeightFormat[] = format === 'q4' ? ['q4', 'f16'] : [format];

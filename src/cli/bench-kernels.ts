@@ -10,7 +10,7 @@ import { rmsnormOp, sampleOp, swigluOp } from '../gpu/ops';
 import type { Gpu } from '../gpu/runtime';
 import { KV_BYTES_PER_ELEMENT, type WeightFormat } from '../gpu/shaders';
 import type { LlamaConfig } from '../model/config';
-import type { DecodeKernels } from '../model/llama';
+import type { KernelChoice } from '../model/llama';
 import { loadWeights } from '../model/load-weights';
 import { randomWeights } from '../model/random-weights';
 import { ropeTable } from '../model/rope';
@@ -18,8 +18,10 @@ import { kvFormatFor } from '../model/weights';
 import { benchGemvs, benchLayout, headFormatOf, layerShapes, type GemvRatio } from './bench-gemv';
 import type { BenchPlan, KernelRow, RowTimer } from './bench-timing';
 
+const PREFILL_NAMES: Record<string, string> = { 'matmul.wgsl': '4x4 tiles', 'matmul_reg.wgsl': '4x8 registers', 'matmul_sgmat.wgsl': 'subgroup matrix' };
+
 /** Times each kernel of the forward pass at `config`'s shapes, old and new where both run. */
-export async function benchKernels(gpu: Gpu, time: RowTimer, config: LlamaConfig, format: WeightFormat, plan: BenchPlan, variants: DecodeKernels[]): Promise<{ rows: KernelRow[]; ratios: GemvRatio[] }> {
+export async function benchKernels(gpu: Gpu, time: RowTimer, config: LlamaConfig, format: WeightFormat, plan: BenchPlan, variants: KernelChoice[]): Promise<{ rows: KernelRow[]; ratios: GemvRatio[] }> {
   const { device } = gpu;
   const { step } = time;
   const d = config.hiddenSize;
@@ -46,9 +48,17 @@ export async function benchKernels(gpu: Gpu, time: RowTimer, config: LlamaConfig
   ];
   try {
     const { rows, ratios } = await benchGemvs(gpu, config, format, weights, variants, time);
+    // Each prefill matmul the variants run (as each matrix's format resolves it: see linear-op).
+    const matmuls = [...new Set(variants.map((k) => k.matmul))];
     for (const [name, key, rowsOut, cols, f] of shapes) {
-      const op = await linearOp(gpu, { label: name, step, x, weight: weights.matrices.get(key)!, y });
-      rows.push(await time(`matmul ${f} (${name}), ${t} tokens`, `${rowsOut}x${cols}`, op, t, { nTokens: t, pos0: 0 }, { flops: 2 * t * rowsOut * cols }));
+      const measured = new Set<string>();
+      for (const matmul of matmuls) {
+        const op = await linearOp(gpu, { label: name, step, x, weight: weights.matrices.get(key)!, y, matmul });
+        if (measured.has(op.prefillKernel)) continue;
+        measured.add(op.prefillKernel);
+        const kernel = matmuls.length > 1 ? `matmul ${f}, ${PREFILL_NAMES[op.prefillKernel] ?? op.prefillKernel}` : `matmul ${f}`;
+        rows.push(await time(`${kernel} (${name}), ${t} tokens`, `${rowsOut}x${cols}`, op, t, { nTokens: t, pos0: 0 }, { flops: 2 * t * rowsOut * cols }));
+      }
     }
 
     const heads = { nHeads: config.numHeads, nKvHeads: config.numKvHeads, headDim: config.headDim };
@@ -65,7 +75,7 @@ export async function benchKernels(gpu: Gpu, time: RowTimer, config: LlamaConfig
     const contexts = plan.quick ? [128] : [128, 1024, 2048];
     const cacheBytes = (context: number) => 2 * context * kvDim * kvElement;
     // The decode rows of the kernels some variant of this run uses.
-    const some = (pick: (k: DecodeKernels) => boolean) => variants.some(pick);
+    const some = (pick: (k: KernelChoice) => boolean) => variants.some(pick);
     if (some((k) => !k.fuseAttention)) {
       const split = await attentionOp(gpu, attentionArgs);
       for (const context of contexts) {
@@ -78,6 +88,12 @@ export async function benchKernels(gpu: Gpu, time: RowTimer, config: LlamaConfig
         const bytes = cacheBytes(context) + (2 * qDim + 2 * kvDim) * 4;
         rows.push(await time('attention decode + RoPE + KV store (fused)', `context ${context}`, fused, 1, { nTokens: 1, pos0: context - 1 }, { bytes }));
       }
+    }
+    // Prefill attention over a whole chunk from an empty cache: both kernels, side by side.
+    for (const [prefill, name] of [['tiled', 'attention prefill (queries share keys)'], ['row', 'attention prefill (a query a workgroup)']] as const) {
+      const op = await attentionOp(gpu, { ...attentionArgs, prefill });
+      const flops = 4 * config.numHeads * config.headDim * ((t * (t + 1)) / 2);
+      rows.push(await time(name, `${t} tokens`, op, t, { nTokens: t, pos0: 0 }, { flops }));
     }
     const ropeKv = await ropeKvOp(gpu, { label: 'rope', ...heads, step, qkv: x, rope, q, kCache, vCache, kvFormat });
     for (const n of some((k) => !k.fuseAttention) ? [1, t] : [t]) {

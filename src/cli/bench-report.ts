@@ -4,7 +4,7 @@
  * history beside it).
  */
 import { readFile, writeFile } from 'node:fs/promises';
-import type { DecodeKernels } from '../model/llama';
+import type { KernelChoice } from '../model/llama';
 import { mib } from '../model/memory-plan';
 import { REPO_ROOT } from '../model/tiny-model-node';
 import { Q4_GEMV_NAMES, type GemvRatio } from './bench-gemv';
@@ -33,6 +33,8 @@ export interface BenchReport {
   software: boolean;
   /** WGSL's packed_4x8_integer_dot_product compiled: the int8 dot-product q4 GEMV ran. */
   packedDot: boolean;
+  /** Subgroup matrices (matmul_sgmat.wgsl) were available, and in which WGSL syntax. */
+  subgroupMatrix?: string;
   date: string;
   commit: string;
   shape: string;
@@ -43,7 +45,7 @@ export interface BenchReport {
   kernels: KernelRow[];
   /** q4 GEMV bytes/s over the f16 GEMV's on each layer shape (q4 runs). */
   gemvRatios: GemvRatio[];
-  variants: { name: string; decodeKernels: DecodeKernels; endToEnd: EndToEnd }[];
+  variants: { name: string; kernelChoice: KernelChoice; endToEnd: EndToEnd }[];
   /** The default variant's (`new`), else the first's. */
   endToEnd: EndToEnd;
   native?: NativeOutcome;
@@ -56,15 +58,17 @@ const fixed = (value: number | undefined, digits = 1) => (value === undefined ? 
 
 const heading = (r: BenchReport) => `## ${r.machine ? `${r.machine}, ` : ''}${r.adapter} — ${r.shape}, ${r.dtype}, commit ${r.commit}`;
 
+const PREFILL_TEXT: Record<KernelChoice['matmul'], string> = { tile: 'matmul.wgsl', reg: 'matmul_reg.wgsl', sgmat: 'matmul_sgmat.wgsl (q4, where the device has subgroup matrices; else matmul_reg.wgsl)' };
+
 /** What a variant's decode step runs, in words (bench.ts VARIANTS). */
-function describeKernels(k: DecodeKernels, dtype: string): string {
+function describeKernels(k: KernelChoice, dtype: string): string {
   const fused = [
     k.fuseNorms && 'RMSNorm in the GEMV after it',
-    k.fuseAttention && 'RoPE + KV store in one-pass attention',
+    k.fuseAttention && 'RoPE + KV store in split-K attention',
     k.fuseSwiglu && 'SwiGLU in the gate/up epilogue',
   ].filter(Boolean);
   const gemv = dtype === 'q4' ? `; q4 GEMV ${Q4_GEMV_NAMES[k.q4Gemv]}` : '';
-  return `${fused.length ? `fused: ${fused.join(', ')}` : 'nothing fused (split-K attention)'}${gemv}`;
+  return `${fused.length ? `fused: ${fused.join(', ')}` : 'nothing fused'}${gemv}; prefill ${PREFILL_TEXT[k.matmul]}`;
 }
 
 export function renderReport(r: BenchReport): string {
@@ -75,9 +79,9 @@ export function renderReport(r: BenchReport): string {
   const lines = [
     heading(r),
     '',
-    `Measured ${r.date} at commit ${r.commit}${r.software ? ' (software adapter: short plan, see below)' : ''}; kernel times from ${r.timestamps ? 'GPU timestamp queries' : 'the wall clock'}, median of ${r.plan.samples}. WGSL packed_4x8_integer_dot_product: ${r.packedDot ? 'yes' : 'no (the int8 GEMV falls back to f32 dequant)'}.`,
+    `Measured ${r.date} at commit ${r.commit}${r.software ? ' (software adapter: short plan, see below)' : ''}; kernel times from ${r.timestamps ? 'GPU timestamp queries' : 'the wall clock'}, median of ${r.plan.samples}. WGSL packed_4x8_integer_dot_product: ${r.packedDot ? 'yes' : 'no (the int8 GEMV falls back to f32 dequant)'}. Subgroup matrices (f16 16x16x16 into f32): ${r.subgroupMatrix ? `yes (${r.subgroupMatrix})` : 'no (matmul_sgmat.wgsl falls back to matmul_reg.wgsl)'}.`,
     '',
-    'Decode variants in this run: ' + variants.map((v) => `**${v.name}**${v.name === 'new' ? ' (the default)' : ''} — ${describeKernels(v.decodeKernels, r.dtype)}`).join('; ') + '.',
+    'Decode variants in this run: ' + variants.map((v) => `**${v.name}**${v.name === 'new' ? ' (the default)' : ''} — ${describeKernels(v.kernelChoice, r.dtype)}`).join('; ') + '.',
     '',
     `Ceilings: buffer copy ${fixed(r.ceilings.copyGBs)} GB/s (read + write), streaming read ${fixed(r.ceilings.readGBs)} GB/s, f32 FMA ${fixed(r.ceilings.fp32Gflops, 0)} GFLOP/s.`,
     '',

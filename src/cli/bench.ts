@@ -12,7 +12,7 @@ import { requestNodeAdapter } from '../gpu/node-gpu';
 import { createGpu, type Gpu } from '../gpu/runtime';
 import { PassTimer } from '../gpu/timing';
 import { parseConfig, type LlamaConfig } from '../model/config';
-import { allFused, DEFAULT_DECODE, GREEDY, LlamaModel, type DecodeKernels } from '../model/llama';
+import { allFused, DEFAULT_KERNELS, GREEDY, LlamaModel, type KernelChoice } from '../model/llama';
 import { randomWeights } from '../model/random-weights';
 import { REPO_ROOT } from '../model/tiny-model-node';
 import { dtypeFlag, parseFlags } from './args';
@@ -29,19 +29,22 @@ const SHAPES: Record<string, object> = {
 };
 
 /**
- * The decode-kernel variants the benchmark can set side by side: `old` is the path before issue
- * 12 (324 dispatches a 7B token), `fused` folds norms, RoPE, the KV store and SwiGLU into
- * neighbouring kernels, `new` is the default (DEFAULT_DECODE); `dot` is the int8 dot-product q4
+ * The kernel variants the benchmark can set side by side: `old` is the path before issue 12
+ * (324 dispatches a 7B token, matmul.wgsl for prefill; the others prefill with matmul_reg.wgsl), `fused` folds norms, RoPE, the KV store and SwiGLU into
+ * neighbouring kernels, `new` is the default (DEFAULT_KERNELS); `dot` is the int8 dot-product q4
  * GEMV with nothing fused, and `dot-norms`, `dot-attention`, `dot-swiglu` add one fusion each, so
- * a GPU run shows what each fusion costs or saves on its own.
+ * a GPU run shows what each fusion costs or saves on its own (`dot-norms-swiglu`: all but attention);
+ * `matmul-reg` is the default with matmul_reg.wgsl where the default takes the matrix units.
  */
-export const VARIANTS: Record<string, DecodeKernels> = {
-  old: allFused(false, 'f32'),
+export const VARIANTS: Record<string, KernelChoice> = {
+  old: { ...allFused(false, 'f32'), matmul: 'tile' },
   fused: allFused(true, 'f32'),
-  new: DEFAULT_DECODE,
+  new: DEFAULT_KERNELS,
   dot: allFused(false, 'dot'),
   'dot-norms': { ...allFused(false, 'dot'), fuseNorms: true },
   'dot-attention': { ...allFused(false, 'dot'), fuseAttention: true },
+  'dot-norms-swiglu': { ...allFused(true, 'dot'), fuseAttention: false },
+  'matmul-reg': { ...DEFAULT_KERNELS, matmul: 'reg' },
   'dot-swiglu': { ...allFused(false, 'dot'), fuseSwiglu: true },
 };
 
@@ -52,13 +55,13 @@ const decodeRuns = (plan: BenchPlan): [number, number][] => (plan.quick ? [[4, 2
 /** Decode positions whose dispatches are counted in every plan (without running them). */
 const COUNTED_CONTEXTS = [128, 1900];
 
-async function endToEnd(gpu: Gpu, config: LlamaConfig, dtype: 'q4' | 'f16', plan: BenchPlan, decodeKernels: DecodeKernels): Promise<EndToEnd> {
+async function endToEnd(gpu: Gpu, config: LlamaConfig, dtype: 'q4' | 'f16', plan: BenchPlan, kernelChoice: KernelChoice): Promise<EndToEnd> {
   // 2048 positions in every plan, so the dispatches of a step at context 1900 can be counted.
   const contextLength = 2048;
   const maxChunk = plan.quick ? 16 : 512;
   let peakHostBytes = process.memoryUsage().rss;
   const sampler = setInterval(() => (peakHostBytes = Math.max(peakHostBytes, process.memoryUsage().rss)), 50);
-  const model = await LlamaModel.load(gpu, config, randomWeights(11), { dtype, contextLength, maxChunk, decodeKernels });
+  const model = await LlamaModel.load(gpu, config, randomWeights(11), { dtype, contextLength, maxChunk, kernelChoice });
   try {
     const tokens = (n: number, salt = 0) => Array.from({ length: n }, (_, i) => 1 + ((i * 7919 + salt) % (config.vocabSize - 1)));
     const prompts: EndToEnd['prompts'] = [];
@@ -151,12 +154,12 @@ export async function bench(argv: string[]): Promise<void> {
     return;
   }
   // What each variant really runs here: without the WGSL feature the int8 GEMV falls back to f32.
-  const chosen = variants.map((name): DecodeKernels => ({ ...VARIANTS[name], q4Gemv: VARIANTS[name].q4Gemv === 'dot' && !gpu.packedDot ? 'f32' : VARIANTS[name].q4Gemv }));
+  const chosen = variants.map((name): KernelChoice => ({ ...VARIANTS[name], q4Gemv: VARIANTS[name].q4Gemv === 'dot' && !gpu.packedDot ? 'f32' : VARIANTS[name].q4Gemv }));
   const { rows: kernels, ratios } = await benchKernels(gpu, time, config, dtype, plan, chosen);
   process.stderr.write(`kernels done\n`);
   const runs: BenchReport['variants'] = [];
   for (const name of variants) {
-    runs.push({ name, decodeKernels: VARIANTS[name], endToEnd: await endToEnd(gpu, config, dtype, plan, VARIANTS[name]) });
+    runs.push({ name, kernelChoice: VARIANTS[name], endToEnd: await endToEnd(gpu, config, dtype, plan, VARIANTS[name]) });
     process.stderr.write(`end to end (${name}) done\n`);
   }
   const report: BenchReport = {
@@ -164,6 +167,7 @@ export async function bench(argv: string[]): Promise<void> {
     machine: process.env.BENCH_MACHINE,
     software: adapter.isFallback,
     packedDot: gpu.packedDot,
+    subgroupMatrix: gpu.subgroupMatrix && `${gpu.subgroupMatrix.accessor}, subgroup size ${gpu.subgroupMatrix.subgroupSize}`,
     date: new Date().toISOString().slice(0, 10),
     commit: commitOf(),
     shape,

@@ -1,13 +1,12 @@
 /**
  * RoPE, the KV cache store and causal attention. Prefill chunks run rope_kv.wgsl then
- * attention.wgsl; a decode step runs either the fused attention_decode_gqa.wgsl (RoPE, store
- * and attention in one dispatch, plus attention_merge.wgsl past SINGLE_PASS_KEYS of context) or
- * the split path it replaced (rope_kv, attention_decode.wgsl, attention_merge.wgsl), which stays
- * while the benchmark compares the two on GPUs.
+ * attention_prefill.wgsl (or attention.wgsl, one query a workgroup); a decode step runs split-K attention_decode.wgsl (with `fusedDecode` doing
+ * the RoPE and the cache store itself, else after rope_kv.wgsl), then attention_merge.wgsl when
+ * the keys span more than one chunk.
  */
 import { grid } from './buffers';
 import { WG, bindGroup, record, type Dispatch, type OpContext } from './ops';
-import { KV_ACCESSOR, KV_BYTES_PER_ELEMENT, type KvFormat } from './shaders';
+import { KV_ACCESSOR, type KvFormat } from './shaders';
 
 export interface AttentionShape {
   nHeads: number;
@@ -17,18 +16,27 @@ export interface AttentionShape {
   window?: number;
 }
 
-/** Keys per workgroup of split-K decode attention (both decode kernels). */
-const ATTENTION_CHUNK = 64;
-/**
- * Up to this many keys the fused decode kernel attends in one workgroup per KV head and one
- * dispatch: at short contexts a second (merge) dispatch costs more than the parallelism gains.
- */
-export const SINGLE_PASS_KEYS = 256;
-const MAX_GROUP = 8; // attention_decode_gqa.wgsl: query heads per KV head
+/** Keys per workgroup of split-K decode attention: a step whose context fits one needs no merge. */
+export const ATTENTION_CHUNK = 64;
 
-/** decode_chunks() of common.wgsl: the chunks a decode step's keys are split over. */
-function decodeChunks(keys: number, singlePassKeys: number, chunkKeys: number, maxChunks: number): number {
-  return keys <= singlePassKeys ? 1 : Math.min(maxChunks, Math.ceil(keys / chunkKeys));
+/** The chunks a decode step's keys are split over (attention_merge.wgsl agrees). */
+const decodeChunks = (keys: number) => Math.ceil(keys / ATTENTION_CHUNK);
+
+/** The WINDOW override, only where there is one (unwindowed pipelines keep their cache keys). */
+function windowed(window: number): { WINDOW?: number } {
+  return window > 0 ? { WINDOW: window } : {};
+}
+
+/**
+ * Prefill attention: 'tiled' = attention_prefill.wgsl (up to 16 queries a workgroup share each
+ * key and value read), 'row' = attention.wgsl (one query a workgroup).
+ */
+export type PrefillAttention = 'tiled' | 'row';
+
+/** Queries a attention_prefill.wgsl workgroup takes: as many (up to 16) as workgroup memory holds. */
+function prefillQueries(ctx: OpContext, headDim: number): number {
+  const bytes = (tq: number) => tq * headDim * 4 + tq * ATTENTION_CHUNK * 4 + tq * 12;
+  return [16, 8, 4, 2, 1].find((tq) => bytes(tq) <= ctx.maxWorkgroupStorage) ?? 1;
 }
 
 /** Bytes of the split-K softmax partials: (nHeads, ceil(maxSeq / chunk), headDim + 2) f32. */
@@ -58,23 +66,10 @@ export async function ropeKvOp(
   };
 }
 
-/** The WINDOW override, only where there is one (unwindowed pipelines keep their cache keys). */
-function windowed(window: number): { WINDOW?: number } {
-  return window > 0 ? { WINDOW: window } : {};
-}
-
-/** Keys attention_decode_gqa.wgsl stages at once, as many as fit the device (none: undefined). */
-function gqaTile(ctx: OpContext, shape: AttentionShape, kvFormat: KvFormat): number | undefined {
-  const group = shape.nHeads / shape.nKvHeads;
-  if (group > MAX_GROUP) return undefined;
-  const bytes = (tile: number) => tile * shape.headDim * KV_BYTES_PER_ELEMENT[kvFormat] + group * (shape.headDim + tile + 3) * 4;
-  return [32, 16, 8].find((tile) => bytes(tile) <= ctx.maxWorkgroupStorage);
-}
-
 /**
  * Causal attention over the KV cache, out: (T, nHeads * headDim) f32. Without `fusedDecode`,
  * q must hold the rotated queries (ropeKvOp ran); with it, a one-token step does RoPE and the
- * cache store itself from the qkv GEMV's output (and prefill chunks still need ropeKvOp).
+ * cache store itself from the qkv GEMV's output (prefill chunks still need ropeKvOp).
  */
 export async function attentionOp(
   ctx: OpContext,
@@ -91,47 +86,51 @@ export async function attentionOp(
     maxSeq: number;
     /** (T, qDim + 2 kvDim) f32 unrotated projections and (maxSeq, headDim / 2) cos/sin pairs. */
     fusedDecode?: { qkv: GPUBuffer; rope: GPUBuffer };
+    prefill?: PrefillAttention;
   },
 ): Promise<Dispatch> {
   const heads = { N_HEADS: a.nHeads, N_KV_HEADS: a.nKvHeads, HEAD_DIM: a.headDim };
   const window = a.window ?? 0;
   const maxChunks = Math.ceil(a.maxSeq / ATTENTION_CHUNK);
   const accessors = [KV_ACCESSOR[a.kvFormat]];
-  // attention_decode_gqa.wgsl knows no window: a windowed layer decodes on the split path.
-  const tile = a.fusedDecode && window === 0 && gqaTile(ctx, a, a.kvFormat);
-  // Where the fused kernel cannot run (a GQA group past MAX_GROUP, too little workgroup
-  // memory) a fused step runs the split path with its own RoPE dispatch instead.
-  const singlePassKeys = tile ? SINGLE_PASS_KEYS : 0;
-  const chunks = { MAX_CHUNKS: maxChunks, SINGLE_PASS_KEYS: singlePassKeys, CHUNK_KEYS: ATTENTION_CHUNK };
-  const [prefill, decode, merge, rope] = await Promise.all([
-    ctx.pipelines.get({ kernel: 'attention.wgsl', accessors, bindings: ['uniform', 'read', 'read', 'read', 'storage'], constants: { ...heads, WG: 64, ...windowed(window) } }),
-    tile
-      ? ctx.pipelines.get({ kernel: 'attention_decode_gqa.wgsl', accessors: [...accessors, 'decode_rope.wgsl'], bindings: ['uniform', 'read', 'read', 'storage', 'storage', 'storage', 'storage'], constants: { ...heads, ...chunks, TILE: tile } })
-      : ctx.pipelines.get({ kernel: 'attention_decode.wgsl', accessors, bindings: ['uniform', 'read', 'read', 'read', 'storage'], constants: { ...heads, MAX_CHUNKS: maxChunks, WG: ATTENTION_CHUNK, ...windowed(window) } }),
-    ctx.pipelines.get({ kernel: 'attention_merge.wgsl', bindings: ['uniform', 'read', 'storage'], constants: { N_HEADS: a.nHeads, HEAD_DIM: a.headDim, ...chunks, WG: 64, ...windowed(window) } }),
-    a.fusedDecode && !tile ? ropeKvOp(ctx, { ...a, label: `${a.label} rope`, ...a.fusedDecode }) : undefined,
+  const decodeKernel = (direct: boolean) =>
+    ctx.pipelines.get({
+      kernel: 'attention_decode.wgsl',
+      accessors,
+      bindings: ['uniform', 'read', 'read', 'storage', 'storage', 'storage', 'storage'],
+      constants: { ...heads, MAX_CHUNKS: maxChunks, WG: ATTENTION_CHUNK, FUSED: a.fusedDecode !== undefined, DIRECT: direct, ...windowed(window) },
+    });
+  const tiled = (a.prefill ?? 'tiled') === 'tiled';
+  const queriesPerGroup = tiled ? prefillQueries(ctx, a.headDim) : 1;
+  const [prefill, split, direct, merge] = await Promise.all([
+    tiled
+      ? ctx.pipelines.get({ kernel: 'attention_prefill.wgsl', accessors, bindings: ['uniform', 'read', 'read', 'read', 'storage'], constants: { ...heads, WG: ATTENTION_CHUNK, TQ: queriesPerGroup, ...windowed(window) } })
+      : ctx.pipelines.get({ kernel: 'attention.wgsl', accessors, bindings: ['uniform', 'read', 'read', 'read', 'storage'], constants: { ...heads, WG: 64, ...windowed(window) } }),
+    decodeKernel(false),
+    decodeKernel(true),
+    ctx.pipelines.get({ kernel: 'attention_merge.wgsl', bindings: ['uniform', 'read', 'storage'], constants: { N_HEADS: a.nHeads, HEAD_DIM: a.headDim, MAX_CHUNKS: maxChunks, CHUNK_KEYS: ATTENTION_CHUNK, WG: 64, ...windowed(window) } }),
   ]);
   const prefillGroup = bindGroup(ctx, prefill.layout, a.label, [a.step, a.q, a.kCache, a.vCache, a.out]);
-  const decodeGroup = bindGroup(
-    ctx,
-    decode.layout,
-    `${a.label} decode`,
-    tile && a.fusedDecode ? [a.step, a.fusedDecode.qkv, a.fusedDecode.rope, a.kCache, a.vCache, a.out, a.partials] : [a.step, a.q, a.kCache, a.vCache, a.partials],
+  // Unfused, the rope binding is unused: q stands in for it.
+  const decodeInputs = a.fusedDecode ? [a.fusedDecode.qkv, a.fusedDecode.rope] : [a.q, a.q];
+  const [splitGroup, directGroup] = [split, direct].map((kernel) =>
+    bindGroup(ctx, kernel.layout, `${a.label} ${kernel.label}`, [a.step, ...decodeInputs, a.kCache, a.vCache, a.partials, a.out]),
   );
   const mergeGroup = bindGroup(ctx, merge.layout, `${a.label} merge`, [a.step, a.partials, a.out]);
   return {
     label: a.label,
     encode(pass, nTokens, pos0 = 0) {
       if (nTokens > 1) {
-        record(pass, prefill.pipeline, [prefillGroup], a.nHeads, nTokens);
+        record(pass, prefill.pipeline, [prefillGroup], a.nHeads, Math.ceil(nTokens / queriesPerGroup));
         return;
       }
-      rope?.encode(pass, 1);
-      const keys = window > 0 ? Math.min(pos0 + 1, window) : pos0 + 1;
-      const count = decodeChunks(keys, singlePassKeys, ATTENTION_CHUNK, maxChunks);
-      record(pass, decode.pipeline, [decodeGroup], tile ? a.nKvHeads : a.nHeads, count);
-      // attention_decode.wgsl always leaves partials; the fused kernel only past one chunk.
-      if (count > 1 || !tile) record(pass, merge.pipeline, [mergeGroup], a.nHeads);
+      const chunks = decodeChunks(window > 0 ? Math.min(pos0 + 1, window) : pos0 + 1);
+      if (chunks === 1) {
+        record(pass, direct.pipeline, [directGroup], a.nHeads, 1);
+      } else {
+        record(pass, split.pipeline, [splitGroup], a.nHeads, chunks);
+        record(pass, merge.pipeline, [mergeGroup], a.nHeads);
+      }
     },
   };
 }

@@ -5,6 +5,7 @@
  */
 import { EngineError } from '../errors';
 import packedDotProbe from '../../shaders/probe_packed_dot.wgsl?raw';
+import { composeShader, SHADER_FILES } from './shaders';
 
 export interface AdapterSummary {
   vendor: string;
@@ -23,11 +24,32 @@ export interface GpuContext {
   hasTimestamps: boolean;
   /** WGSL language feature packed_4x8_integer_dot_product (dot4I8Packed, pack4xI8). */
   hasPackedDot: boolean;
+  /**
+   * Matrix units through chromium-experimental-subgroup-matrix (matmul_sgmat.wgsl): present when
+   * the adapter offers 16 x 16 x 16 f16 products into f32, has one subgroup size, and the
+   * compiler takes one of the two syntaxes Dawn has used (the accessor file that compiled).
+   */
+  subgroupMatrix?: SubgroupMatrix;
   limits: GPUSupportedLimits;
   /** Resolves when the device is lost (destroyed, driver reset, out of memory). */
   lost: Promise<GPUDeviceLostInfo>;
   /** Throws the first uncaptured GPU error since the last call, as an EngineError. */
   throwIfFailed(): void;
+}
+
+export interface SubgroupMatrix {
+  accessor: 'sgmat_args.wgsl' | 'sgmat_template.wgsl';
+  subgroupSize: number;
+}
+
+const SUBGROUP_MATRIX = 'chromium-experimental-subgroup-matrix' as GPUFeatureName;
+
+interface SubgroupMatrixConfig {
+  componentType: string;
+  resultComponentType: string;
+  M: number;
+  N: number;
+  K: number;
 }
 
 const LIMITS_WE_RAISE = [
@@ -54,7 +76,7 @@ export function summarizeAdapter(adapter: GPUAdapter): AdapterSummary {
 export async function createGpuContext(adapter: GPUAdapter, label = 'engine'): Promise<GpuContext> {
   const requiredLimits: Record<string, number> = {};
   for (const name of LIMITS_WE_RAISE) requiredLimits[name] = adapter.limits[name];
-  const wanted: GPUFeatureName[] = ['shader-f16', 'subgroups', 'timestamp-query'];
+  const wanted: GPUFeatureName[] = ['shader-f16', 'subgroups', 'timestamp-query', SUBGROUP_MATRIX];
   const requiredFeatures = wanted.filter((feature) => adapter.features.has(feature));
   let device: GPUDevice;
   try {
@@ -65,6 +87,7 @@ export async function createGpuContext(adapter: GPUAdapter, label = 'engine'): P
     });
   }
   const hasPackedDot = await compiles(device, packedDotProbe);
+  const subgroupMatrix = await probeSubgroupMatrix(device, adapter);
   const errors: GPUError[] = [];
   device.addEventListener('uncapturederror', (event) => {
     errors.push((event as GPUUncapturedErrorEvent).error);
@@ -76,6 +99,7 @@ export async function createGpuContext(adapter: GPUAdapter, label = 'engine'): P
     hasSubgroups: device.features.has('subgroups'),
     hasTimestamps: device.features.has('timestamp-query'),
     hasPackedDot,
+    subgroupMatrix,
     limits: device.limits,
     lost: device.lost,
     throwIfFailed() {
@@ -88,6 +112,46 @@ export async function createGpuContext(adapter: GPUAdapter, label = 'engine'): P
       throw new EngineError('internal', `GPU error: ${first.message}`);
     },
   };
+}
+
+/** matmul_sgmat.wgsl's requirements (see GpuContext.subgroupMatrix), or undefined. */
+async function probeSubgroupMatrix(device: GPUDevice, adapter: GPUAdapter): Promise<SubgroupMatrix | undefined> {
+  if (!device.features.has(SUBGROUP_MATRIX) || !device.features.has('shader-f16')) return undefined;
+  const info = adapter.info as GPUAdapterInfo & { subgroupMatrixConfigs?: SubgroupMatrixConfig[]; subgroupMinSize?: number; subgroupMaxSize?: number };
+  const configs = info.subgroupMatrixConfigs ?? [];
+  const f16Into32 = configs.some((c) => c.componentType === 'f16' && c.resultComponentType === 'f32' && c.M === 16 && c.N === 16 && c.K === 16);
+  const subgroupSize = info.subgroupMaxSize;
+  if (!f16Into32 || !subgroupSize || info.subgroupMinSize !== subgroupSize) return undefined;
+  for (const accessor of ['sgmat_template.wgsl', 'sgmat_args.wgsl'] as const) {
+    const probe = `enable f16;\n${SHADER_FILES[accessor]}
+var<workgroup> a_tile: array<f16, 2048>;
+var<workgroup> b_tile: array<f16, 2048>;
+var<workgroup> c_stage: array<f32, 1024>;
+@compute @workgroup_size(${subgroupSize})
+fn main() {
+  var acc: subgroup_matrix_result<f32, 16, 16>;
+  acc = subgroupMatrixMultiplyAccumulate(sm_left(0u), sm_right(0u), acc);
+  sm_store(0u, acc);
+}`;
+    if (!(await compiles(device, probe))) continue;
+    // The whole kernel too, built as linear-op builds it: an experimental extension may take the
+    // syntax and still refuse the kernel, and then every q4 load would fail rather than fall back.
+    const { code } = composeShader([accessor, 'weights_q4.wgsl', 'matmul_sgmat.wgsl']);
+    device.pushErrorScope('validation');
+    const built = await device
+      .createComputePipelineAsync({
+        label: 'subgroup matrix probe',
+        layout: 'auto',
+        compute: { module: device.createShaderModule({ label: 'subgroup matrix probe', code }), entryPoint: 'main', constants: { IN_DIM: 4096, OUT_DIM: 4096, SG_SIZE: subgroupSize, WG: 4 * subgroupSize } },
+      })
+      .then(
+        () => true,
+        () => false,
+      );
+    const error = await device.popErrorScope();
+    return built && !error ? { accessor, subgroupSize } : undefined;
+  }
+  return undefined;
 }
 
 /** Whether `code` compiles on this device (a WGSL language feature probe, see probe_packed_dot.wgsl). */

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { attentionRef, rmsnormRef, ropeRef, siluRef } from '../model/reference';
 import { ropeTable } from '../model/rope';
 import { f16BitsToF32, f32ToF16Bits } from '../loader/dtype';
-import { attentionOp, attentionPartialsBytes, ropeKvOp } from './attention-op';
+import { ATTENTION_CHUNK, attentionOp, attentionPartialsBytes, ropeKvOp, type PrefillAttention } from './attention-op';
 import { CountingPass, rmsnormOp, swigluOp } from './ops';
 import type { KvFormat } from './shaders';
 import { gpuBuffer, poisoned, randomNormal, readF32, readU32, relativeError, run, runAt, seededRandom, stepBuffer, testGpu, type TestGpu } from './testing';
@@ -68,17 +68,21 @@ describe('rope_kv + attention', () => {
   const readCache = async (g: TestGpu, buffer: GPUBuffer, format: KvFormat, count: number): Promise<Float64Array> =>
     decodeCache(format === 'f32' ? await readF32(g, buffer) : await readU32(g, buffer), format, count);
 
-  it.each<[number, number, number, number, number, KvFormat]>([
-    // nHeads, nKvHeads, headDim, pos0, T, KV cache
+  it.each<[number, number, number, number, number, KvFormat, PrefillAttention?]>([
+    // nHeads, nKvHeads, headDim, pos0, T, KV cache, prefill kernel (attention_prefill.wgsl by default)
     [4, 4, 32, 0, 5, 'f32'], // MHA prefill from an empty cache
-    [6, 2, 20, 0, 67, 'f32'], // GQA prefill spanning two key tiles
+    [6, 2, 20, 0, 67, 'f32'], // GQA prefill spanning two key tiles and five query blocks
+    [6, 2, 20, 0, 67, 'f32', 'row'], // the same, one query a workgroup (attention.wgsl)
+    [4, 2, 36, 70, 33, 'f16'], // 33 queries after a 70-token context: the last block partial
+    [3, 1, 160, 3, 9, 'f16', 'row'],
     [6, 2, 20, 70, 1, 'f32'], // GQA decode after a 70-token context: split-K over 2 key chunks
     [4, 1, 132, 300, 1, 'f32'], // decode over 5 key chunks, head dim 132 (2 dim pairs per thread)
+    [4, 4, 32, 10, 1, 'f32'], // decode within one chunk: written directly, no merge
     [3, 1, 160, 3, 9, 'f32'], // multi-query, head dim > workgroup: 2 dim pairs per thread
     [6, 2, 20, 0, 67, 'f16'], // the same at an f16 cache: GQA prefill over two tiles
     [4, 1, 132, 300, 1, 'f16'], // split-K decode over 5 chunks
     [3, 1, 160, 3, 9, 'f16'], // prefill after a context, head dim > workgroup
-  ])('H=%i Hkv=%i hd=%i pos0=%i T=%i, %s cache', async (nHeads, nKvHeads, headDim, pos0, t, kvFormat) => {
+  ])('H=%i Hkv=%i hd=%i pos0=%i T=%i, %s cache %s', async (nHeads, nKvHeads, headDim, pos0, t, kvFormat, prefill) => {
     const g = await testGpu();
     const random = seededRandom(nHeads * 1000 + pos0 * 10 + t);
     const maxSeq = pos0 + t + 3;
@@ -101,7 +105,7 @@ describe('rope_kv + attention', () => {
     const rope = gpuBuffer(g, 'rope', ropeTable(headDim, maxSeq, theta));
     const ropeKv = await ropeKvOp(g, { label: 'rope', ...shape, step, qkv: gpuBuffer(g, 'qkv', qkv), rope, q, kCache: kBuffer, vCache: vBuffer, kvFormat });
     const partials = gpuBuffer(g, 'partials', poisoned(attentionPartialsBytes(shape, maxSeq) / 4));
-    const attention = await attentionOp(g, { label: 'attention', ...shape, step, q, kCache: kBuffer, vCache: vBuffer, kvFormat, out, partials, maxSeq });
+    const attention = await attentionOp(g, { label: 'attention', ...shape, step, q, kCache: kBuffer, vCache: vBuffer, kvFormat, out, partials, maxSeq, prefill });
     runAt(g, t, pos0, ropeKv, attention);
 
     const qRef = new Float64Array(t * qDim);
@@ -138,20 +142,19 @@ describe('rope_kv + attention', () => {
     expect(relativeError(await readF32(g, out), expected)).toBeLessThan(TOLERANCE);
   });
 
-  // A decode step with the fused kernel (attention_decode_gqa.wgsl): RoPE on q and the new k,
-  // the cache store and attention from the qkv GEMV's raw output, in one dispatch up to
-  // SINGLE_PASS_KEYS keys and split-K with a merge beyond (up to 601 keys here: the f32 softmax
-  // sums stay near 1e-6 relative, as above). A GQA group past MAX_GROUP falls back to the split
-  // path with its own RoPE dispatch, behind the same op.
+  // A decode step with RoPE and the cache store fused into split-K attention
+  // (attention_decode.wgsl FUSED): from the qkv GEMV's raw output, one dispatch while the keys
+  // fit one chunk (ATTENTION_CHUNK, written directly) and a merge beyond (up to 601 keys here:
+  // the f32 softmax sums stay near 1e-6 relative, as above).
   it.each<[number, number, number, number, KvFormat, number]>([
     // nHeads, nKvHeads, headDim, pos0, KV cache, dispatches
     [4, 4, 32, 0, 'f32', 1], // the first token: one key, its own
-    [6, 2, 20, 70, 'f32', 1], // GQA groups of 3, 71 keys in three tiles (the last partial)
-    [5, 5, 36, 255, 'f32', 1], // 256 keys: the most one pass takes
-    [5, 5, 36, 256, 'f32', 2], // 257 keys: five chunks, then the merge
-    [8, 1, 132, 300, 'f16', 2], // a group of 8 (the kernel's most), two dim pairs per thread
-    [4, 2, 64, 600, 'f16', 2], // ten chunks
-    [9, 1, 16, 40, 'f16', 3], // a group of 9: RoPE, split-K attention, merge
+    [6, 2, 20, 40, 'f32', 1], // GQA groups of 3 (only the first query head writes the cache)
+    [5, 5, 36, ATTENTION_CHUNK - 1, 'f32', 1], // a full chunk: the most one pass takes
+    [5, 5, 36, ATTENTION_CHUNK, 'f32', 2], // one key past it: two chunks, then the merge
+    [8, 1, 132, 300, 'f16', 2], // a group of 8, two dim pairs per thread
+    [4, 2, 64, 600, 'f16', 2], // ten chunks, the new key in the last (partial) one
+    [9, 1, 16, 40, 'f16', 1], // a group of 9
   ])('fused decode: H=%i Hkv=%i hd=%i pos0=%i, %s cache (%i dispatches)', async (nHeads, nKvHeads, headDim, pos0, kvFormat, dispatches) => {
     const g = await testGpu();
     const random = seededRandom(7000 + nHeads * 100 + pos0);
@@ -173,7 +176,7 @@ describe('rope_kv + attention', () => {
     const shape = { nHeads, nKvHeads, headDim };
     const fusedDecode = { qkv: gpuBuffer(g, 'qkv', qkv), rope: gpuBuffer(g, 'rope', ropeTable(headDim, maxSeq, theta)) };
     const partials = gpuBuffer(g, 'partials', poisoned(attentionPartialsBytes(shape, maxSeq) / 4));
-    const q = gpuBuffer(g, 'q (the fallback path writes it)', poisoned(qDim));
+    const q = gpuBuffer(g, 'q (unused when fused)', poisoned(qDim));
     const step = stepBuffer(g, { nTokens: 1, pos0 });
     const attention = await attentionOp(g, { label: 'fused', ...shape, step, q, kCache: kBuffer, vCache: vBuffer, kvFormat, out, partials, maxSeq, fusedDecode });
     const counted = new CountingPass({ setPipeline() {}, setBindGroup() {}, dispatchWorkgroups() {} });

@@ -18,6 +18,22 @@ export const GEMV_MAX_TOKENS = 4;
  */
 export type Q4Gemv = 'dot' | 'f32';
 
+/**
+ * The prefill matmul (chunks of more than GEMV_MAX_TOKENS tokens): 'tile' = matmul.wgsl (4 x 4
+ * outputs a thread, 64 x 64 tiles), 'reg' = matmul_reg.wgsl (4 x 8 a thread, 64 x 128 tiles,
+ * next K step prefetched into registers), 'sgmat' = matmul_sgmat.wgsl on the matrix units
+ * (f16 products into f32) for q4 matrices where the device has them (GpuContext.subgroupMatrix),
+ * else 'reg'. Only q4: its weights are already far coarser than f16 activations, while f16 and
+ * f32 models keep f32 activations (their logits are held to 1e-4 of f32).
+ */
+export type Matmul = 'tile' | 'reg' | 'sgmat';
+
+const MATMUL: Record<Matmul, { kernel: ShaderFile; tileM: number; tileN: number }> = {
+  tile: { kernel: 'matmul.wgsl', tileM: 64, tileN: 64 },
+  reg: { kernel: 'matmul_reg.wgsl', tileM: 64, tileN: 128 },
+  sgmat: { kernel: 'matmul_sgmat.wgsl', tileM: 64, tileN: 64 },
+};
+
 /** gemv.wgsl / gemv_q4.wgsl: threads and rows per workgroup. */
 export interface GemvTuning {
   wg: number;
@@ -34,6 +50,8 @@ export interface DotTuning {
 export interface LinearDispatch extends Dispatch {
   /** The kernel a one-token step runs (which q4 GEMV it came to, for the benchmark's rows). */
   decodeKernel: ShaderFile;
+  /** The kernel a chunk past GEMV_MAX_TOKENS runs. */
+  prefillKernel: ShaderFile;
 }
 
 export interface LinearArgs {
@@ -55,6 +73,7 @@ export interface LinearArgs {
    */
   swigluInto?: GPUBuffer;
   q4Gemv?: Q4Gemv;
+  matmul?: Matmul;
   /** Decode GEMV shape (the benchmark's sweep sets these). */
   tuning?: GemvTuning;
   dotTuning?: DotTuning;
@@ -123,6 +142,10 @@ export async function linearOp(ctx: OpContext, a: LinearArgs): Promise<LinearDis
     ? { WG: dot.wg, LANES: dot.lanes, ROWS_PER_THREAD: dot.rowsPerThread }
     : { WG: format === 'q4' ? q4Wg : wg, ROWS: singleRows };
   const batchedRows = 4;
+  const asked = a.matmul ?? 'reg';
+  const sgmat = asked === 'sgmat' && format === 'q4' ? ctx.subgroupMatrix : undefined;
+  const matmulKernel = MATMUL[asked === 'sgmat' && !sgmat ? 'reg' : asked];
+  const matmulConstants: Record<string, number> = sgmat ? { SG_SIZE: sgmat.subgroupSize, WG: 4 * sgmat.subgroupSize } : {};
   const [single, batched, matmul] = await Promise.all([
     ctx.pipelines.get({
       kernel: decodeKernel,
@@ -141,10 +164,11 @@ export async function linearOp(ctx: OpContext, a: LinearArgs): Promise<LinearDis
       constants: { IN_DIM: cols, OUT_DIM: rows, ACCUMULATE: accumulate, WG: Math.max(32, wg), ROWS: batchedRows, TOKENS: GEMV_MAX_TOKENS },
     }),
     ctx.pipelines.get({
-      kernel: 'matmul.wgsl',
+      kernel: matmulKernel.kernel,
+      accessors: sgmat ? [sgmat.accessor] : [],
       weights: format,
       bindings: ['uniform', 'read', 'storage'],
-      constants: { IN_DIM: cols, OUT_DIM: rows, ACCUMULATE: accumulate },
+      constants: { IN_DIM: cols, OUT_DIM: rows, ACCUMULATE: accumulate, ...matmulConstants },
     }),
   ]);
   // Unfused, gemv_input.wgsl's gain binding is unused: x stands in for it.
@@ -159,13 +183,14 @@ export async function linearOp(ctx: OpContext, a: LinearArgs): Promise<LinearDis
   return {
     label: a.label,
     decodeKernel,
+    prefillKernel: matmulKernel.kernel,
     encode(pass, nTokens) {
       if (nTokens === 1) {
         record(pass, single.pipeline, [groups[0], a.weight.bindGroup], ...singleGrid);
       } else if (nTokens <= GEMV_MAX_TOKENS) {
         record(pass, batched.pipeline, [groups[1], a.weight.bindGroup], ...batchedGrid);
       } else {
-        record(pass, matmul.pipeline, [groups[2], a.weight.bindGroup], Math.ceil(rows / 64), Math.ceil(nTokens / 64));
+        record(pass, matmul.pipeline, [groups[2], a.weight.bindGroup], Math.ceil(rows / matmulKernel.tileN), Math.ceil(nTokens / matmulKernel.tileM));
       }
     },
   };

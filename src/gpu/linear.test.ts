@@ -3,7 +3,7 @@ import { f16BitsToF32, f32ToF16Bits } from '../loader/dtype';
 import { dequantizeQ4Ref, quantizeActivationRef, quantizeQ4Ref } from '../model/quantize-ref';
 import { linearRef, rmsnormRef, siluRef } from '../model/reference';
 import { Uploader } from '../model/upload';
-import { dotWorkgroupBytes, linearOp, type DotTuning } from './linear-op';
+import { dotWorkgroupBytes, linearOp, type DotTuning, type Matmul } from './linear-op';
 import { embeddingOp, weightBindGroup } from './ops';
 import { PipelineCache } from './pipelines';
 import type { WeightFormat } from './shaders';
@@ -66,6 +66,51 @@ describe.each<[WeightFormat, number]>([
     expect(relativeError(await readF32(t, y), expected)).toBeLessThan(TOLERANCE);
     const expectedAcc = expected.map((v, i) => v + bias[i]);
     expect(relativeError(await readF32(t, yAcc), expectedAcc)).toBeLessThan(TOLERANCE);
+  });
+
+  // Both prefill matmuls, over partial tiles in M, N (131 rows: two 128-wide tiles for 'reg')
+  // and K (not a multiple of 16 for f32 and f16).
+  it.each<[Matmul, number]>([
+    ['tile', 70],
+    ['reg', 70],
+    ['reg', 133],
+  ])('prefill matmul %s at M=%i, plain and accumulating', async (matmul, m) => {
+    const t = await testGpu();
+    const random = seededRandom(3000 + m + cols);
+    const { matrix, held } = await uploadMatrix(format, randomNormal(random, rows * cols, 0.5), rows, cols);
+    const x = randomNormal(random, m * cols);
+    const bias = randomNormal(random, m * rows);
+    const step = stepBuffer(t, { nTokens: m, pos0: 0 });
+    const xBuffer = gpuBuffer(t, 'x', x);
+    const y = gpuBuffer(t, 'y', poisoned(m * rows));
+    const yAcc = gpuBuffer(t, 'y acc', bias);
+    const plain = await linearOp(t, { label: 'plain', step, x: xBuffer, weight: matrix, y, matmul });
+    const acc = await linearOp(t, { label: 'acc', step, x: xBuffer, weight: matrix, y: yAcc, accumulate: true, matmul });
+    run(t, m, plain, acc);
+    const expected = linearRef(Float64Array.from(x), held, m, cols, rows);
+    expect(relativeError(await readF32(t, y), expected)).toBeLessThan(TOLERANCE);
+    expect(relativeError(await readF32(t, yAcc), expected.map((v, i) => v + bias[i]))).toBeLessThan(TOLERANCE);
+  });
+
+  // The matrix-unit matmul rounds x (and q4's dequantised weights) to f16: each product carries
+  // ~2^-11 relative error, and over K terms of random sign the sums stay within a few 2^-11 of
+  // the largest output. Where the device has no subgroup matrices (SwiftShader) the op must fall
+  // back to matmul_reg.wgsl, held to the f32 tolerance.
+  it('prefill matmul sgmat: the matrix units for q4 where the device has them, else matmul_reg', async () => {
+    const t = await testGpu();
+    const m = 77;
+    const random = seededRandom(4000 + cols);
+    const { matrix, held } = await uploadMatrix(format, randomNormal(random, rows * cols, 0.5), rows, cols);
+    const x = randomNormal(random, m * cols);
+    const bias = randomNormal(random, m * rows);
+    const step = stepBuffer(t, { nTokens: m, pos0: 0 });
+    const yAcc = gpuBuffer(t, 'y acc', bias);
+    const op = await linearOp(t, { label: 'sgmat', step, x: gpuBuffer(t, 'x', x), weight: matrix, y: yAcc, accumulate: true, matmul: 'sgmat' });
+    const onMatrixUnits = format === 'q4' && t.subgroupMatrix !== undefined;
+    expect(op.prefillKernel).toBe(onMatrixUnits ? 'matmul_sgmat.wgsl' : 'matmul_reg.wgsl');
+    run(t, m, op);
+    const expected = linearRef(Float64Array.from(x), held, m, cols, rows).map((v, i) => v + bias[i]);
+    expect(relativeError(await readF32(t, yAcc), expected)).toBeLessThan(onMatrixUnits ? 4e-3 : TOLERANCE);
   });
 
   it.each([true, false])('M=1 with the RMSNorm before it fused in (subgroups %s)', async (subgroups) => {

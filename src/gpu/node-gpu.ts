@@ -8,9 +8,11 @@ import { EngineError } from '../errors';
 
 const SWIFTSHADER_ICDS = ['/usr/lib/chromium/vk_swiftshader_icd.json', '/usr/lib64/chromium/vk_swiftshader_icd.json'];
 
-// Dawn hides shader-f16 on NVIDIA's Vulkan driver unless asked (Dawn's Toggles.cpp).
+// Dawn hides shader-f16 on NVIDIA's Vulkan driver unless asked (Dawn's Toggles.cpp), and its
+// experimental features (chromium-experimental-subgroup-matrix, the matrix units) unless unsafe
+// APIs are allowed, as Chrome's --enable-unsafe-webgpu does.
 // Timestamps unquantised: the benchmark measures microsecond kernels (Node only; browsers quantise).
-const DAWN_FLAGS = ['enable-dawn-features=vulkan_enable_f16_on_nvidia', 'disable-dawn-features=timestamp_quantization'];
+const DAWN_FLAGS = ['enable-dawn-features=vulkan_enable_f16_on_nvidia,allow_unsafe_apis', 'disable-dawn-features=timestamp_quantization'];
 
 let gpuHandle: GPU | undefined;
 

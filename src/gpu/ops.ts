@@ -6,6 +6,7 @@
  *
  * Dimension legend: T = tokens in the chunk (Step.n_tokens), D = hidden size, V = vocab.
  */
+import type { SubgroupMatrix } from './device';
 import { grid } from './buffers';
 import type { PipelineCache } from './pipelines';
 import type { WeightFormat } from './shaders';
@@ -22,6 +23,8 @@ export interface OpContext {
   packedDot: boolean;
   /** A software adapter (SwiftShader): kernels with a per-device shape take the CPU's. */
   software: boolean;
+  /** The matrix units through subgroup matrices, when the device has them (device.ts). */
+  subgroupMatrix?: SubgroupMatrix;
 }
 
 /** The calls a Dispatch makes on a compute pass, so a counting stand-in can take its place. */

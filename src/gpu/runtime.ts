@@ -18,5 +18,6 @@ export async function createGpu(adapter: GPUAdapter, label = 'engine'): Promise<
     subgroups: context.hasSubgroups,
     packedDot: context.hasPackedDot,
     software: context.adapter.isFallback,
+    subgroupMatrix: context.subgroupMatrix,
   };
 }

@@ -16,9 +16,8 @@ import rmsnorm from '../../shaders/rmsnorm.wgsl?raw';
 import ropeKv from '../../shaders/rope_kv.wgsl?raw';
 import attention from '../../shaders/attention.wgsl?raw';
 import attentionDecode from '../../shaders/attention_decode.wgsl?raw';
+import attentionPrefill from '../../shaders/attention_prefill.wgsl?raw';
 import attentionMerge from '../../shaders/attention_merge.wgsl?raw';
-import attentionDecodeGqa from '../../shaders/attention_decode_gqa.wgsl?raw';
-import decodeRope from '../../shaders/decode_rope.wgsl?raw';
 import gemv from '../../shaders/gemv.wgsl?raw';
 import gemvBatched from '../../shaders/gemv_batched.wgsl?raw';
 import gemvQ4 from '../../shaders/gemv_q4.wgsl?raw';
@@ -28,6 +27,10 @@ import gemvOutput from '../../shaders/gemv_output.wgsl?raw';
 import reduceWorkgroup from '../../shaders/reduce_workgroup.wgsl?raw';
 import reduceSubgroup from '../../shaders/reduce_subgroup.wgsl?raw';
 import matmul from '../../shaders/matmul.wgsl?raw';
+import matmulReg from '../../shaders/matmul_reg.wgsl?raw';
+import matmulSgmat from '../../shaders/matmul_sgmat.wgsl?raw';
+import sgmatArgs from '../../shaders/sgmat_args.wgsl?raw';
+import sgmatTemplate from '../../shaders/sgmat_template.wgsl?raw';
 import swiglu from '../../shaders/swiglu.wgsl?raw';
 import sample from '../../shaders/sample.wgsl?raw';
 import tokenLogprobs from '../../shaders/token_logprobs.wgsl?raw';
@@ -54,9 +57,8 @@ export const SHADER_FILES = {
   'rope_kv.wgsl': ropeKv,
   'attention.wgsl': attention,
   'attention_decode.wgsl': attentionDecode,
+  'attention_prefill.wgsl': attentionPrefill,
   'attention_merge.wgsl': attentionMerge,
-  'attention_decode_gqa.wgsl': attentionDecodeGqa,
-  'decode_rope.wgsl': decodeRope,
   'gemv.wgsl': gemv,
   'gemv_batched.wgsl': gemvBatched,
   'gemv_q4.wgsl': gemvQ4,
@@ -66,6 +68,10 @@ export const SHADER_FILES = {
   'reduce_workgroup.wgsl': reduceWorkgroup,
   'reduce_subgroup.wgsl': reduceSubgroup,
   'matmul.wgsl': matmul,
+  'matmul_reg.wgsl': matmulReg,
+  'matmul_sgmat.wgsl': matmulSgmat,
+  'sgmat_args.wgsl': sgmatArgs,
+  'sgmat_template.wgsl': sgmatTemplate,
   'swiglu.wgsl': swiglu,
   'sample.wgsl': sample,
   'token_logprobs.wgsl': tokenLogprobs,

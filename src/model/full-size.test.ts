@@ -4,7 +4,7 @@
  * memory plan and every kernel hold at full size on this adapter (SwiftShader in CI).
  */
 import { expect, it } from 'vitest';
-import { SINGLE_PASS_KEYS } from '../gpu/attention-op';
+import { ATTENTION_CHUNK } from '../gpu/attention-op';
 import { testGpu } from '../gpu/testing';
 import { parseConfig } from './config';
 import { GREEDY, LlamaModel } from './llama';
@@ -29,7 +29,7 @@ it('7B shape at q4: loads, prefills and decodes on this device; prints the memor
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
   try {
     const start = performance.now();
-    // 300 positions: enough to count a decode step past one attention pass (SINGLE_PASS_KEYS).
+    // 300 positions: enough to count a decode step past one attention chunk (ATTENTION_CHUNK).
     const model = await LlamaModel.load(gpu, parseConfig(LLAMA_7B_CONFIG), randomWeights(7), { dtype: 'q4', contextLength: 300, maxChunk: 16 });
     const loaded = performance.now();
     // A 2-token prompt runs the batched GEMV; two more tokens run decode steps. SwiftShader is
@@ -42,8 +42,8 @@ it('7B shape at q4: loads, prefills and decodes on this device; prints the memor
     const decoded = performance.now();
     const { plan } = model;
     // Issue 12: at most 200 dispatches a decoded token, at short and long contexts: embed,
-    // 5 a layer (6 past one attention pass: the split-K merge), lm_head, sample.
-    const dispatches = [model.dispatchesPerDecode, model.countDecodeDispatches(SINGLE_PASS_KEYS), model.countDecodeDispatches(299)];
+    // 5 a layer (6 past one attention chunk: the split-K merge), lm_head, sample.
+    const dispatches = [model.dispatchesPerDecode, model.countDecodeDispatches(ATTENTION_CHUNK), model.countDecodeDispatches(299)];
     model.dispose();
     console.log(
       [

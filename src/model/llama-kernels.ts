@@ -10,7 +10,7 @@ import { EngineError } from '../errors';
 import { STEP_BYTES, UNIFORM, USAGE, createBuffer, createBufferWith } from '../gpu/buffers';
 import { attentionOp, attentionPartialsBytes, ropeKvOp } from '../gpu/attention-op';
 import { biasAddOp, headRmsnormOp } from '../gpu/family-ops';
-import { linearOp, type Q4Gemv } from '../gpu/linear-op';
+import { linearOp, type Matmul, type Q4Gemv } from '../gpu/linear-op';
 import { embeddingOp, rmsnormOp, sampleOp, swigluOp, TOKEN_SCORE_WORDS, tokenLogprobsOp, type Dispatch } from '../gpu/ops';
 import type { Gpu } from '../gpu/runtime';
 import type { LlamaConfig } from './config';
@@ -27,20 +27,22 @@ export const READBACK_SLOTS = 2;
  * pays (BENCHMARKS.md, `npm run bench -- --variants`): all three make 5 dispatches a layer (6 at
  * longer contexts) of 10. `q4Gemv` picks the q4 GEMV (see linear-op.ts).
  */
-export interface DecodeKernels {
+export interface KernelChoice {
   /** Each RMSNorm inside the GEMV after it (the final one inside lm_head). */
   fuseNorms: boolean;
-  /** RoPE and the KV store inside attention, one pass up to SINGLE_PASS_KEYS keys (attention_decode_gqa.wgsl). */
+  /** RoPE and the KV store inside split-K attention (attention_decode.wgsl FUSED). */
   fuseAttention: boolean;
   /** SwiGLU in the gate/up GEMV's epilogue. */
   fuseSwiglu: boolean;
   q4Gemv: Q4Gemv;
+  /** The prefill matmul (see linear-op.ts). */
+  matmul: Matmul;
 }
 
-export const DEFAULT_DECODE: DecodeKernels = { fuseNorms: true, fuseAttention: true, fuseSwiglu: true, q4Gemv: 'dot' };
+export const DEFAULT_KERNELS: KernelChoice = { fuseNorms: true, fuseAttention: true, fuseSwiglu: true, q4Gemv: 'dot', matmul: 'sgmat' };
 
 /** Every fusion on or off (the unfused step is what prefill chunks run, one token at a time). */
-export const allFused = (fused: boolean, q4Gemv: Q4Gemv = DEFAULT_DECODE.q4Gemv): DecodeKernels => ({ fuseNorms: fused, fuseAttention: fused, fuseSwiglu: fused, q4Gemv });
+export const allFused = (fused: boolean, q4Gemv: Q4Gemv = DEFAULT_KERNELS.q4Gemv): KernelChoice => ({ ...DEFAULT_KERNELS, fuseNorms: fused, fuseAttention: fused, fuseSwiglu: fused, q4Gemv });
 
 /** The buffers a step reads or writes from the CPU side; the rest only kernels touch. */
 export interface StepBuffers {
@@ -95,7 +97,7 @@ export interface Kernels {
   finalNormAll: Dispatch;
   finalNormLast: Dispatch;
   lmHead: Dispatch;
-  /** lm_head with the final norm fused in, for one-token steps; only with DecodeKernels.fuseNorms. */
+  /** lm_head with the final norm fused in, for one-token steps; only with KernelChoice.fuseNorms. */
   lmHeadDecode: Dispatch | undefined;
   sample: Dispatch;
   tokenScores: Dispatch;
@@ -161,7 +163,7 @@ export async function buildKernels(
   layout: WeightLayout,
   weights: GpuWeights,
   a: Activations,
-  decodeKernels: DecodeKernels,
+  kernelChoice: KernelChoice,
 ): Promise<Kernels> {
   const { hiddenSize: d, intermediateSize: inter, numHeads, numKvHeads, headDim, vocabSize: v, rmsNormEps: eps } = config;
   const { step, x, xn, qkv, q, attn, gateUp, h, logits } = a;
@@ -169,7 +171,7 @@ export async function buildKernels(
   const vector = (key: string) => weights.vectors.get(key)!;
   const heads = { nHeads: numHeads, nKvHeads: numKvHeads, headDim };
   const { kvFormat } = shape;
-  const { fuseNorms, fuseAttention, fuseSwiglu, q4Gemv } = decodeKernels;
+  const { fuseNorms, fuseAttention, fuseSwiglu, q4Gemv, matmul } = kernelChoice;
   const norm = (gain: GPUBuffer) => (fuseNorms ? { x, gain, eps } : undefined);
   const buildLayer = async (l: number): Promise<Layer> => {
     const label = (name: string) => `layer ${l} ${name}`;
@@ -177,18 +179,18 @@ export async function buildKernels(
     const qkvDim = (numHeads + 2 * numKvHeads) * headDim;
     const [attnNorm, qkvOp, qkvBias, qkNorm, ropeKv, attention, o, ffnNorm, gateUpOp, swiglu, down] = await Promise.all([
       rmsnormOp(gpu, { label: label('attn norm'), step, x, gain: vector(layerKey(l, 'attn_norm')), y: xn, dim: d, eps }),
-      linearOp(gpu, { label: label('qkv'), step, x: xn, weight: matrix(layerKey(l, 'qkv')), y: qkv, norm: norm(vector(layerKey(l, 'attn_norm'))), q4Gemv }),
+      linearOp(gpu, { label: label('qkv'), step, x: xn, weight: matrix(layerKey(l, 'qkv')), y: qkv, norm: norm(vector(layerKey(l, 'attn_norm'))), q4Gemv, matmul }),
       config.qkvBias ? biasAddOp(gpu, { label: label('qkv bias'), step, bias: vector(layerKey(l, 'qkv_bias')), y: qkv, dim: qkvDim }) : undefined,
       config.qkNorm
         ? headRmsnormOp(gpu, { label: label('q/k norm'), step, qGain: vector(layerKey(l, 'q_norm')), kGain: vector(layerKey(l, 'k_norm')), qkv, nHeads: numHeads, nKvHeads: numKvHeads, headDim, eps })
         : undefined,
       ropeKvOp(gpu, { label: label('rope'), ...heads, step, qkv, rope: a.rope, q, kCache, vCache, kvFormat }),
       attentionOp(gpu, { label: label('attention'), ...heads, window: config.layerWindows[l], step, q, kCache, vCache, kvFormat, out: attn, partials: a.partials, maxSeq: shape.contextLength, fusedDecode: fuseAttention ? { qkv, rope: a.rope } : undefined }),
-      linearOp(gpu, { label: label('o'), step, x: attn, weight: matrix(layerKey(l, 'o')), y: x, accumulate: true, q4Gemv }),
+      linearOp(gpu, { label: label('o'), step, x: attn, weight: matrix(layerKey(l, 'o')), y: x, accumulate: true, q4Gemv, matmul }),
       rmsnormOp(gpu, { label: label('ffn norm'), step, x, gain: vector(layerKey(l, 'ffn_norm')), y: xn, dim: d, eps }),
-      linearOp(gpu, { label: label('gate_up'), step, x: xn, weight: matrix(layerKey(l, 'gate_up')), y: gateUp, norm: norm(vector(layerKey(l, 'ffn_norm'))), swigluInto: fuseSwiglu ? h : undefined, q4Gemv }),
+      linearOp(gpu, { label: label('gate_up'), step, x: xn, weight: matrix(layerKey(l, 'gate_up')), y: gateUp, norm: norm(vector(layerKey(l, 'ffn_norm'))), swigluInto: fuseSwiglu ? h : undefined, q4Gemv, matmul }),
       swigluOp(gpu, { label: label('swiglu'), step, gateUp, h, inter }),
-      linearOp(gpu, { label: label('down'), step, x: h, weight: matrix(layerKey(l, 'down')), y: x, accumulate: true, q4Gemv }),
+      linearOp(gpu, { label: label('down'), step, x: h, weight: matrix(layerKey(l, 'down')), y: x, accumulate: true, q4Gemv, matmul }),
     ]);
     return { attnNorm, qkv: qkvOp, qkvBias, qkNorm, ropeKv, attention, o, ffnNorm, gateUp: gateUpOp, swiglu, down };
   };
@@ -198,7 +200,7 @@ export async function buildKernels(
     embeddingOp(gpu, { label: 'embed', step, ids: a.ids, table: matrix('embed'), x }),
     rmsnormOp(gpu, { label: 'final norm', step, x, gain: vector('norm'), y: xn, dim: d, eps }),
     rmsnormOp(gpu, { label: 'final norm (last row)', step, x, gain: vector('norm'), y: xn, dim: d, eps, lastRowOnly: true }),
-    linearOp(gpu, { label: 'lm_head', step, x: xn, weight: head, y: logits }),
+    linearOp(gpu, { label: 'lm_head', step, x: xn, weight: head, y: logits, matmul }),
     fuseNorms ? linearOp(gpu, { label: 'lm_head (decode)', step, x: xn, weight: head, y: logits, norm: norm(vector('norm')) }) : undefined,
     sampleOp(gpu, { label: 'sample', step, logits, seen: a.seen, work: a.work, ids: a.ids, vocab: v }),
     tokenLogprobsOp(gpu, { label: 'token logprobs', logits, targets: a.targets, out: a.scores, vocab: v }),

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { testGpu } from '../gpu/testing';
-import { allFused, GREEDY, type DecodeKernels, type LlamaModel, type LoadOptions } from './llama';
-import { SINGLE_PASS_KEYS } from '../gpu/attention-op';
+import { allFused, GREEDY, type KernelChoice, type LlamaModel, type LoadOptions } from './llama';
+import { ATTENTION_CHUNK } from '../gpu/attention-op';
 import { argmaxRows, compareLogits, loadTinyModel, rowRelativeError } from './logit-checks';
 import { greedyReference, referenceLogits } from './reference';
 import { buildTinyModel, type TinyModel, type TinyModelSpec } from './tiny-model';
@@ -66,7 +66,7 @@ describe.each([
   // itself sits at ~0.98 of f32 (q4 weights, docs/quantization.md).
   it('q4 one-token steps: the int8 dot-product GEMV agrees with the f32 one', async () => {
     const logitsWith = async (q4Gemv: 'dot' | 'f32') => {
-      const gpuModel = await load(model, { dtype: 'q4', maxChunk: 1, logitsRows: 1, decodeKernels: { q4Gemv } });
+      const gpuModel = await load(model, { dtype: 'q4', maxChunk: 1, logitsRows: 1, kernelChoice: { q4Gemv } });
       const logits = await gpuModel.logits(TOKENS);
       gpuModel.dispose();
       return logits;
@@ -76,32 +76,32 @@ describe.each([
     expect(minCosine).toBeGreaterThan(0.999);
   });
 
-  it('a decode step encodes 3 + 5 dispatches a layer (6 past one attention pass), 4 + 10 unfused; one submit', async () => {
+  it('a decode step encodes 3 + 5 dispatches a layer (6 past one attention chunk), 4 + 9 (10) unfused; one submit', async () => {
     const layers = spec.numLayers;
-    for (const [fused, short, long] of [[true, 3 + 5 * layers, 3 + 6 * layers], [false, 4 + 10 * layers, 4 + 10 * layers]] as const) {
-      const gpuModel = await load(model, { dtype: 'f32', maxChunk: 8, contextLength: 300, decodeKernels: allFused(fused) });
+    for (const [fused, short, long] of [[true, 3 + 5 * layers, 3 + 6 * layers], [false, 4 + 9 * layers, 4 + 10 * layers]] as const) {
+      const gpuModel = await load(model, { dtype: 'f32', maxChunk: 8, contextLength: 300, kernelChoice: allFused(fused) });
       await gpuModel.prefill(TOKENS.slice(0, 3), 0, GREEDY);
       await gpuModel.decode(3, GREEDY);
       expect(gpuModel.dispatchesPerDecode).toBe(short);
       expect(gpuModel.countDecodeDispatches(3)).toBe(short);
-      expect(gpuModel.countDecodeDispatches(SINGLE_PASS_KEYS - 1)).toBe(short);
-      expect(gpuModel.countDecodeDispatches(SINGLE_PASS_KEYS)).toBe(long);
+      expect(gpuModel.countDecodeDispatches(ATTENTION_CHUNK - 1)).toBe(short);
+      expect(gpuModel.countDecodeDispatches(ATTENTION_CHUNK)).toBe(long);
       gpuModel.dispose();
     }
   });
 
   // Each fusion alone too: the benchmark's variants switch them one by one.
-  it.each<[string, Partial<DecodeKernels>]>([
+  it.each<[string, Partial<KernelChoice>]>([
     ['none', allFused(false)],
     ['all', allFused(true)],
     ['norms', { ...allFused(false), fuseNorms: true }],
     ['attention', { ...allFused(false), fuseAttention: true }],
     ['SwiGLU', { ...allFused(false), fuseSwiglu: true }],
-  ])('greedy generation through the KV cache reproduces the reference ids exactly (golden; fused decode kernels: %s)', async (_, decodeKernels) => {
+  ])('greedy generation through the KV cache reproduces the reference ids exactly (golden; fused decode kernels: %s)', async (_, kernelChoice) => {
     const prompt = TOKENS.slice(0, 6);
     const steps = 8;
     const reference = greedyReference(model.config, model.weights, prompt, steps);
-    const gpuModel = await load(model, { dtype: 'f32', maxChunk: 4, decodeKernels });
+    const gpuModel = await load(model, { dtype: 'f32', maxChunk: 4, kernelChoice });
     gpuModel.setSeenTokens(prompt);
     const generated = [await gpuModel.prefill(prompt, 0, GREEDY)];
     for (let i = 1; i < steps; i++) generated.push(await gpuModel.decode(prompt.length + i - 1, GREEDY));

@@ -15,12 +15,12 @@ import { CountingPass, TOKEN_SCORE_WORDS, TOP_LOGPROBS, type PassRecorder } from
 import type { Gpu } from '../gpu/runtime';
 import type { WeightFormat } from '../gpu/shaders';
 import type { LlamaConfig } from './config';
-import { allFused, allocateActivations, buildKernels, DEFAULT_DECODE, READBACK_SLOTS, type DecodeKernels, type Kernels, type StepBuffers } from './llama-kernels';
+import { allFused, allocateActivations, buildKernels, DEFAULT_KERNELS, READBACK_SLOTS, type KernelChoice, type Kernels, type StepBuffers } from './llama-kernels';
 import { allocateWeights, type GpuWeights, type LoadProgress, type WeightSource } from './load-weights';
 import { checkPlanFits, planMemory, type MemoryPlan, type RunShape } from './memory-plan';
 import { kvFormatFor, weightLayout, type ModelDtype, type WeightLayout } from './weights';
 
-export { allFused, DEFAULT_DECODE, type DecodeKernels } from './llama-kernels';
+export { allFused, DEFAULT_KERNELS, type KernelChoice } from './llama-kernels';
 
 /** What a submitted step leaves for the CPU: a sampled id (and its scores), every row's logits or scores, or nothing (a prefill chunk before the last). */
 type StepOutput = 'sample' | 'sample-scored' | 'logits' | 'scores' | 'none';
@@ -68,7 +68,7 @@ export interface LoadOptions extends Partial<RunShape> {
   lmHeadFormat?: WeightFormat;
   /** Overrides the embedding table's storage (tests of the q4 table on tiny models). */
   embedFormat?: WeightFormat;
-  decodeKernels?: Partial<DecodeKernels>;
+  kernelChoice?: Partial<KernelChoice>;
   /** Called when the weights are in and only kernel compilation may remain. */
   onCompile?: () => void;
   /** Ids at or above this are never sampled (the tokenizer's vocab may be smaller than V). */
@@ -96,7 +96,7 @@ export class LlamaModel {
     /** Every buffer but the weights (activations, KV cache, scratch), for dispose. */
     private readonly owned: GPUBuffer[],
     private readonly kernels: Kernels,
-    readonly decodeKernels: DecodeKernels,
+    readonly kernelChoice: KernelChoice,
   ) {}
 
   /** Kernel dispatches the last decode step encoded (counted as they were recorded). */
@@ -118,17 +118,17 @@ export class LlamaModel {
     let weights: GpuWeights | undefined;
     try {
       weights = await allocateWeights(gpu, layout);
-      const decodeKernels = { ...DEFAULT_DECODE, ...options.decodeKernels };
+      const kernelChoice = { ...DEFAULT_KERNELS, ...options.kernelChoice };
       // Pipelines compile (in the browser's GPU process / Dawn's threads) while the weights
       // stream in; whatever compiling is left after the last byte is reported as its own phase.
-      const kernelsReady = buildKernels(gpu, config, shape, layout, weights, activations, decodeKernels);
+      const kernelsReady = buildKernels(gpu, config, shape, layout, weights, activations, kernelChoice);
       kernelsReady.catch(() => undefined); // if the fill fails, that is the error to report
       await weightSource.fill(gpu, weights, layout, options);
       options.onCompile?.();
       const kernels = await kernelsReady;
       gpu.context.throwIfFailed();
       const vocabLimit = Math.min(options.vocabLimit ?? config.vocabSize, config.vocabSize);
-      return new LlamaModel(gpu, config, options.dtype, shape, plan, vocabLimit, layout, weights, activations, activations.owned, kernels, decodeKernels);
+      return new LlamaModel(gpu, config, options.dtype, shape, plan, vocabLimit, layout, weights, activations, activations.owned, kernels, kernelChoice);
     } catch (error) {
       weights?.destroy();
       activations.owned.forEach((buffer) => buffer.destroy());
@@ -138,10 +138,10 @@ export class LlamaModel {
 
   /**
    * One forward pass over a chunk of T tokens at positions pos0 .. pos0 + T - 1. A one-token
-   * step may run the same operations in fewer kernels (DecodeKernels): each norm inside the
+   * step may run the same operations in fewer kernels (KernelChoice): each norm inside the
    * GEMV after it, RoPE and the cache store inside attention, SwiGLU inside gate_up.
    */
-  private encodeForward(pass: PassRecorder, n: number, pos0: number, fused: DecodeKernels): void {
+  private encodeForward(pass: PassRecorder, n: number, pos0: number, fused: KernelChoice): void {
     this.kernels.embed.encode(pass, n); // x = embed_tokens[ids]
     for (const layer of this.kernels.layers) {
       if (!fused.fuseNorms) layer.attnNorm.encode(pass, n); // xn = input_layernorm(x)
@@ -325,7 +325,7 @@ export class LlamaModel {
   }
 
   private encodeStep(pass: PassRecorder, n: number, pos0: number, output: StepOutput): void {
-    const fused = n === 1 ? this.decodeKernels : UNFUSED;
+    const fused = n === 1 ? this.kernelChoice : UNFUSED;
     this.encodeForward(pass, n, pos0, fused);
     if (output === 'sample' || output === 'sample-scored') {
       if (fused.fuseNorms) {
