@@ -21,7 +21,7 @@ mkdir -p "$OUT"
 start=$(date +%s)
 shape=${GPU_BENCH_SHAPE:-7b}
 steps=${GPU_BENCH_STEPS:-check,q4,f16,sweep}
-variants=${GPU_BENCH_VARIANTS:-old,new,matmul-reg,dot-norms,dot-norms-swiglu}
+variants=${GPU_BENCH_VARIANTS:-old,new,matmul-reg,matmul-sgmat,dot-norms-swiglu}
 
 # The device machine has no Node: enter.sh unpacks it with the Vulkan loader and webgpu.
 if ! command -v node > /dev/null || [ -n "${GPU_BENCH_ENTER:-}" ]; then

@@ -35,11 +35,14 @@ export interface KernelChoice {
   /** SwiGLU in the gate/up GEMV's epilogue. */
   fuseSwiglu: boolean;
   q4Gemv: Q4Gemv;
-  /** The prefill matmul (see linear-op.ts). */
+  /**
+   * The prefill matmul (see linear-op.ts). matmul.wgsl stays the default: matmul_reg.wgsl ran 2-3x
+   * slower on SwiftShader, and neither it nor matmul_sgmat.wgsl has run on a GPU yet.
+   */
   matmul: Matmul;
 }
 
-export const DEFAULT_KERNELS: KernelChoice = { fuseNorms: true, fuseAttention: true, fuseSwiglu: true, q4Gemv: 'dot', matmul: 'sgmat' };
+export const DEFAULT_KERNELS: KernelChoice = { fuseNorms: true, fuseAttention: true, fuseSwiglu: true, q4Gemv: 'dot', matmul: 'tile' };
 
 /** Every fusion on or off (the unfused step is what prefill chunks run, one token at a time). */
 export const allFused = (fused: boolean, q4Gemv: Q4Gemv = DEFAULT_KERNELS.q4Gemv): KernelChoice => ({ ...DEFAULT_KERNELS, fuseNorms: fused, fuseAttention: fused, fuseSwiglu: fused, q4Gemv });
