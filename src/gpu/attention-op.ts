@@ -96,7 +96,7 @@ export async function attentionOp(
   const decodeKernel = (direct: boolean) =>
     ctx.pipelines.get({
       kernel: 'attention_decode.wgsl',
-      accessors,
+      accessors: [...accessors, 'decode_rope.wgsl'],
       bindings: ['uniform', 'read', 'read', 'storage', 'storage', 'storage', 'storage'],
       constants: { ...heads, MAX_CHUNKS: maxChunks, WG: ATTENTION_CHUNK, FUSED: a.fusedDecode !== undefined, DIRECT: direct, ...windowed(window) },
     });

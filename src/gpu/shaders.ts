@@ -17,6 +17,7 @@ import ropeKv from '../../shaders/rope_kv.wgsl?raw';
 import attention from '../../shaders/attention.wgsl?raw';
 import attentionDecode from '../../shaders/attention_decode.wgsl?raw';
 import attentionPrefill from '../../shaders/attention_prefill.wgsl?raw';
+import decodeRope from '../../shaders/decode_rope.wgsl?raw';
 import attentionMerge from '../../shaders/attention_merge.wgsl?raw';
 import gemv from '../../shaders/gemv.wgsl?raw';
 import gemvBatched from '../../shaders/gemv_batched.wgsl?raw';
@@ -58,6 +59,7 @@ export const SHADER_FILES = {
   'attention.wgsl': attention,
   'attention_decode.wgsl': attentionDecode,
   'attention_prefill.wgsl': attentionPrefill,
+  'decode_rope.wgsl': decodeRope,
   'attention_merge.wgsl': attentionMerge,
   'gemv.wgsl': gemv,
   'gemv_batched.wgsl': gemvBatched,
