@@ -87,6 +87,14 @@ fn write_block(m0: u32, n0: u32, s: u32, j: u32, lane: u32) {
   }
 }
 
+// One accumulator out: stored to the subgroup's part of c_stage, then copied to y.
+fn flush(m0: u32, n0: u32, s: u32, j: u32, lane: u32, acc: subgroup_matrix_result<f32, 16, 16>) {
+  sm_store(s * 256u, acc);
+  workgroupBarrier();
+  write_block(m0, n0, s, j, lane);
+  workgroupBarrier();
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) tid: u32) {
   let n0 = wid.x * TILE;
@@ -111,19 +119,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     workgroupBarrier();
   }
 
-  sm_store(s * 256u, acc0);
-  workgroupBarrier();
-  write_block(m0, n0, s, 0u, lane);
-  workgroupBarrier();
-  sm_store(s * 256u, acc1);
-  workgroupBarrier();
-  write_block(m0, n0, s, 1u, lane);
-  workgroupBarrier();
-  sm_store(s * 256u, acc2);
-  workgroupBarrier();
-  write_block(m0, n0, s, 2u, lane);
-  workgroupBarrier();
-  sm_store(s * 256u, acc3);
-  workgroupBarrier();
-  write_block(m0, n0, s, 3u, lane);
+  flush(m0, n0, s, 0u, lane, acc0);
+  flush(m0, n0, s, 1u, lane, acc1);
+  flush(m0, n0, s, 2u, lane, acc2);
+  flush(m0, n0, s, 3u, lane, acc3);
 }
