@@ -29,12 +29,15 @@ export function tokenBytes(tokenizer: Tokenizer, id: number): number[] {
 }
 
 export function tokenText(tokenizer: Tokenizer, id: number): TokenText {
+  if (id < 0 || id >= tokenizer.vocabSize) return { id, text: `<id ${id}>`, bytes: [] };
   const bytes = tokenBytes(tokenizer, id);
+  // A special token adds no text: it is named by its piece ("</s>", "<|eot_id|>"), as OpenAI names its own.
+  if (bytes.length === 0 && tokenizer.isSpecial(id)) return { id, text: tokenizer.idToPiece(id), bytes };
   let text: string;
   try {
     text = strictDecoder.decode(new Uint8Array(bytes));
   } catch {
-    text = id < tokenizer.vocabSize ? tokenizer.idToPiece(id) : `<id ${id}>`;
+    text = tokenizer.displayPiece(id); // part of a character: "<0xEC>"
   }
   return { id, text, bytes };
 }
