@@ -9,12 +9,14 @@
  * the same files work from any path.
  *
  * Not precached: source maps (devtools fetch them), dotfiles and dot-folders (.nojekyll,
- * Vite's .vite/), and sw.js itself (the browser keeps it).
+ * Vite's .vite/), sw.js itself (the browser keeps it), and lib/, the engine library for other
+ * pages (api/library-build.ts), which the app never loads.
  */
 import { createHash } from 'node:crypto';
 import { appendFile, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { build, type Plugin, type ResolvedConfig, type Rolldown } from 'vite';
+import { LIBRARY_DIR } from '../api/library-build';
 
 export interface PrecacheEntry {
   /** Relative to the build's root, `/`-separated. */
@@ -38,7 +40,7 @@ export async function precacheEntries(dir: string): Promise<PrecacheEntry[]> {
     if (!file.isFile()) continue;
     const url = path.relative(dir, path.join(file.parentPath, file.name)).split(path.sep).join('/');
     const hidden = url.split('/').some((part) => part.startsWith('.'));
-    if (hidden || url.endsWith('.map') || url === SERVICE_WORKER_FILE) continue;
+    if (hidden || url.endsWith('.map') || url === SERVICE_WORKER_FILE || url.startsWith(`${LIBRARY_DIR}/`)) continue;
     entries.push({ url, revision: revisionOf(await readFile(path.join(dir, url))) });
   }
   return entries.sort((a, b) => (a.url < b.url ? -1 : 1));
