@@ -16,7 +16,7 @@ import { createHash } from 'node:crypto';
 import { appendFile, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { build, type Plugin, type ResolvedConfig, type Rolldown } from 'vite';
-import { LIBRARY_DIR } from '../api/library-build';
+import { LIBRARY_DIR } from '../api/library-build.ts';
 
 export interface PrecacheEntry {
   /** Relative to the build's root, `/`-separated. */
