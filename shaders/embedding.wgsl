@@ -1,6 +1,8 @@
 // embedding.wgsl: x[t] = embedding row ids[t], dequantised to f32.
 //
-// Composed with a weight accessor providing weight8() over the (vocab, IN_DIM) embedding table.
+// Composed with a weight accessor providing weight8() over the (vocab, IN_DIM) embedding table,
+// or over rows ROW_OFFSET .. ROW_OFFSET + ROWS of a table split into row blocks (one dispatch per
+// block; a token whose id lies in another block is left to that block's dispatch).
 // Bindings (group 0):
 //   0 step: Step (n_tokens)
 //   1 ids: (n_tokens) u32, already validated against the vocabulary
@@ -11,6 +13,8 @@
 
 override IN_DIM: u32; // hidden size, multiple of 8
 override WG: u32 = 256;
+override ROW_OFFSET: u32 = 0;
+override ROWS: u32 = 0xffffffffu;
 
 @group(0) @binding(0) var<uniform> step: Step;
 @group(0) @binding(1) var<storage, read> ids: array<u32>;
@@ -29,7 +33,11 @@ fn main(
   }
   let t = i / chunks_per_row;
   let k8 = i % chunks_per_row;
-  let w = weight8(ids[t], k8);
+  let id = ids[t];
+  if (id < ROW_OFFSET || id - ROW_OFFSET >= ROWS) {
+    return;
+  }
+  let w = weight8(id - ROW_OFFSET, k8);
   x[2u * i] = w.lo;
   x[2u * i + 1u] = w.hi;
 }

@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { testGpu } from '../gpu/testing';
+import { testGpu, withBindingLimit } from '../gpu/testing';
 import { NodeCacheStore } from '../loader/cache/node-cache';
 import { MemorySource } from '../loader/sources/memory-source';
 import { RecordingSource } from '../loader/testing/test-support';
@@ -111,5 +111,40 @@ describe('openEngine: a stopped first load is continued, not restarted', () => {
     next.engine.dispose();
     expect(await cache.partials()).toEqual([]);
     expect((await cache.list()).map((e) => (e.manifest.extra as { commit: string }).commit)).toEqual(['c2']);
+  });
+});
+
+describe('openEngine: the cache holds whole matrices, whatever the GPU split them into', () => {
+  let root: string;
+  afterAll(async () => rm(root, { recursive: true, force: true }));
+
+  it('a model converted on a GPU that split its matrices loads from the cache on one that does not, and back', async () => {
+    root = await mkdtemp(path.join(tmpdir(), 'open-engine-split-'));
+    const files = (await buildTinyModelWithTokenizer({ hiddenSize: 64, intermediateSize: 176, numLayers: 2, numHeads: 4, numKvHeads: 2, dtype: 'F16', format: 'safetensors', shards: 1, seed: 52 })).files;
+    const gpu = await testGpu();
+    // 256 KiB: every layer matrix fits; the f16 embedding and lm_head (32000 x 64, 4 MB) split in 16 blocks.
+    const small = withBindingLimit(gpu, 256 << 10);
+    const options = { ...OPTIONS, repo: 'tiny/split', maxChunk: 4, logitsRows: 4, contextLength: 64 };
+    const clean = await openEngine(gpu, new Snapshot(files, 'c1'), options);
+    const expected = Array.from(await clean.engine.model.logits(TOKENS));
+    clean.engine.dispose();
+
+    const cache = new NodeCacheStore(root);
+    const converted = await openEngine(small, new Snapshot(files, 'c1'), { ...options, cache });
+    expect(converted.engine.model.weights.matrices.get('embed')!.blocks.length).toBeGreaterThan(1);
+    expect(Array.from(await converted.engine.model.logits(TOKENS))).toEqual(expected);
+    converted.engine.dispose();
+
+    const restored = await openEngine(gpu, new Snapshot(files, 'c1'), { ...options, cache });
+    expect(restored.fromCache).toBe(true);
+    expect(restored.engine.model.weights.matrices.get('embed')!.blocks.length).toBe(1);
+    expect(Array.from(await restored.engine.model.logits(TOKENS))).toEqual(expected);
+    restored.engine.dispose();
+
+    const restoredSplit = await openEngine(small, new Snapshot(files, 'c1'), { ...options, cache });
+    expect(restoredSplit.fromCache).toBe(true);
+    expect(restoredSplit.engine.model.weights.matrices.get('lm_head')!.blocks.length).toBeGreaterThan(1);
+    expect(Array.from(await restoredSplit.engine.model.logits(TOKENS))).toEqual(expected);
+    restoredSplit.engine.dispose();
   });
 });

@@ -5,6 +5,7 @@
  * no GPU: q4 bytes/s over f16 bytes/s, same shape, same run). Also the tuning sweep.
  */
 import { STORAGE, createBuffer, createBufferWith } from '../gpu/buffers';
+import { singleMatrix } from '../gpu/row-blocks';
 import { linearOp, type LinearArgs, type Q4Gemv } from '../gpu/linear-op';
 import type { Gpu } from '../gpu/runtime';
 import type { WeightFormat } from '../gpu/shaders';
@@ -77,7 +78,7 @@ export async function benchGemvs(gpu: Gpu, config: LlamaConfig, format: WeightFo
   const byShape = new Map<string, Map<string, number>>();
   const measure = async (name: string, key: string, f: WeightFormat, rowsOut: number, cols: number, args: Partial<LinearArgs>, extraBytes = 0) => {
     measured.add(name);
-    const op = await linearOp(gpu, { label: name, step: time.step, x, weight: weights.matrices.get(key)!, y, ...args });
+    const op = await linearOp(gpu, { label: name, step: time.step, x, weight: singleMatrix(weights.matrices.get(key)!), y, ...args });
     const outputs = args.swigluInto ? rowsOut / 2 : rowsOut;
     const row = await time(name, `${rowsOut}x${cols}`, op, 1, { nTokens: 1, pos0: 0 }, { bytes: matrixBytes(f, rowsOut, cols) + 4 * (outputs + cols) + extraBytes, flops: 2 * rowsOut * cols });
     rows.push(row);
@@ -142,10 +143,10 @@ export async function sweepGemv(gpu: Gpu, config: LlamaConfig, format: WeightFor
   try {
     for (const [key, rowsOut, cols] of shapes) {
       if (format === 'q4') {
-        const f16 = await linearOp(gpu, { label: key, step: time.step, x, weight: weights.matrices.get(`f16 ${key}`)!, y });
+        const f16 = await linearOp(gpu, { label: key, step: time.step, x, weight: singleMatrix(weights.matrices.get(`f16 ${key}`)!), y });
         rows.push(await time(`GEMV f16 (${key}), the reference`, `${rowsOut}x${cols}`, f16, 1, { nTokens: 1, pos0: 0 }, { bytes: matrixBytes('f16', rowsOut, cols) + 4 * (rowsOut + cols) }));
       }
-      const base = { label: key, step: time.step, x, weight: weights.matrices.get(`${format} ${key}`)!, y };
+      const base = { label: key, step: time.step, x, weight: singleMatrix(weights.matrices.get(`${format} ${key}`)!), y };
       const cost = { bytes: matrixBytes(format, rowsOut, cols) + 4 * (rowsOut + cols) };
       // 16 threads: a software adapter's best for gemv_q4.wgsl (SwiftShader, BENCHMARKS.md).
       for (const wg of [16, 32, 64, 128]) {

@@ -5,6 +5,7 @@
  */
 import { attentionOp, attentionPartialsBytes, ropeKvOp } from '../gpu/attention-op';
 import { STORAGE, createBuffer, createBufferWith } from '../gpu/buffers';
+import { singleMatrix } from '../gpu/row-blocks';
 import { linearOp } from '../gpu/linear-op';
 import { rmsnormOp, sampleOp, swigluOp } from '../gpu/ops';
 import type { Gpu } from '../gpu/runtime';
@@ -53,7 +54,7 @@ export async function benchKernels(gpu: Gpu, time: RowTimer, config: LlamaConfig
     for (const [name, key, rowsOut, cols, f] of shapes) {
       const measured = new Set<string>();
       for (const matmul of matmuls) {
-        const op = await linearOp(gpu, { label: name, step, x, weight: weights.matrices.get(key)!, y, matmul });
+        const op = await linearOp(gpu, { label: name, step, x, weight: singleMatrix(weights.matrices.get(key)!), y, matmul });
         if (measured.has(op.prefillKernel)) continue;
         measured.add(op.prefillKernel);
         const kernel = matmuls.length > 1 ? `matmul ${f}, ${PREFILL_NAMES[op.prefillKernel] ?? op.prefillKernel}` : `matmul ${f}`;

@@ -104,15 +104,20 @@ export function record(
 
 export const WG = 256;
 
+/**
+ * x[t] = table row ids[t]. With `rowOffset`, `table` holds rows rowOffset .. rowOffset +
+ * table.rows of a table split into row blocks, and only tokens in that range are written.
+ */
 export async function embeddingOp(
   ctx: OpContext,
-  a: { label: string; step: GPUBuffer; ids: GPUBuffer; table: WeightMatrix; x: GPUBuffer },
+  a: { label: string; step: GPUBuffer; ids: GPUBuffer; table: WeightMatrix; x: GPUBuffer; rowOffset?: number },
 ): Promise<Dispatch> {
+  const block: Record<string, number> = a.rowOffset === undefined ? {} : { ROW_OFFSET: a.rowOffset, ROWS: a.table.rows };
   const kernel = await ctx.pipelines.get({
     kernel: 'embedding.wgsl',
     weights: a.table.format,
     bindings: ['uniform', 'read', 'storage'],
-    constants: { IN_DIM: a.table.cols, WG },
+    constants: { IN_DIM: a.table.cols, WG, ...block },
   });
   const group = bindGroup(ctx, kernel.layout, a.label, [a.step, a.ids, a.x]);
   return {

@@ -43,6 +43,7 @@ import bandwidth from '../../shaders/bandwidth.wgsl?raw';
 import peakFlops from '../../shaders/peak_flops.wgsl?raw';
 import biasAdd from '../../shaders/bias_add.wgsl?raw';
 import headRmsnorm from '../../shaders/head_rmsnorm.wgsl?raw';
+import scatterColumns from '../../shaders/scatter_columns.wgsl?raw';
 
 export const SHADER_FILES = {
   'common.wgsl': common,
@@ -85,6 +86,7 @@ export const SHADER_FILES = {
   'peak_flops.wgsl': peakFlops,
   'bias_add.wgsl': biasAdd,
   'head_rmsnorm.wgsl': headRmsnorm,
+  'scatter_columns.wgsl': scatterColumns,
 } as const;
 
 export type ShaderFile = keyof typeof SHADER_FILES;

@@ -89,3 +89,16 @@ export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<num
 export function poisoned(count: number): Float32Array {
   return new Float32Array(count).fill(Number.NaN);
 }
+
+/**
+ * The same device, with its binding limits (maxStorageBufferBindingSize, maxBufferSize) reported
+ * as `bytes`: what the engine plans with, so a tiny model splits as a 7B one does on a small GPU.
+ * WebGPU cannot lower a real device's limits below its defaults (128 MiB); the buffers stay real.
+ */
+export function withBindingLimit(gpu: Gpu, bytes: number): Gpu {
+  const real = gpu.context.limits;
+  const limits = new Proxy(real, {
+    get: (target, key) => (key === 'maxStorageBufferBindingSize' || key === 'maxBufferSize' ? bytes : Reflect.get(target, key, target)),
+  });
+  return { ...gpu, context: { ...gpu.context, limits } };
+}

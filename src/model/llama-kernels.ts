@@ -10,8 +10,9 @@ import { EngineError } from '../errors';
 import { STEP_BYTES, UNIFORM, USAGE, createBuffer, createBufferWith } from '../gpu/buffers';
 import { attentionOp, attentionPartialsBytes, ropeKvOp } from '../gpu/attention-op';
 import { biasAddOp, headRmsnormOp } from '../gpu/family-ops';
-import { linearOp, type Matmul, type Q4Gemv } from '../gpu/linear-op';
-import { embeddingOp, rmsnormOp, sampleOp, swigluOp, TOKEN_SCORE_WORDS, tokenLogprobsOp, type Dispatch } from '../gpu/ops';
+import { blockedEmbeddingOp, blockedLinearOp } from '../gpu/blocked-ops';
+import type { Matmul, Q4Gemv } from '../gpu/linear-op';
+import { rmsnormOp, sampleOp, swigluOp, TOKEN_SCORE_WORDS, tokenLogprobsOp, type Dispatch } from '../gpu/ops';
 import type { Gpu } from '../gpu/runtime';
 import type { LlamaConfig } from './config';
 import type { GpuWeights } from './load-weights';
@@ -73,6 +74,8 @@ export interface Activations extends StepBuffers {
   h: GPUBuffer;
   work: GPUBuffer;
   partials: GPUBuffer;
+  /** Where a matrix split into row blocks writes each block's output; absent when none is split. */
+  blockScratch: GPUBuffer | undefined;
   kCaches: GPUBuffer[];
   vCaches: GPUBuffer[];
   rope: GPUBuffer;
@@ -145,6 +148,8 @@ export async function allocateActivations(gpu: Gpu, config: LlamaConfig, shape: 
     scoresReadback: make('scores read-back', shape.contextLength * TOKEN_SCORE_WORDS * 4, USAGE.MAP_READ | USAGE.COPY_DST), // (S, 1 + 2 TOP_LOGPROBS) u32
     // (H, S / chunk, headDim + 2) f32
     partials: make('attention partials', attentionPartialsBytes({ nHeads: numHeads, nKvHeads: numKvHeads, headDim }, shape.contextLength)),
+    // (max(T, logitsRows), largest block rows) f32, only when a matrix is split (memory-plan.ts)
+    blockScratch: plan.scratchBytes > 0 ? make('row block scratch', plan.scratchBytes) : undefined,
     kCaches: Array.from({ length: config.numLayers }, (_, l) => make(`k cache ${l}`, plan.kvLayerBytes)), // (S, kvDim) kvFormat
     vCaches: Array.from({ length: config.numLayers }, (_, l) => make(`v cache ${l}`, plan.kvLayerBytes)), // (S, kvDim) kvFormat
     rope: createBufferWith(device, 'rope', ropeTable(headDim, shape.contextLength, config.ropeTheta, config.ropeScaling)), // (S, headDim / 2) vec2 f32
@@ -176,35 +181,37 @@ export async function buildKernels(
   const { kvFormat } = shape;
   const { fuseNorms, fuseAttention, fuseSwiglu, q4Gemv, matmul } = kernelChoice;
   const norm = (gain: GPUBuffer) => (fuseNorms ? { x, gain, eps } : undefined);
+  // A matrix split into row blocks (past the binding limit) multiplies through the scratch.
+  const linear = (args: Parameters<typeof blockedLinearOp>[1]) => blockedLinearOp(gpu, { ...args, scratch: a.blockScratch });
   const buildLayer = async (l: number): Promise<Layer> => {
     const label = (name: string) => `layer ${l} ${name}`;
     const [kCache, vCache] = [a.kCaches[l], a.vCaches[l]];
     const qkvDim = (numHeads + 2 * numKvHeads) * headDim;
     const [attnNorm, qkvOp, qkvBias, qkNorm, ropeKv, attention, o, ffnNorm, gateUpOp, swiglu, down] = await Promise.all([
       rmsnormOp(gpu, { label: label('attn norm'), step, x, gain: vector(layerKey(l, 'attn_norm')), y: xn, dim: d, eps }),
-      linearOp(gpu, { label: label('qkv'), step, x: xn, weight: matrix(layerKey(l, 'qkv')), y: qkv, norm: norm(vector(layerKey(l, 'attn_norm'))), q4Gemv, matmul }),
+      linear({ label: label('qkv'), step, x: xn, weight: matrix(layerKey(l, 'qkv')), y: qkv, norm: norm(vector(layerKey(l, 'attn_norm'))), q4Gemv, matmul }),
       config.qkvBias ? biasAddOp(gpu, { label: label('qkv bias'), step, bias: vector(layerKey(l, 'qkv_bias')), y: qkv, dim: qkvDim }) : undefined,
       config.qkNorm
         ? headRmsnormOp(gpu, { label: label('q/k norm'), step, qGain: vector(layerKey(l, 'q_norm')), kGain: vector(layerKey(l, 'k_norm')), qkv, nHeads: numHeads, nKvHeads: numKvHeads, headDim, eps })
         : undefined,
       ropeKvOp(gpu, { label: label('rope'), ...heads, step, qkv, rope: a.rope, q, kCache, vCache, kvFormat }),
       attentionOp(gpu, { label: label('attention'), ...heads, window: config.layerWindows[l], step, q, kCache, vCache, kvFormat, out: attn, partials: a.partials, maxSeq: shape.contextLength, fusedDecode: fuseAttention ? { qkv, rope: a.rope } : undefined }),
-      linearOp(gpu, { label: label('o'), step, x: attn, weight: matrix(layerKey(l, 'o')), y: x, accumulate: true, q4Gemv, matmul }),
+      linear({ label: label('o'), step, x: attn, weight: matrix(layerKey(l, 'o')), y: x, accumulate: true, q4Gemv, matmul }),
       rmsnormOp(gpu, { label: label('ffn norm'), step, x, gain: vector(layerKey(l, 'ffn_norm')), y: xn, dim: d, eps }),
-      linearOp(gpu, { label: label('gate_up'), step, x: xn, weight: matrix(layerKey(l, 'gate_up')), y: gateUp, norm: norm(vector(layerKey(l, 'ffn_norm'))), swigluInto: fuseSwiglu ? h : undefined, q4Gemv, matmul }),
+      linear({ label: label('gate_up'), step, x: xn, weight: matrix(layerKey(l, 'gate_up')), y: gateUp, norm: norm(vector(layerKey(l, 'ffn_norm'))), swigluInto: fuseSwiglu ? h : undefined, q4Gemv, matmul }),
       swigluOp(gpu, { label: label('swiglu'), step, gateUp, h, inter }),
-      linearOp(gpu, { label: label('down'), step, x: h, weight: matrix(layerKey(l, 'down')), y: x, accumulate: true, q4Gemv, matmul }),
+      linear({ label: label('down'), step, x: h, weight: matrix(layerKey(l, 'down')), y: x, accumulate: true, q4Gemv, matmul }),
     ]);
     return { attnNorm, qkv: qkvOp, qkvBias, qkNorm, ropeKv, attention, o, ffnNorm, gateUp: gateUpOp, swiglu, down };
   };
   const head = matrix(lmHeadKey(layout));
   const [layers, embed, finalNormAll, finalNormLast, lmHead, lmHeadDecode, sample, tokenScores, sampledScores] = await Promise.all([
     Promise.all(Array.from({ length: config.numLayers }, (_, l) => buildLayer(l))),
-    embeddingOp(gpu, { label: 'embed', step, ids: a.ids, table: matrix('embed'), x }),
+    blockedEmbeddingOp(gpu, { label: 'embed', step, ids: a.ids, table: matrix('embed'), x }),
     rmsnormOp(gpu, { label: 'final norm', step, x, gain: vector('norm'), y: xn, dim: d, eps }),
     rmsnormOp(gpu, { label: 'final norm (last row)', step, x, gain: vector('norm'), y: xn, dim: d, eps, lastRowOnly: true }),
-    linearOp(gpu, { label: 'lm_head', step, x: xn, weight: head, y: logits, matmul }),
-    fuseNorms ? linearOp(gpu, { label: 'lm_head (decode)', step, x: xn, weight: head, y: logits, norm: norm(vector('norm')) }) : undefined,
+    linear({ label: 'lm_head', step, x: xn, weight: head, y: logits, matmul }),
+    fuseNorms ? linear({ label: 'lm_head (decode)', step, x: xn, weight: head, y: logits, norm: norm(vector('norm')) }) : undefined,
     sampleOp(gpu, { label: 'sample', step, logits, seen: a.seen, work: a.work, ids: a.ids, vocab: v }),
     tokenLogprobsOp(gpu, { label: 'token logprobs', logits, targets: a.targets, out: a.scores, vocab: v }),
     tokenLogprobsOp(gpu, { label: 'sampled token logprobs', logits, targets: a.ids, out: a.scores, vocab: v }),

@@ -17,7 +17,7 @@ import type { WeightFormat } from '../gpu/shaders';
 import type { LlamaConfig } from './config';
 import { allFused, allocateActivations, buildKernels, DEFAULT_KERNELS, READBACK_SLOTS, type KernelChoice, type Kernels, type StepBuffers } from './llama-kernels';
 import { allocateWeights, type GpuWeights, type LoadProgress, type WeightSource } from './load-weights';
-import { checkPlanFits, planMemory, type MemoryPlan, type RunShape } from './memory-plan';
+import { bindingLimit, checkPlanFits, planMemory, type MemoryPlan, type RunShape } from './memory-plan';
 import { kvFormatFor, weightLayout, type ModelDtype, type WeightLayout } from './weights';
 
 export { allFused, DEFAULT_KERNELS, type KernelChoice } from './llama-kernels';
@@ -103,21 +103,25 @@ export class LlamaModel {
   dispatchesPerDecode = 0;
 
   static async load(gpu: Gpu, config: LlamaConfig, weightSource: WeightSource, options: LoadOptions): Promise<LlamaModel> {
+    const limit = bindingLimit(gpu.context.limits);
     const shape: RunShape = {
       contextLength: Math.min(options.contextLength ?? config.maxPositions, config.maxPositions),
       maxChunk: options.maxChunk ?? 256,
-      logitsRows: options.logitsRows ?? 1,
+      // Rows of logits are kept within one binding (a 152k vocabulary is 0.6 MB a row): more
+      // than fit are computed in more chunks.
+      logitsRows: Math.max(1, Math.min(options.logitsRows ?? 1, Math.floor(limit / (config.vocabSize * 4)))),
       kvFormat: options.kvFormat ?? kvFormatFor(options.dtype),
     };
     const layout = weightLayout(config, options.dtype, weightSource.hasLmHead, options.lmHeadFormat, options.embedFormat);
     weightSource.check(layout);
-    const plan = planMemory(config, layout, shape);
+    // A matrix past the binding limit is split into row blocks (plan.blockRows), never refused.
+    const plan = planMemory(config, layout, shape, limit);
     checkPlanFits(plan, gpu.context.limits);
 
     const activations = await allocateActivations(gpu, config, shape, plan);
     let weights: GpuWeights | undefined;
     try {
-      weights = await allocateWeights(gpu, layout);
+      weights = await allocateWeights(gpu, layout, plan.blockRows);
       const kernelChoice = { ...DEFAULT_KERNELS, ...options.kernelChoice };
       // Pipelines compile (in the browser's GPU process / Dawn's threads) while the weights
       // stream in; whatever compiling is left after the last byte is reported as its own phase.
@@ -235,22 +239,23 @@ export class LlamaModel {
     return this.readToken(scored);
   }
 
-  /** Logits (T, V) of every position of `tokens` starting at pos0 (needs logitsRows = maxChunk). */
+  /**
+   * Logits (T, V) of every position of `tokens` starting at pos0: V = config.json's vocab_size,
+   * rows past the tokenizer's vocabulary included. Runs in chunks of min(maxChunk, logitsRows).
+   */
   async logits(tokens: ArrayLike<number>, pos0 = 0): Promise<Float32Array> {
-    if (this.shape.logitsRows < Math.min(tokens.length, this.shape.maxChunk)) {
-      throw new EngineError('bad-input', 'This model was loaded without all-position logits (logitsRows)');
-    }
     this.checkTokens(tokens);
     this.checkPositions(pos0, tokens.length);
     const v = this.config.vocabSize;
     const out = new Float32Array(tokens.length * v);
-    for (let start = 0; start < tokens.length; start += this.shape.maxChunk) {
-      const chunk = Array.prototype.slice.call(tokens, start, start + this.shape.maxChunk) as number[];
+    const rows = Math.min(this.shape.maxChunk, this.shape.logitsRows);
+    for (let start = 0; start < tokens.length; start += rows) {
+      const chunk = Array.prototype.slice.call(tokens, start, start + rows) as number[];
       this.writeStep(chunk.length, pos0 + start);
       this.gpu.device.queue.writeBuffer(this.buffers.ids, 0, Uint32Array.from(chunk));
       this.submit(chunk.length, pos0 + start, 'logits');
-      const rows = await readBuffer(this.gpu.device, this.buffers.logits, 0, chunk.length * v * 4);
-      out.set(new Float32Array(rows), start * v);
+      const values = await readBuffer(this.gpu.device, this.buffers.logits, 0, chunk.length * v * 4);
+      out.set(new Float32Array(values), start * v);
     }
     this.gpu.context.throwIfFailed();
     return out;

@@ -4,9 +4,9 @@
  * allocated the buffers destroys them on any failure: nothing half-loaded survives.
  */
 import { EngineError } from '../errors';
-import type { WeightMatrix } from '../gpu/ops';
+import { blockRanges, type BlockedMatrix } from '../gpu/row-blocks';
 import type { Gpu } from '../gpu/runtime';
-import { SOURCE_DTYPE_BYTES, type FileSource, type TensorRecord } from '../loader/types';
+import { SOURCE_DTYPE_BYTES, type FileSource, type SourceDtype, type TensorRecord } from '../loader/types';
 import { Uploader } from './upload';
 import { hasOwnLmHead, matchTensors, type Placement, type WeightLayout } from './weights';
 
@@ -26,7 +26,8 @@ export interface LoadProgress {
 }
 
 export interface GpuWeights {
-  matrices: Map<string, WeightMatrix>;
+  /** Each matrix in row blocks, one unless it passed the device's binding limit (row-blocks.ts). */
+  matrices: Map<string, BlockedMatrix>;
   vectors: Map<string, GPUBuffer>;
   destroy(): void;
 }
@@ -50,21 +51,28 @@ export interface WeightSource {
   fill(gpu: Gpu, weights: GpuWeights, layout: WeightLayout, options: UploadOptions): Promise<void>;
 }
 
-/** Empty GPU buffers for every tensor of `layout`; an allocation failure is `out-of-memory`. */
-export async function allocateWeights(gpu: Gpu, layout: WeightLayout): Promise<GpuWeights> {
+/**
+ * Empty GPU buffers for every tensor of `layout`, a matrix in `blockRows` split into blocks of
+ * that many rows (the memory plan's); an allocation failure is `out-of-memory`.
+ */
+export async function allocateWeights(gpu: Gpu, layout: WeightLayout, blockRows: ReadonlyMap<string, number> = new Map()): Promise<GpuWeights> {
   const uploader = new Uploader(gpu);
-  const matrices = new Map<string, WeightMatrix>();
+  const matrices = new Map<string, BlockedMatrix>();
   const vectors = new Map<string, GPUBuffer>();
   const weights: GpuWeights = {
     matrices,
     vectors,
     destroy() {
-      for (const matrix of matrices.values()) matrix.buffers.forEach((buffer) => buffer.destroy());
+      for (const matrix of matrices.values()) for (const block of matrix.blocks) block.matrix.buffers.forEach((buffer) => buffer.destroy());
       for (const buffer of vectors.values()) buffer.destroy();
     },
   };
   gpu.device.pushErrorScope('out-of-memory');
-  for (const m of layout.matrices) matrices.set(m.key, uploader.createMatrix(m.key, m.format, m.rows, m.cols));
+  for (const m of layout.matrices) {
+    const ranges = blockRanges(m.rows, blockRows.get(m.key) ?? m.rows);
+    const blocks = ranges.map(([rowOffset, rows]) => ({ rowOffset, matrix: uploader.createMatrix(ranges.length === 1 ? m.key : `${m.key} rows ${rowOffset}+${rows}`, m.format, rows, m.cols) }));
+    matrices.set(m.key, { format: m.format, rows: m.rows, cols: m.cols, blocks });
+  }
   for (const v of layout.vectors) vectors.set(v.key, uploader.createVector(v.key, v.length));
   const oom = await gpu.device.popErrorScope();
   if (oom) {
@@ -143,7 +151,7 @@ async function streamCheckpoint(
         const bytes = await source.read(record.file, record.offset + row * rowBytes, count * rowBytes, options.signal);
         for (const placement of placements) {
           if (placement.kind === 'matrix') {
-            await uploader.writeRows(matrices.get(placement.key)!, placement.rowOffset + row, count, dtype, bytes);
+            await writeBlockRows(uploader, matrices.get(placement.key)!, placement.rowOffset + row, count, dtype, bytes);
           } else {
             await uploader.writeElements(vectors.get(placement.key)!, 'f32', placement.offset, dtype, bytes);
           }
@@ -162,5 +170,16 @@ async function streamCheckpoint(
   } catch (error) {
     await uploader.finish().catch(() => undefined); // the original error is the one to report
     throw error;
+  }
+}
+
+/** Writes `rows` rows of raw source bytes from matrix row `first` on, each into the block that holds it. */
+async function writeBlockRows(uploader: Uploader, matrix: BlockedMatrix, first: number, rows: number, dtype: SourceDtype, bytes: Uint8Array): Promise<void> {
+  const rowBytes = bytes.byteLength / rows;
+  for (const { rowOffset, matrix: block } of matrix.blocks) {
+    const from = Math.max(first, rowOffset);
+    const to = Math.min(first + rows, rowOffset + block.rows);
+    if (from >= to) continue;
+    await uploader.writeRows(block, from - rowOffset, to - from, dtype, bytes.subarray((from - first) * rowBytes, (to - first) * rowBytes));
   }
 }

@@ -48,17 +48,19 @@ export function randomWeights(seed: number, options: { tiedEmbeddings?: boolean 
       try {
         for (const m of layout.matrices) {
           signal?.throwIfAborted();
-          const { buffers, format, cols } = matrices.get(m.key)!;
+          const { blocks, format, cols } = matrices.get(m.key)!;
           // Uniform in [-a, a] has standard deviation a / sqrt(3): a = sqrt(3 / cols) gives 1/sqrt(cols).
           const amplitude = m.key === 'embed' ? 1 : Math.sqrt(3 / cols);
-          if (format === 'q4') {
-            // Codes uniform in 0..15 around 8 have standard deviation ~4.6: scale to 1/sqrt(cols).
-            await fill(buffers[0], Mode.Bits, 0);
-            await fill(buffers[1], Mode.F16Constant, 1 / (4.6 * Math.sqrt(cols)));
-          } else if (format === 'f16') {
-            await fill(buffers[0], Mode.F16Uniform, amplitude);
-          } else {
-            throw new EngineError('unsupported', 'Random weights are generated in f16 or q4 only');
+          for (const { matrix: { buffers } } of blocks) {
+            if (format === 'q4') {
+              // Codes uniform in 0..15 around 8 have standard deviation ~4.6: scale to 1/sqrt(cols).
+              await fill(buffers[0], Mode.Bits, 0);
+              await fill(buffers[1], Mode.F16Constant, 1 / (4.6 * Math.sqrt(cols)));
+            } else if (format === 'f16') {
+              await fill(buffers[0], Mode.F16Uniform, amplitude);
+            } else {
+              throw new EngineError('unsupported', 'Random weights are generated in f16 or q4 only');
+            }
           }
           doneBytes += matrixBytes(m.format, m.rows, m.cols);
           onProgress?.({ doneBytes, totalBytes, tensor: m.key });

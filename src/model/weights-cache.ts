@@ -39,10 +39,15 @@ export function bufferSizes(layout: WeightLayout): Map<string, number[]> {
   return sizes;
 }
 
-/** The GPU buffers of one matrix or vector of `weights`. */
-export function gpuBuffersOf(weights: GpuWeights, key: string): GPUBuffer[] {
+/**
+ * The GPU buffers behind each stored buffer of one matrix or vector of `weights`: a matrix's
+ * codes (or values) and scales are each the concatenation of its row blocks' (row-blocks.ts), so
+ * the cache holds the whole matrix whatever the device split it into.
+ */
+export function gpuBuffersOf(weights: GpuWeights, key: string): GPUBuffer[][] {
   const matrix = weights.matrices.get(key);
-  return matrix ? matrix.buffers : [weights.vectors.get(key)!];
+  if (!matrix) return [[weights.vectors.get(key)!]];
+  return matrix.blocks[0].matrix.buffers.map((_, i) => matrix.blocks.map((block) => block.matrix.buffers[i]));
 }
 
 /** The stored layout of `layout` once every buffer is stored (`stored` by key); throws if one is missing. */
@@ -117,21 +122,29 @@ export async function restoreBuffers(
   const jobs = [...stored].flatMap(([name, buffers]) => {
     const targets = gpuBuffersOf(weights, name);
     if (targets.length !== buffers.length) throw new EngineError('integrity-failed', `Cached ${name} has ${buffers.length} buffers, expected ${targets.length}`);
-    return buffers.map((buffer, i) => ({ name, buffer: targets[i], stored: buffer }));
+    return buffers.map((buffer, i) => {
+      const bytes = targets[i].reduce((sum, part) => sum + part.size, 0);
+      if (buffer.bytes !== bytes) throw new EngineError('integrity-failed', `Cached ${name} has ${buffer.bytes} bytes, expected ${bytes}`);
+      return { name, parts: targets[i], stored: buffer };
+    });
   });
   const totalBytes = jobs.reduce((sum, job) => sum + job.stored.bytes, 0);
   const uploader = new Uploader(gpu);
   let doneBytes = 0;
   for (const job of jobs) {
-    if (job.stored.bytes !== job.buffer.size) throw new EngineError('integrity-failed', `Cached ${job.name} has ${job.stored.bytes} bytes, expected ${job.buffer.size}`);
-    for (let at = 0; at < job.stored.bytes; at += CHUNK_BYTES) {
-      options.signal?.throwIfAborted();
-      const size = Math.min(CHUNK_BYTES, job.stored.bytes - at);
-      const bytes = await files.read(WEIGHTS_FILE, job.stored.offset + at, size, options.signal);
-      const copied = uploader.copy(job.buffer, at, bytes); // queues the write now; waits when too much is queued
-      doneBytes += size;
-      options.onProgress?.({ doneBytes, totalBytes, tensor: job.name, ...(restoring ? { stage: 'restore' as const } : {}) });
-      await copied;
+    // A split matrix's parts lie one after the other in the stored buffer.
+    let partStart = 0;
+    for (const part of job.parts) {
+      for (let at = 0; at < part.size; at += CHUNK_BYTES) {
+        options.signal?.throwIfAborted();
+        const size = Math.min(CHUNK_BYTES, part.size - at);
+        const bytes = await files.read(WEIGHTS_FILE, job.stored.offset + partStart + at, size, options.signal);
+        const copied = uploader.copy(part, at, bytes); // queues the write now; waits when too much is queued
+        doneBytes += size;
+        options.onProgress?.({ doneBytes, totalBytes, tensor: job.name, ...(restoring ? { stage: 'restore' as const } : {}) });
+        await copied;
+      }
+      partStart += part.size;
     }
   }
   await uploader.finish();

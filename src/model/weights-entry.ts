@@ -67,22 +67,27 @@ export class WeightsEntry {
     this.readBack = new ReadBack(gpu);
   }
 
-  /** Queues the read-back of `key`'s buffers (already queued on the GPU) into the entry. */
-  save(key: string, buffers: GPUBuffer[]): void {
+  /**
+   * Queues the read-back of `key`'s buffers (already queued on the GPU) into the entry: each
+   * stored buffer from its GPU parts in order (a split matrix's row blocks, see gpuBuffersOf).
+   */
+  save(key: string, buffers: GPUBuffer[][]): void {
     if (this.failure !== undefined) return;
-    this.queuedBytes += buffers.reduce((sum, buffer) => sum + buffer.size, 0);
+    this.queuedBytes += buffers.flat().reduce((sum, buffer) => sum + buffer.size, 0);
     this.queue = this.queue.then(async () => {
       if (this.failure !== undefined) return;
       try {
         const stored: StoredBuffer[] = [];
-        for (const buffer of buffers) {
+        for (const parts of buffers) {
           const offset = this.writer.size(WEIGHTS_FILE);
-          await this.readBack.buffer(buffer, async (bytes) => {
-            await this.writer.append(WEIGHTS_FILE, bytes);
-            this.savedBytes += bytes.length;
-            this.onProgress?.({ doneBytes: this.savedBytes, totalBytes: this.queuedBytes, tensor: key, stage: 'save' });
-          });
-          stored.push({ offset, bytes: buffer.size });
+          for (const part of parts) {
+            await this.readBack.buffer(part, async (bytes) => {
+              await this.writer.append(WEIGHTS_FILE, bytes);
+              this.savedBytes += bytes.length;
+              this.onProgress?.({ doneBytes: this.savedBytes, totalBytes: this.queuedBytes, tensor: key, stage: 'save' });
+            });
+          }
+          stored.push({ offset, bytes: parts.reduce((sum, part) => sum + part.size, 0) });
         }
         await this.writer.checkpoint({ key, buffers: stored } satisfies SavedBuffer);
         this.saved.set(key, stored);

@@ -41,19 +41,15 @@ describe('mixed weight formats at q4', () => {
     expect(matrixBytes(down.format, down.rows, down.cols)).toBe(128 * 176 * 2);
   });
 
-  it('a buffer past the device limit says whether q4 or a shorter context would shrink it', () => {
+  it('a matrix past the device limit is split; a KV cache layer past it is refused, saying a shorter context shrinks it', () => {
     const limits = (bytes: number) => ({ maxStorageBufferBindingSize: bytes, maxBufferSize: bytes }) as GPUSupportedLimits;
     const c = config({ hidden_size: 4096, intermediate_size: 11008, num_attention_heads: 32, vocab_size: 32000 });
-    const f16 = planMemory(c, weightLayout(c, 'f16', true), SHAPE);
-    // The f16 embedding (250 MiB) is the largest buffer, and q4 keeps it f16: no setting helps.
-    expect(() => checkPlanFits(f16, limits(200 << 20))).toThrow(expect.objectContaining({ code: 'unsupported', message: expect.stringMatching(/embed .*Nothing in the settings/), detail: expect.objectContaining({ shrinksAtQ4: false }) }));
-    // A vocabulary small enough that gate_up (172 MiB at f16) is the largest: q4 shrinks it.
-    const small = config({ hidden_size: 4096, intermediate_size: 11008, num_attention_heads: 32, vocab_size: 8000 });
-    const smallPlan = planMemory(small, weightLayout(small, 'f16', true), SHAPE);
-    expect(() => checkPlanFits(smallPlan, limits(150 << 20))).toThrow(expect.objectContaining({ message: expect.stringMatching(/gate_up.*as q4/), detail: expect.objectContaining({ bindingKind: 'weights', shrinksAtQ4: true }) }));
-    const q4 = planMemory(c, weightLayout(c, 'q4', true), SHAPE);
-    expect(() => checkPlanFits(q4, limits(200 << 20))).toThrow(expect.objectContaining({ message: expect.stringMatching(/embed .*Nothing in the settings/) }));
-    const longContext = planMemory(c, weightLayout(c, 'q4', true), { ...SHAPE, contextLength: 65536 });
-    expect(() => checkPlanFits(longContext, limits(300 << 20))).toThrow(expect.objectContaining({ message: expect.stringMatching(/KV cache.*shorter context/), detail: expect.objectContaining({ bindingKind: 'kv-cache' }) }));
+    // The f16 embedding (250 MiB) and gate_up (172 MiB) pass 150 MiB: row blocks, no error.
+    const f16 = planMemory(c, weightLayout(c, 'f16', true), SHAPE, 150 << 20);
+    expect(f16.blockRows.get('embed')).toBe(19200);
+    expect(f16.blockRows.has('layers.0.gate_up')).toBe(true);
+    expect(() => checkPlanFits(f16, limits(150 << 20))).not.toThrow();
+    const longContext = planMemory(c, weightLayout(c, 'q4', true), { ...SHAPE, contextLength: 65536 }, 300 << 20);
+    expect(() => checkPlanFits(longContext, limits(300 << 20))).toThrow(expect.objectContaining({ code: 'unsupported', message: expect.stringMatching(/KV cache.*shorter context/), detail: expect.objectContaining({ bindingKind: 'kv-cache' }) }));
   });
 });
