@@ -14,6 +14,7 @@ import { layoutBytes, planMemory } from '../model/memory-plan';
 import { buildTinyModelWithTokenizer } from '../model/tiny-model-node';
 import { weightLayout } from '../model/weights';
 import { describeLoadCost, estimateLoadCost } from './load-cost';
+import { SCORE_ROWS } from './engine';
 
 let hub: FakeHub;
 let root: string;
@@ -42,7 +43,7 @@ describe('estimateLoadCost', () => {
     const cost = await estimateLoadCost(new HubSource({ repo: 'tiny/licensed', endpoint: hub.url }), { dtype: 'q4', contextLength: 256, cache });
     const config = parseConfig(new TextDecoder().decode(files.get('config.json')));
     const layout = weightLayout(config, 'q4', true);
-    const plan = planMemory(config, layout, { contextLength: 256, maxChunk: 256, logitsRows: 1, kvFormat: 'f16' });
+    const plan = planMemory(config, layout, { contextLength: 256, maxChunk: 256, logitsRows: SCORE_ROWS, kvFormat: 'f16' });
     expect(cost).toEqual({
       repo: 'tiny/licensed',
       dtype: 'q4',

@@ -13,6 +13,7 @@ import { indexShards, WEIGHT_FILES } from '../loader/weights-index';
 import { parseConfig } from '../model/config';
 import { layoutBytes, planMemory } from '../model/memory-plan';
 import { kvFormatFor, weightLayout, type ModelDtype } from '../model/weights';
+import { SCORE_ROWS } from './engine';
 
 export interface LoadCost {
   repo: string;
@@ -59,7 +60,8 @@ export async function estimateLoadCost(source: HubSource, options: CostOptions):
   const download = (await sizesFromTree(source, tree, signal)) ?? (await sizesFromIndex(source, signal));
   const contextLength = Math.min(options.contextLength, config.maxPositions);
   const layout = weightLayout(config, options.dtype, !config.tieWordEmbeddings);
-  const plan = planMemory(config, layout, { contextLength, maxChunk: 256, logitsRows: 1, kvFormat: kvFormatFor(options.dtype) });
+  // As the chat engine loads it: its rows of logits for scoring are 39 MB at Qwen's 152k vocabulary.
+  const plan = planMemory(config, layout, { contextLength, maxChunk: 256, logitsRows: SCORE_ROWS, kvFormat: kvFormatFor(options.dtype) });
   const diskBytes = layoutBytes(layout) + download.smallBytes;
   const key: CacheKey = { repo: source.repo, revision: source.revision, dtype: options.dtype };
   const cost: LoadCost = {

@@ -4,6 +4,7 @@ import { parseConfig } from './config';
 import { checkPlanFits, planMemory } from './memory-plan';
 import { matchTensors, weightLayout } from './weights';
 import type { TensorRecord } from '../loader/types';
+import { EXAONE_35_24B, LLAMA_31_8B, LLAMA_32_1B, MISTRAL_7B_V01, QWEN25_7B, QWEN3_06B } from './testing/hub-configs';
 
 const LLAMA_7B = {
   architectures: ['LlamaForCausalLM'],
@@ -81,33 +82,6 @@ describe('parseConfig', () => {
     expect(badModel(json)).toMatch(message);
   });
 });
-
-/** config.json of the hub repos the families are for, as they ship (values from their model cards' repos). */
-const LLAMA_31_8B = {
-  architectures: ['LlamaForCausalLM'], attention_bias: false, attention_dropout: 0, bos_token_id: 128000, eos_token_id: [128001, 128008, 128009], hidden_act: 'silu', hidden_size: 4096, initializer_range: 0.02,
-  intermediate_size: 14336, max_position_embeddings: 131072, mlp_bias: false, model_type: 'llama', num_attention_heads: 32, num_hidden_layers: 32, num_key_value_heads: 8, pretraining_tp: 1, rms_norm_eps: 1e-5,
-  rope_scaling: { factor: 8, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 8192, rope_type: 'llama3' }, rope_theta: 500000, tie_word_embeddings: false, torch_dtype: 'bfloat16', vocab_size: 128256,
-};
-const LLAMA_32_1B = { ...LLAMA_31_8B, head_dim: 64, hidden_size: 2048, intermediate_size: 8192, num_hidden_layers: 16, num_key_value_heads: 8, rope_scaling: { ...LLAMA_31_8B.rope_scaling, factor: 32 }, tie_word_embeddings: true };
-const QWEN25_7B = {
-  architectures: ['Qwen2ForCausalLM'], attention_dropout: 0, bos_token_id: 151643, eos_token_id: 151645, hidden_act: 'silu', hidden_size: 3584, initializer_range: 0.02, intermediate_size: 18944,
-  max_position_embeddings: 32768, max_window_layers: 28, model_type: 'qwen2', num_attention_heads: 28, num_hidden_layers: 28, num_key_value_heads: 4, rms_norm_eps: 1e-6, rope_theta: 1000000,
-  sliding_window: 131072, tie_word_embeddings: false, torch_dtype: 'bfloat16', use_cache: true, use_sliding_window: false, vocab_size: 152064,
-};
-const QWEN3_06B = {
-  architectures: ['Qwen3ForCausalLM'], attention_bias: false, attention_dropout: 0, bos_token_id: 151643, eos_token_id: 151645, head_dim: 128, hidden_act: 'silu', hidden_size: 1024, initializer_range: 0.02,
-  intermediate_size: 3072, max_position_embeddings: 40960, max_window_layers: 28, model_type: 'qwen3', num_attention_heads: 16, num_hidden_layers: 28, num_key_value_heads: 8, rms_norm_eps: 1e-6,
-  rope_scaling: null, rope_theta: 1000000, sliding_window: null, tie_word_embeddings: true, torch_dtype: 'bfloat16', use_cache: true, use_sliding_window: false, vocab_size: 151936,
-};
-const MISTRAL_7B_V01 = {
-  architectures: ['MistralForCausalLM'], bos_token_id: 1, eos_token_id: 2, hidden_act: 'silu', hidden_size: 4096, initializer_range: 0.02, intermediate_size: 14336, max_position_embeddings: 32768,
-  model_type: 'mistral', num_attention_heads: 32, num_hidden_layers: 32, num_key_value_heads: 8, rms_norm_eps: 1e-5, rope_theta: 10000, sliding_window: 4096, tie_word_embeddings: false, torch_dtype: 'bfloat16', vocab_size: 32000,
-};
-const EXAONE_35_24B = {
-  activation_function: 'silu', architectures: ['ExaoneForCausalLM'], attention_dropout: 0, bos_token_id: 1, embed_dropout: 0, eos_token_id: 361, head_dim: 80, hidden_size: 2560, initializer_range: 0.02,
-  intermediate_size: 7168, layer_norm_epsilon: 1e-5, max_position_embeddings: 32768, model_type: 'exaone', num_attention_heads: 32, num_key_value_heads: 8, num_layers: 30, pad_token_id: 0,
-  rope_scaling: { factor: 8, high_freq_factor: 4, low_freq_factor: 1, original_max_position_embeddings: 8192, rope_type: 'llama3' }, rope_theta: 1000000, tie_word_embeddings: true, torch_dtype: 'bfloat16', vocab_size: 102400,
-};
 
 describe('families', () => {
   const read = (json: unknown) => parseConfig(JSON.stringify(json));
