@@ -2,13 +2,17 @@
  * The CLI as a user runs it (`node scripts/cli.mjs ...`, what `npm run -s cli --` calls), on tiny
  * random repos written to disk in hub layout, against the float64 reference.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { vicunaFormat } from '../chat/template';
 import { greedyReference, referenceLogits } from '../model/reference';
+import { argmaxRows, rowRelativeError } from '../model/logit-checks';
+import { buildTinyModel } from '../model/tiny-model';
 import { llamaTokenizerModel, writeTinyModel } from '../model/tiny-model-node';
+import { tokenizerFromJson } from '../tokenizer/load-tokenizer';
+import { realTokenizerFiles } from '../tokenizer/testing/real-tokenizers';
 import { cli } from './testing';
 import { LlamaTokenizer } from '../tokenizer/llama-tokenizer';
 
@@ -52,6 +56,28 @@ describe('cli', () => {
     });
     expect(logits.length).toBe(expected.length);
     expect(diff / scale).toBeLessThan(1e-4);
+  });
+
+  it('logits --out writes config.json\'s vocab_size floats per position: a Qwen vocabulary padded past its tokenizer, padded rows included', async () => {
+    const folder = path.join(dir, 'logits-padded');
+    const qwen = realTokenizerFiles('qwen3');
+    // Padded rows (past the tokenizer's 151,669 ids) scaled up: their logits are the largest.
+    const model = buildTinyModel({ ...spec, family: 'qwen2', vocabSize: 151936, tieWordEmbeddings: true, dtype: 'BF16', shards: 1, paddedRows: { from: 151669, scale: 4 }, extraFiles: { 'tokenizer.json': qwen.tokenizerJson, 'tokenizer_config.json': qwen.tokenizerConfig } });
+    await mkdir(folder, { recursive: true });
+    for (const [name, bytes] of model.files) await writeFile(path.join(folder, name), bytes);
+    const out = path.join(dir, 'logits-padded.bin');
+    const { code, stdout, stderr } = await cli(['logits', '--model', folder, '--text', '신라의 통일', '--out', out]);
+    expect(code, stderr).toBe(0);
+    const { tokens, vocab } = JSON.parse(stdout) as { tokens: number; vocab: number };
+    expect(vocab).toBe(151936);
+    const bytes = await readFile(out);
+    expect(bytes.byteLength).toBe(tokens * 151936 * 4);
+    const logits = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+    const ids = tokenizerFromJson(qwen.tokenizerJson).encode('신라의 통일', { addBos: true });
+    expect(ids).toHaveLength(tokens);
+    const expected = referenceLogits(model.config, model.weights, ids);
+    expect(rowRelativeError(logits, expected, 151936)).toBeLessThan(1e-4);
+    expect(argmaxRows(logits, 151936).every((id) => id >= 151669)).toBe(true);
   });
 
   it('generate --json: greedy ids equal the reference, raw and vicuna templates, torch shards too', async () => {
