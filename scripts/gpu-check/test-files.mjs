@@ -10,4 +10,6 @@ export const TEST_FILES = [
   'src/model/llama.test.ts',
   'src/model/llama-score.test.ts',
   'src/model/quantize.test.ts',
+  'src/model/families.test.ts',
+  'src/model/row-blocks.test.ts',
 ];

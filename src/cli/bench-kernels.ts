@@ -111,6 +111,14 @@ export async function benchKernels(gpu: Gpu, time: RowTimer, config: LlamaConfig
     const vocabBytes = { bytes: config.vocabSize * 4 };
     rows.push(await time('sample greedy', `vocab ${config.vocabSize}`, sample, 1, { nTokens: 1, pos0: 0, temperature: 0 }, vocabBytes));
     rows.push(await time('sample top-k 40, top-p 0.9', `vocab ${config.vocabSize}`, sample, 1, { nTokens: 1, pos0: 0, temperature: 0.7, topK: 40, topP: 0.9, repetitionPenalty: 1.1 }, vocabBytes));
+    // Qwen's vocabulary (152,064 rows at 7B, 4.75x LLaMA's): the sampler reads every logit, a
+    // top-k/top-p draw about 17 times, in one workgroup.
+    const large = 152064;
+    const largeLogits = createBufferWith(device, 'bench logits 152k', random(large).map((v, i) => v * 8 + Math.cos(i * 0.37)));
+    owned.push(largeLogits);
+    const largeSample = await sampleOp(gpu, { label: 'sample 152k', step, logits: largeLogits, seen: buffer('bench seen 152k', large / 8 + 4), work: buffer('bench work 152k', large * 4), ids, vocab: large });
+    rows.push(await time('sample greedy', `vocab ${large}`, largeSample, 1, { nTokens: 1, pos0: 0, temperature: 0 }, { bytes: large * 4 }));
+    rows.push(await time('sample top-k 40, top-p 0.9', `vocab ${large}`, largeSample, 1, { nTokens: 1, pos0: 0, temperature: 0.7, topK: 40, topP: 0.9, repetitionPenalty: 1.1 }, { bytes: large * 4 }));
     return { rows, ratios };
   } finally {
     weights.destroy();
