@@ -1,5 +1,6 @@
 /**
- * The LLaMA forward pass on WebGPU. Everything is allocated in `load`: buffers, pipelines,
+ * The LLaMA forward pass on WebGPU, for every family of families.ts (their differences are the
+ * optional qkv bias and q/k norm dispatches and the attention window). Everything is allocated in `load`: buffers, pipelines,
  * bind groups, the KV cache (llama-kernels.ts assembles them). A step then writes the Step uniform, records one compute pass and
  * submits once; decoding reads back a single token id chosen on the GPU.
  *
