@@ -107,18 +107,23 @@ export async function benchKernels(gpu: Gpu, time: RowTimer, config: LlamaConfig
       rows.push(await time('SwiGLU', `1 x ${inter}`, swiglu, 1, { nTokens: 1, pos0: 0 }, { bytes: 3 * inter * 4 }));
     }
     const ids = buffer('bench ids', 16);
-    const sample = await sampleOp(gpu, { label: 'sample', step, logits: y, seen: buffer('bench seen', config.vocabSize / 8 + 4), work: buffer('bench work', config.vocabSize * 4), ids, vocab: config.vocabSize });
-    const vocabBytes = { bytes: config.vocabSize * 4 };
-    rows.push(await time('sample greedy', `vocab ${config.vocabSize}`, sample, 1, { nTokens: 1, pos0: 0, temperature: 0 }, vocabBytes));
-    rows.push(await time('sample top-k 40, top-p 0.9', `vocab ${config.vocabSize}`, sample, 1, { nTokens: 1, pos0: 0, temperature: 0.7, topK: 40, topP: 0.9, repetitionPenalty: 1.1 }, vocabBytes));
-    // Qwen's vocabulary (152,064 rows at 7B, 4.75x LLaMA's): the sampler reads every logit, a
-    // top-k/top-p draw about 17 times, in one workgroup.
+    const greedy = { temperature: 0, topK: 0, topP: 1, repetitionPenalty: 1 };
+    const topKP = { temperature: 0.7, topK: 40, topP: 0.9, repetitionPenalty: 1.1 };
+    // Each row records the passes its settings need, as LlamaModel does (SampleDispatch.plan).
+    const sampleRows = async (vocab: number, logits: GPUBuffer) => {
+      const sample = await sampleOp(gpu, { label: `sample ${vocab}`, step, logits, seen: buffer(`bench seen ${vocab}`, vocab / 8 + 4), work: buffer(`bench work ${vocab}`, vocab * 4), ids, vocab });
+      for (const [name, settings] of [['sample greedy', greedy], ['sample top-k 40, top-p 0.9', topKP]] as const) {
+        sample.plan(settings);
+        rows.push(await time(name, `vocab ${vocab}`, sample, 1, { nTokens: 1, pos0: 0, ...settings }, { bytes: vocab * 4 }));
+      }
+    };
+    await sampleRows(config.vocabSize, y);
+    // Qwen's vocabulary (152,064 rows at 7B, 4.75x LLaMA's): every logit is read, a top-k/top-p
+    // draw about 17 times.
     const large = 152064;
     const largeLogits = createBufferWith(device, 'bench logits 152k', random(large).map((v, i) => v * 8 + Math.cos(i * 0.37)));
     owned.push(largeLogits);
-    const largeSample = await sampleOp(gpu, { label: 'sample 152k', step, logits: largeLogits, seen: buffer('bench seen 152k', large / 8 + 4), work: buffer('bench work 152k', large * 4), ids, vocab: large });
-    rows.push(await time('sample greedy', `vocab ${large}`, largeSample, 1, { nTokens: 1, pos0: 0, temperature: 0 }, { bytes: large * 4 }));
-    rows.push(await time('sample top-k 40, top-p 0.9', `vocab ${large}`, largeSample, 1, { nTokens: 1, pos0: 0, temperature: 0.7, topK: 40, topP: 0.9, repetitionPenalty: 1.1 }, { bytes: large * 4 }));
+    await sampleRows(large, largeLogits);
     return { rows, ratios };
   } finally {
     weights.destroy();

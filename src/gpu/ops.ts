@@ -7,7 +7,7 @@
  * Dimension legend: T = tokens in the chunk (Step.n_tokens), D = hidden size, V = vocab.
  */
 import type { SubgroupMatrix } from './device';
-import { grid } from './buffers';
+import { createBuffer, grid } from './buffers';
 import type { PipelineCache } from './pipelines';
 import type { WeightFormat } from './shaders';
 
@@ -166,21 +166,91 @@ export async function swigluOp(
   };
 }
 
-/** Picks the next token from logits row 0 into ids[0]; see sample.wgsl. */
+/** Ids a sample_scan.wgsl workgroup covers. */
+export const SAMPLE_SLICE = 2048;
+/** Words of sample_state.wgsl's state. */
+const SAMPLE_STATE_WORDS = 8;
+/** Up to this vocabulary greedy runs in one workgroup, one dispatch (sample_pick.wgsl PHASE 3). */
+const WHOLE_GREEDY_VOCAB = 65536;
+
+/** Bytes of the sampler's scratch for `vocab`: its state, and (slices, 2 + 16) u32 partials. */
+export function sampleScratchBytes(vocab: number): { state: number; partials: number } {
+  return { state: SAMPLE_STATE_WORDS * 4, partials: Math.ceil(vocab / SAMPLE_SLICE) * 18 * 4 };
+}
+
+/** The settings that decide which passes a sampling step needs. */
+export interface SampleSettings {
+  temperature: number;
+  topK: number;
+  topP: number;
+  vocabLimit?: number;
+}
+
+export interface SampleDispatch extends Dispatch {
+  /**
+   * From the next encode on, records only the passes `settings` need (greedy: one or two; top-k
+   * and top-p: 36). Without a plan every pass is recorded, which is right for any settings (the
+   * kernels skip what the Step's settings do not use), only slower.
+   */
+  plan(settings: SampleSettings | undefined): void;
+}
+
+/**
+ * Picks the next token from logits row 0 into ids[0], in passes over the vocabulary spread on
+ * the whole GPU (sample_scan.wgsl) and one-workgroup steps between them (sample_pick.wgsl): a
+ * 152k vocabulary's top-k and top-p draw reads the logits 17 times. `scratch` holds the
+ * sampler's state and partials (sampleScratchBytes); made here when absent (kernel tests).
+ */
 export async function sampleOp(
   ctx: OpContext,
-  a: { label: string; step: GPUBuffer; logits: GPUBuffer; seen: GPUBuffer; work: GPUBuffer; ids: GPUBuffer; vocab: number },
-): Promise<Dispatch> {
-  const kernel = await ctx.pipelines.get({
-    kernel: 'sample.wgsl',
-    bindings: ['uniform', 'read', 'storage', 'storage', 'storage'],
-    constants: { VOCAB: a.vocab, WG },
-  });
-  const group = bindGroup(ctx, kernel.layout, a.label, [a.step, a.logits, a.seen, a.work, a.ids]);
+  a: { label: string; step: GPUBuffer; logits: GPUBuffer; seen: GPUBuffer; work: GPUBuffer; ids: GPUBuffer; vocab: number; scratch?: { state: GPUBuffer; partials: GPUBuffer } },
+): Promise<SampleDispatch> {
+  const sizes = sampleScratchBytes(a.vocab);
+  const scratch = a.scratch ?? {
+    state: createBuffer(ctx.device, `${a.label} state`, sizes.state), // (8) u32, sample_state.wgsl
+    partials: createBuffer(ctx.device, `${a.label} partials`, sizes.partials), // (slices, 2 + 16) u32
+  };
+  const slices = Math.ceil(a.vocab / SAMPLE_SLICE);
+  const scanKernel = (phase: number) =>
+    ctx.pipelines.get({
+      kernel: 'sample_scan.wgsl',
+      accessors: ['sample_state.wgsl'],
+      bindings: ['uniform', 'read', 'read', 'storage', 'read', 'storage'],
+      constants: { VOCAB: a.vocab, SLICE: SAMPLE_SLICE, WG: 128, PHASE: phase },
+    });
+  const pickKernel = (phase: number) =>
+    ctx.pipelines.get({
+      kernel: 'sample_pick.wgsl',
+      accessors: ['sample_state.wgsl'],
+      bindings: ['uniform', 'read', 'storage', 'read', 'storage', 'read', 'storage'],
+      constants: { VOCAB: a.vocab, SLICE: SAMPLE_SLICE, WG, PHASE: phase },
+    });
+  const [scans, picks] = await Promise.all([Promise.all([0, 1, 2].map(scanKernel)), Promise.all([0, 1, 2, 3].map(pickKernel))]);
+  const scanGroup = bindGroup(ctx, scans[0].layout, `${a.label} scan`, [a.step, a.logits, a.seen, a.work, scratch.state, scratch.partials]);
+  const pickGroup = bindGroup(ctx, picks[0].layout, `${a.label} pick`, [a.step, a.logits, a.seen, a.work, scratch.state, scratch.partials, a.ids]);
+  type Pass = 'scan' | 'pick';
+  const step = (kind: Pass, phase: number) => (pass: PassRecorder) =>
+    kind === 'scan' ? record(pass, scans[phase].pipeline, [scanGroup], slices) : record(pass, picks[phase].pipeline, [pickGroup], 1);
+  const rounds = (count: number) => Array.from({ length: count * 8 }, () => [step('scan', 1), step('pick', 1)]).flat();
+  const everything = [step('scan', 0), step('pick', 0), ...rounds(2), step('scan', 2), step('pick', 2)];
+  let planned = everything;
   return {
     label: a.label,
+    plan(settings) {
+      if (!settings) {
+        planned = everything;
+        return;
+      }
+      const n = Math.min(a.vocab, settings.vocabLimit ?? a.vocab);
+      if (settings.temperature <= 0 || settings.topK === 1) {
+        planned = a.vocab <= WHOLE_GREEDY_VOCAB ? [step('pick', 3)] : [step('scan', 0), step('pick', 0)];
+        return;
+      }
+      const selects = (settings.topK > 0 && settings.topK < n ? 1 : 0) + (settings.topP < 1 ? 1 : 0);
+      planned = [step('scan', 0), step('pick', 0), ...rounds(selects), step('scan', 2), step('pick', 2)];
+    },
     encode(pass) {
-      record(pass, kernel.pipeline, [group], 1);
+      for (const record of planned) record(pass);
     },
   };
 }

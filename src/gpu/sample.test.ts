@@ -29,8 +29,19 @@ function referenceDistribution(logits: Float32Array, seen: Set<number>, s: Setti
   let kept = l.flatMap((x, i) => (x >= kth ? [i] : []));
   const z = kept.reduce((sum, i) => sum + Math.exp(l[i] - max), 0);
   if (s.topP < 1) {
-    // TopPLogitsWarper: keep an id when the mass strictly above it is below top_p.
-    kept = kept.filter((i) => kept.reduce((above, j) => above + (l[j] > l[i] ? Math.exp(l[j] - max) / z : 0), 0) < s.topP);
+    // TopPLogitsWarper: keep an id when the mass strictly above it is below top_p (ids sorted by
+    // logit once, so a 152k vocabulary's nucleus costs n log n, not n^2).
+    const sortedIds = [...kept].sort((a, b) => l[b] - l[a]);
+    const massAbove = new Map<number, number>();
+    let running = 0;
+    for (let at = 0; at < sortedIds.length; ) {
+      let end = at;
+      while (end < sortedIds.length && l[sortedIds[end]] === l[sortedIds[at]]) end++;
+      for (let k = at; k < end; k++) massAbove.set(sortedIds[k], running);
+      for (let k = at; k < end; k++) running += Math.exp(l[sortedIds[k]] - max) / z;
+      at = end;
+    }
+    kept = kept.filter((i) => massAbove.get(i)! < s.topP);
   }
   const zKept = kept.reduce((sum, i) => sum + Math.exp(l[i] - max), 0);
   return new Map(kept.map((i) => [i, Math.exp(l[i] - max) / zKept]));
@@ -48,7 +59,7 @@ function referencePick(distribution: Map<number, number>, seed: number, position
   return last;
 }
 
-async function setup(t: TestGpu, logits: Float32Array, seen: number[]) {
+async function setup(t: TestGpu, logits: Float32Array, seen: number[], planned = false) {
   const vocab = logits.length;
   const bits = new Uint32Array(Math.ceil(vocab / 32));
   for (const id of seen) bits[id >> 5] |= 1 << (id & 31);
@@ -61,6 +72,8 @@ async function setup(t: TestGpu, logits: Float32Array, seen: number[]) {
     async draw(params: StepParams): Promise<number> {
       t.device.queue.writeBuffer(seenBuffer, 0, bits);
       writeStep(t, step, params);
+      // As LlamaModel records a step: only the passes these settings need.
+      if (planned) op.plan({ temperature: params.temperature ?? 0, topK: params.topK ?? 0, topP: params.topP ?? 1, vocabLimit: params.vocabLimit });
       run(t, 1, op);
       return (await readU32(t, ids, 1))[0];
     },
@@ -128,5 +141,48 @@ describe('sample', () => {
     // Kept set is at most 12 ids (11 degrees of freedom): chi-square 0.999 quantile is 31.3.
     expect(distribution.size).toBeLessThanOrEqual(12);
     expect(chiSquare).toBeLessThan(31.3);
+  });
+});
+
+// A vocabulary of 15 slices of 2048 ids (Qwen's 152k has 75), each scanned by its own
+// workgroup, with a tokenizer smaller than the lm_head as Qwen's. Steps recorded as LlamaModel
+// records them (planned) and with every pass (the kernels skip what the settings do not use)
+// must agree.
+describe('sample over many slices of a vocabulary padded past its tokenizer', () => {
+  const vocab = 30011;
+  const limit = 29900;
+
+  it('greedy takes the first maximal id below the limit, planned or not', async () => {
+    const t = await testGpu();
+    const logits = randomNormal(seededRandom(4), vocab);
+    logits[29950] = 50; // past the tokenizer: never taken
+    logits[9001] = 12;
+    logits[24000] = 12; // a tie across slices: the first wins
+    logits[3000] = 13; // seen, penalised 1.3x: 10 < 12
+    for (const planned of [false, true]) {
+      const sampler = await setup(t, logits, [3000], planned);
+      expect(await sampler.draw({ nTokens: 1, pos0: 0, temperature: 0, repetitionPenalty: 1.3, vocabLimit: limit })).toBe(9001);
+      expect(await sampler.draw({ nTokens: 1, pos0: 0, temperature: 0, repetitionPenalty: 1, vocabLimit: limit })).toBe(3000);
+    }
+  });
+
+  it.each<Settings>([
+    { temperature: 0.7, topK: 40, topP: 1, repetitionPenalty: 1 },
+    { temperature: 0.7, topK: 40, topP: 0.9, repetitionPenalty: 1.1 },
+    { temperature: 0.6, topK: 0, topP: 0.9, repetitionPenalty: 1 },
+  ])('draws what the float64 reference draws with the same seed: %o', async (settings) => {
+    const t = await testGpu();
+    // Peaked like a trained model's: a few hundred ids hold most of the mass (top-p alone keeps few).
+    const logits = randomNormal(seededRandom(5), vocab, 3);
+    const seen = [7, 10000, 29000];
+    const distribution = referenceDistribution(logits.slice(0, limit), new Set(seen), settings);
+    for (const planned of [false, true]) {
+      const sampler = await setup(t, logits, seen, planned);
+      for (let position = 0; position < 8; position++) {
+        const seed = 77 + position * 13;
+        const id = await sampler.draw({ nTokens: 1, pos0: position, seed, vocabLimit: limit, ...settings });
+        expect(id, `planned ${planned}, position ${position}`).toBe(referencePick(distribution, seed, position));
+      }
+    }
   });
 });

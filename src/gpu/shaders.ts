@@ -33,7 +33,9 @@ import matmulSgmat from '../../shaders/matmul_sgmat.wgsl?raw';
 import sgmatArgs from '../../shaders/sgmat_args.wgsl?raw';
 import sgmatTemplate from '../../shaders/sgmat_template.wgsl?raw';
 import swiglu from '../../shaders/swiglu.wgsl?raw';
-import sample from '../../shaders/sample.wgsl?raw';
+import sampleScan from '../../shaders/sample_scan.wgsl?raw';
+import samplePick from '../../shaders/sample_pick.wgsl?raw';
+import sampleState from '../../shaders/sample_state.wgsl?raw';
 import tokenLogprobs from '../../shaders/token_logprobs.wgsl?raw';
 import convertF32 from '../../shaders/convert_f32.wgsl?raw';
 import convertF16 from '../../shaders/convert_f16.wgsl?raw';
@@ -76,7 +78,9 @@ export const SHADER_FILES = {
   'sgmat_args.wgsl': sgmatArgs,
   'sgmat_template.wgsl': sgmatTemplate,
   'swiglu.wgsl': swiglu,
-  'sample.wgsl': sample,
+  'sample_scan.wgsl': sampleScan,
+  'sample_pick.wgsl': samplePick,
+  'sample_state.wgsl': sampleState,
   'token_logprobs.wgsl': tokenLogprobs,
   'convert_f32.wgsl': convertF32,
   'convert_f16.wgsl': convertF16,

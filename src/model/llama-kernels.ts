@@ -12,7 +12,7 @@ import { attentionOp, attentionPartialsBytes, ropeKvOp } from '../gpu/attention-
 import { biasAddOp, headRmsnormOp } from '../gpu/family-ops';
 import { blockedEmbeddingOp, blockedLinearOp } from '../gpu/blocked-ops';
 import type { Matmul, Q4Gemv } from '../gpu/linear-op';
-import { rmsnormOp, sampleOp, swigluOp, TOKEN_SCORE_WORDS, tokenLogprobsOp, type Dispatch } from '../gpu/ops';
+import { rmsnormOp, sampleOp, sampleScratchBytes, swigluOp, TOKEN_SCORE_WORDS, tokenLogprobsOp, type Dispatch, type SampleDispatch } from '../gpu/ops';
 import type { Gpu } from '../gpu/runtime';
 import type { LlamaConfig } from './config';
 import type { GpuWeights } from './load-weights';
@@ -74,6 +74,8 @@ export interface Activations extends StepBuffers {
   h: GPUBuffer;
   work: GPUBuffer;
   partials: GPUBuffer;
+  /** The sampler's state and per-slice partials (sample_scan.wgsl, sample_pick.wgsl). */
+  sampler: { state: GPUBuffer; partials: GPUBuffer };
   /** Where a matrix split into row blocks writes each block's output; absent when none is split. */
   blockScratch: GPUBuffer | undefined;
   kCaches: GPUBuffer[];
@@ -105,7 +107,7 @@ export interface Kernels {
   lmHead: Dispatch;
   /** lm_head with the final norm fused in, for one-token steps; only with KernelChoice.fuseNorms. */
   lmHeadDecode: Dispatch | undefined;
-  sample: Dispatch;
+  sample: SampleDispatch;
   tokenScores: Dispatch;
   /** token_logprobs.wgsl on logits row 0 with the id `sample` just wrote as its target. */
   sampledScores: Dispatch;
@@ -139,6 +141,10 @@ export async function allocateActivations(gpu: Gpu, config: LlamaConfig, shape: 
     logits: make('logits', shape.logitsRows * v * 4), // (logitsRows, V) f32
     work: make('sampler work', v * 4), // (V) f32
     seen: make('seen', Math.ceil(v / 32) * 4), // (ceil(V / 32)) u32 bitset
+    sampler: {
+      state: make('sampler state', sampleScratchBytes(v).state), // (8) u32, sample_state.wgsl
+      partials: make('sampler partials', sampleScratchBytes(v).partials), // (ceil(V / 2048), 2 + 16) u32
+    },
     // READBACK_SLOTS x (1) u32: each decode step's sampled id, mapped while the next step runs
     readback: Array.from({ length: READBACK_SLOTS }, (_, i) => make(`readback ${i}`, 4, USAGE.MAP_READ | USAGE.COPY_DST)),
     // READBACK_SLOTS x (1 + 2 TOP_LOGPROBS) u32: a scored step's sampled-token logprob and top ids
@@ -212,7 +218,7 @@ export async function buildKernels(
     rmsnormOp(gpu, { label: 'final norm (last row)', step, x, gain: vector('norm'), y: xn, dim: d, eps, lastRowOnly: true }),
     linear({ label: 'lm_head', step, x: xn, weight: head, y: logits, matmul }),
     fuseNorms ? linear({ label: 'lm_head (decode)', step, x: xn, weight: head, y: logits, norm: norm(vector('norm')) }) : undefined,
-    sampleOp(gpu, { label: 'sample', step, logits, seen: a.seen, work: a.work, ids: a.ids, vocab: v }),
+    sampleOp(gpu, { label: 'sample', step, logits, seen: a.seen, work: a.work, ids: a.ids, vocab: v, scratch: a.sampler }),
     tokenLogprobsOp(gpu, { label: 'token logprobs', logits, targets: a.targets, out: a.scores, vocab: v }),
     tokenLogprobsOp(gpu, { label: 'sampled token logprobs', logits, targets: a.ids, out: a.scores, vocab: v }),
   ]);

@@ -133,6 +133,7 @@ export class LlamaModel {
       const kernels = await kernelsReady;
       gpu.context.throwIfFailed();
       const vocabLimit = Math.min(options.vocabLimit ?? config.vocabSize, config.vocabSize);
+      kernels.sample.plan({ ...GREEDY, vocabLimit });
       return new LlamaModel(gpu, config, options.dtype, shape, plan, vocabLimit, layout, weights, activations, activations.owned, kernels, kernelChoice);
     } catch (error) {
       weights?.destroy();
@@ -167,6 +168,8 @@ export class LlamaModel {
     this.checkUsable();
     encodeStep({ nTokens, pos0, ...sampling, vocabLimit: this.vocabLimit }, this.stepData);
     this.gpu.device.queue.writeBuffer(this.buffers.step, 0, this.stepData);
+    // The sampler records only the passes these settings need (greedy: one; top-k and top-p: 36).
+    this.kernels.sample.plan({ ...sampling, vocabLimit: this.vocabLimit });
   }
 
   private checkPositions(pos0: number, count: number): void {
