@@ -1,23 +1,21 @@
-// sample_pick.wgsl: the narrow half of sampling, one workgroup: after each sample_scan.wgsl pass
-// it reduces the slices' partials and moves the sampler's state on (sample_state.wgsl); at the
-// end it writes the chosen id to ids[0] and into the seen set. Temperature 0 is greedy (argmax,
-// first index on ties, as torch.argmax). top-k and top-p need the k-th largest logit and the
-// smallest set holding mass top_p: both found exactly, without sorting, by a radix select on the
-// logits' order-preserving keys, 8 rounds of 4 bits, each a histogram (of counts for top-k, of
-// probability mass for top-p) that the scans build slice by slice. The draw walks the kept ids in
-// id order to u * Z: slice by slice, then thread chunk by chunk, then id by id.
+// sample_pick.wgsl: the narrow half of sampling, one workgroup: after a sample_scan.wgsl pass it
+// reduces the slices' partials and moves the sampler's state on (sample_state.wgsl).
+// Temperature 0 is greedy (argmax, first index on ties, as torch.argmax). top-k and top-p need
+// the k-th largest logit and the smallest set holding mass top_p: both found exactly, without
+// sorting, by a radix select on the logits' order-preserving keys, 8 rounds of 4 bits, each a
+// histogram (of counts for top-k, of probability mass for top-p) that the scans build slice by
+// slice. sample_draw.wgsl then draws from the kept ids.
 //   PHASE 0: the largest logit and its id; greedy: the answer. Starts the first select.
 //   PHASE 1: one radix round: the digit whose bucket holds the goal; after round 7 the floor,
 //            and the next select (top-p after top-k) or done.
-//   PHASE 2: the draw from the kept ids (keys >= floor), with the slices' kept masses.
-//   PHASE 3: greedy alone, over the whole vocabulary in this one workgroup (small vocabularies:
+//   PHASE 2: greedy alone, over the whole vocabulary in this one workgroup (small vocabularies:
 //            one dispatch instead of two).
 //
 // Bindings (group 0):
 //   0 step: Step (sampler settings; the sampled row's position is pos0 + n_tokens - 1)
-//   1 logits: (VOCAB) f32 (PHASE 3)
+//   1 logits: (VOCAB) f32 (PHASE 2)
 //   2 seen: (ceil(VOCAB / 32)) u32 bitset of ids in the context; the chosen id is added
-//   3 work: (VOCAB) f32, the processed logits (sample_scan.wgsl PHASE 0)
+//   3 work: (VOCAB) f32, the processed logits (unused here; the layout is sample_draw.wgsl's)
 //   4 state: (STATE_WORDS) u32
 //   5 partials: (SLICES, 2 + DIGITS) u32, as sample_scan.wgsl writes them
 //   6 ids: (>= 1) u32; ids[0] = the chosen id (the next decode step's input)
@@ -40,15 +38,7 @@ const DIGITS: u32 = 16u;
 var<workgroup> red_value: array<f32, WG>;
 var<workgroup> red_index: array<u32, WG>;
 var<workgroup> digits: array<f32, DIGITS>;
-var<workgroup> shared_owner: u32;
-var<workgroup> shared_residual: f32;
 var<workgroup> shared_select: u32;
-
-fn pcg_hash(v: u32) -> u32 {
-  let state = v * 747796405u + 2891336453u;
-  let word = ((state >> ((state >> 28u) + 4u)) ^ state) * 277803737u;
-  return (word >> 22u) ^ word;
-}
 
 fn choose(id: u32) {
   ids[0] = id;
@@ -77,7 +67,7 @@ fn main(@builtin(local_invocation_index) tid: u32) {
   let slices = (VOCAB + SLICE - 1u) / SLICE;
   let greedy = sampling_greedy(step);
 
-  if (PHASE == 3u) {
+  if (PHASE == 2u) {
     var best = NEG_BIG;
     var best_index = 0xffffffffu;
     for (var i = tid; i < n; i += WG) {
@@ -133,140 +123,63 @@ fn main(@builtin(local_invocation_index) tid: u32) {
     return;
   }
 
-  if (PHASE == 1u) {
-    // Read once and shared, so the early return keeps the barrier below in uniform control flow.
-    if (tid == 0u) {
-      shared_select = state[SAMPLE_SELECT];
-    }
-    let select_kind = workgroupUniformLoad(&shared_select);
-    if (select_kind == SELECT_DONE) {
-      return;
-    }
-    // Each digit's weight over all slices, summed in slice order.
-    if (tid < DIGITS) {
-      var total = 0.0;
-      for (var s = 0u; s < slices; s++) {
-        total += bitcast<f32>(partials[s * (2u + DIGITS) + 2u + tid]);
-      }
-      digits[tid] = total;
-    }
-    workgroupBarrier();
-    if (tid == 0u) {
-      let round = state[SAMPLE_ROUND];
-      var prefix = state[SAMPLE_PREFIX];
-      var above = bitcast<f32>(state[SAMPLE_ABOVE]);
-      var goal = bitcast<f32>(state[SAMPLE_GOAL]);
-      if (round == 0u) {
-        prefix = 0u;
-        above = 0.0;
-        if (select_kind == SELECT_COUNT) {
-          goal = f32(step.top_k);
-        } else {
-          // Round 0 counts every kept key: its digits sum to the mass the floor keeps.
-          var kept = 0.0;
-          for (var d = 0u; d < DIGITS; d++) {
-            kept += digits[d];
-          }
-          goal = step.top_p * kept;
-        }
-      }
-      let shift = 28u - 4u * round;
-      var digit = 0u; // if rounding leaves the goal unreached, keep the whole bucket range
-      for (var d = DIGITS; d > 0u; d--) {
-        let weight = digits[d - 1u];
-        if (above + weight >= goal) {
-          digit = d - 1u;
-          break;
-        }
-        above += weight;
-      }
-      prefix = prefix | (digit << shift);
-      state[SAMPLE_PREFIX] = prefix;
-      state[SAMPLE_ABOVE] = bitcast<u32>(above);
-      state[SAMPLE_GOAL] = bitcast<u32>(goal);
-      if (round < 7u) {
-        state[SAMPLE_ROUND] = round + 1u;
-      } else {
-        state[SAMPLE_FLOOR] = prefix;
-        state[SAMPLE_ROUND] = 0u;
-        state[SAMPLE_SELECT] = select(SELECT_DONE, SELECT_MASS, select_kind == SELECT_COUNT && step.top_p < 1.0);
-      }
-    }
-    return;
-  }
-
-  // PHASE 2: the draw. Thread 0 finds the slice holding u * Z from the slices' kept masses.
-  if (greedy) {
-    return;
-  }
-  let max_logit = bitcast<f32>(state[SAMPLE_MAX]);
-  let floor = state[SAMPLE_FLOOR];
+  // PHASE 1. Read once and shared, so the early return keeps the barrier below in uniform
+  // control flow.
   if (tid == 0u) {
+    shared_select = state[SAMPLE_SELECT];
+  }
+  let select_kind = workgroupUniformLoad(&shared_select);
+  if (select_kind == SELECT_DONE) {
+    return;
+  }
+  // Each digit's weight over all slices, summed in slice order.
+  if (tid < DIGITS) {
     var total = 0.0;
     for (var s = 0u; s < slices; s++) {
-      total += bitcast<f32>(partials[s * (2u + DIGITS)]);
+      total += bitcast<f32>(partials[s * (2u + DIGITS) + 2u + tid]);
     }
-    let position = step.pos0 + step.n_tokens - 1u;
-    let u = f32(pcg_hash(step.seed ^ pcg_hash(position)) >> 8u) * (1.0 / 16777216.0);
-    var residual = u * total;
-    var owner = 0u;
-    for (var s = 0u; s < slices; s++) {
-      let mass = bitcast<f32>(partials[s * (2u + DIGITS)]);
-      if (mass > 0.0) {
-        owner = s;
-        if (residual < mass) {
-          break;
-        }
-        residual -= mass;
-      }
-    }
-    shared_owner = owner;
-    shared_residual = residual;
+    digits[tid] = total;
   }
-  let owner_slice = workgroupUniformLoad(&shared_owner);
-  // Within the slice: thread tid owns ids [tid * chunk, (tid + 1) * chunk) of it.
-  let slice_begin = min(owner_slice * SLICE, n);
-  let slice_end = min(slice_begin + SLICE, n);
-  let chunk = (SLICE + WG - 1u) / WG;
-  let begin = min(slice_begin + tid * chunk, slice_end);
-  let end = min(begin + chunk, slice_end);
-  var mass = 0.0;
-  for (var i = begin; i < end; i++) {
-    if (order_key(work[i]) >= floor) {
-      mass += exp(work[i] - max_logit);
-    }
-  }
-  red_value[tid] = mass;
   workgroupBarrier();
   if (tid == 0u) {
-    var residual = shared_residual;
-    var owner = 0u;
-    for (var t = 0u; t < WG; t++) {
-      if (red_value[t] > 0.0) {
-        owner = t;
-        if (residual < red_value[t]) {
-          break;
+    let round = state[SAMPLE_ROUND];
+    var prefix = state[SAMPLE_PREFIX];
+    var above = bitcast<f32>(state[SAMPLE_ABOVE]);
+    var goal = bitcast<f32>(state[SAMPLE_GOAL]);
+    if (round == 0u) {
+      prefix = 0u;
+      above = 0.0;
+      if (select_kind == SELECT_COUNT) {
+        goal = f32(step.top_k);
+      } else {
+        // Round 0 counts every kept key: its digits sum to the mass the floor keeps.
+        var kept = 0.0;
+        for (var d = 0u; d < DIGITS; d++) {
+          kept += digits[d];
         }
-        residual -= red_value[t];
+        goal = step.top_p * kept;
       }
     }
-    red_index[0] = owner;
-    shared_residual = residual;
-  }
-  let owner_thread = workgroupUniformLoad(&red_index[0]);
-  if (tid == owner_thread) {
-    let residual = shared_residual;
-    var chosen = 0xffffffffu;
-    var running = 0.0;
-    for (var i = begin; i < end; i++) {
-      if (order_key(work[i]) >= floor) {
-        chosen = i; // the last kept id stands if rounding leaves residual unreached
-        running += exp(work[i] - max_logit);
-        if (residual < running) {
-          break;
-        }
+    let shift = 28u - 4u * round;
+    var digit = 0u; // if rounding leaves the goal unreached, keep the whole bucket range
+    for (var d = DIGITS; d > 0u; d--) {
+      let weight = digits[d - 1u];
+      if (above + weight >= goal) {
+        digit = d - 1u;
+        break;
       }
+      above += weight;
     }
-    choose(chosen);
+    prefix = prefix | (digit << shift);
+    state[SAMPLE_PREFIX] = prefix;
+    state[SAMPLE_ABOVE] = bitcast<u32>(above);
+    state[SAMPLE_GOAL] = bitcast<u32>(goal);
+    if (round < 7u) {
+      state[SAMPLE_ROUND] = round + 1u;
+    } else {
+      state[SAMPLE_FLOOR] = prefix;
+      state[SAMPLE_ROUND] = 0u;
+      state[SAMPLE_SELECT] = select(SELECT_DONE, SELECT_MASS, select_kind == SELECT_COUNT && step.top_p < 1.0);
+    }
   }
 }

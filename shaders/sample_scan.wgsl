@@ -3,7 +3,7 @@
 // (a 152k vocabulary is 17 passes for top-k and top-p). sample_pick.wgsl, one workgroup, reduces
 // what the slices wrote after each pass and keeps the sampler's state. Processors in
 // transformers' order: repetition penalty, temperature, top-k, top-p, then a draw (see
-// sample_pick.wgsl for the selection and the draw).
+// sample_pick.wgsl for the selection, sample_draw.wgsl for the draw).
 //   PHASE 0: work[i] = processed logit; per slice its largest (first index on ties)
 //   PHASE 1: one 4-bit radix round of the current select (top-k by counts, top-p by mass): per
 //            slice a histogram of the next digit of the keys still in the running

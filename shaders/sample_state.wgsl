@@ -1,6 +1,6 @@
-// sample_state.wgsl: what sample_scan.wgsl and sample_pick.wgsl share: the sampler's state words
-// (a small storage buffer sample_pick.wgsl writes between the scans) and the order-preserving keys
-// the radix select works on. Composed after common.wgsl, before either kernel.
+// sample_state.wgsl: what sample_scan.wgsl, sample_pick.wgsl and sample_draw.wgsl share: the
+// sampler's state words (a small storage buffer sample_pick.wgsl writes between the scans) and the
+// order-preserving keys the radix select works on. Composed after common.wgsl, before each kernel.
 
 const SAMPLE_MAX: u32 = 0u; // the largest processed logit, f32 bits
 const SAMPLE_ARGMAX: u32 = 1u; // its id (the first on ties)

@@ -170,7 +170,7 @@ export async function swigluOp(
 export const SAMPLE_SLICE = 2048;
 /** Words of sample_state.wgsl's state. */
 const SAMPLE_STATE_WORDS = 8;
-/** Up to this vocabulary greedy runs in one workgroup, one dispatch (sample_pick.wgsl PHASE 3). */
+/** Up to this vocabulary greedy runs in one workgroup, one dispatch (sample_pick.wgsl PHASE 2). */
 const WHOLE_GREEDY_VOCAB = 65536;
 
 /** Bytes of the sampler's scratch for `vocab`: its state, and (slices, 2 + 16) u32 partials. */
@@ -197,8 +197,9 @@ export interface SampleDispatch extends Dispatch {
 
 /**
  * Picks the next token from logits row 0 into ids[0], in passes over the vocabulary spread on
- * the whole GPU (sample_scan.wgsl) and one-workgroup steps between them (sample_pick.wgsl): a
- * 152k vocabulary's top-k and top-p draw reads the logits 17 times. `scratch` holds the
+ * the whole GPU (sample_scan.wgsl), one-workgroup steps between them (sample_pick.wgsl) and a
+ * one-workgroup draw at the end (sample_draw.wgsl): a 152k vocabulary's top-k and top-p draw
+ * reads the logits 17 times. `scratch` holds the
  * sampler's state and partials (sampleScratchBytes); made here when absent (kernel tests).
  */
 export async function sampleOp(
@@ -218,21 +219,26 @@ export async function sampleOp(
       bindings: ['uniform', 'read', 'read', 'storage', 'read', 'storage'],
       constants: { VOCAB: a.vocab, SLICE: SAMPLE_SLICE, WG: 128, PHASE: phase },
     });
-  const pickKernel = (phase: number) =>
+  const pickKernel = (kernel: 'sample_pick.wgsl' | 'sample_draw.wgsl', phase?: number) =>
     ctx.pipelines.get({
-      kernel: 'sample_pick.wgsl',
+      kernel,
       accessors: ['sample_state.wgsl'],
       bindings: ['uniform', 'read', 'storage', 'read', 'storage', 'read', 'storage'],
-      constants: { VOCAB: a.vocab, SLICE: SAMPLE_SLICE, WG, PHASE: phase },
+      constants: { VOCAB: a.vocab, SLICE: SAMPLE_SLICE, WG, ...(phase === undefined ? {} : { PHASE: phase }) },
     });
-  const [scans, picks] = await Promise.all([Promise.all([0, 1, 2].map(scanKernel)), Promise.all([0, 1, 2, 3].map(pickKernel))]);
+  // picks: sample_pick.wgsl's phases 0 (largest logit), 1 (a radix round), 2 (greedy alone); then the draw.
+  const [scans, picks] = await Promise.all([
+    Promise.all([0, 1, 2].map((phase) => scanKernel(phase))),
+    Promise.all([...[0, 1, 2].map((phase) => pickKernel('sample_pick.wgsl', phase)), pickKernel('sample_draw.wgsl')]),
+  ]);
   const scanGroup = bindGroup(ctx, scans[0].layout, `${a.label} scan`, [a.step, a.logits, a.seen, a.work, scratch.state, scratch.partials]);
   const pickGroup = bindGroup(ctx, picks[0].layout, `${a.label} pick`, [a.step, a.logits, a.seen, a.work, scratch.state, scratch.partials, a.ids]);
   type Pass = 'scan' | 'pick';
   const step = (kind: Pass, phase: number) => (pass: PassRecorder) =>
     kind === 'scan' ? record(pass, scans[phase].pipeline, [scanGroup], slices) : record(pass, picks[phase].pipeline, [pickGroup], 1);
+  const [greedyAlone, draw] = [step('pick', 2), step('pick', 3)];
   const rounds = (count: number) => Array.from({ length: count * 8 }, () => [step('scan', 1), step('pick', 1)]).flat();
-  const everything = [step('scan', 0), step('pick', 0), ...rounds(2), step('scan', 2), step('pick', 2)];
+  const everything = [step('scan', 0), step('pick', 0), ...rounds(2), step('scan', 2), draw];
   let planned = everything;
   return {
     label: a.label,
@@ -243,11 +249,11 @@ export async function sampleOp(
       }
       const n = Math.min(a.vocab, settings.vocabLimit ?? a.vocab);
       if (settings.temperature <= 0 || settings.topK === 1) {
-        planned = a.vocab <= WHOLE_GREEDY_VOCAB ? [step('pick', 3)] : [step('scan', 0), step('pick', 0)];
+        planned = a.vocab <= WHOLE_GREEDY_VOCAB ? [greedyAlone] : [step('scan', 0), step('pick', 0)];
         return;
       }
       const selects = (settings.topK > 0 && settings.topK < n ? 1 : 0) + (settings.topP < 1 ? 1 : 0);
-      planned = [step('scan', 0), step('pick', 0), ...rounds(selects), step('scan', 2), step('pick', 2)];
+      planned = [step('scan', 0), step('pick', 0), ...rounds(selects), step('scan', 2), draw];
     },
     encode(pass) {
       for (const record of planned) record(pass);

@@ -35,6 +35,7 @@ import sgmatTemplate from '../../shaders/sgmat_template.wgsl?raw';
 import swiglu from '../../shaders/swiglu.wgsl?raw';
 import sampleScan from '../../shaders/sample_scan.wgsl?raw';
 import samplePick from '../../shaders/sample_pick.wgsl?raw';
+import sampleDraw from '../../shaders/sample_draw.wgsl?raw';
 import sampleState from '../../shaders/sample_state.wgsl?raw';
 import tokenLogprobs from '../../shaders/token_logprobs.wgsl?raw';
 import convertF32 from '../../shaders/convert_f32.wgsl?raw';
@@ -80,6 +81,7 @@ export const SHADER_FILES = {
   'swiglu.wgsl': swiglu,
   'sample_scan.wgsl': sampleScan,
   'sample_pick.wgsl': samplePick,
+  'sample_draw.wgsl': sampleDraw,
   'sample_state.wgsl': sampleState,
   'token_logprobs.wgsl': tokenLogprobs,
   'convert_f32.wgsl': convertF32,

@@ -74,7 +74,7 @@ export interface Activations extends StepBuffers {
   h: GPUBuffer;
   work: GPUBuffer;
   partials: GPUBuffer;
-  /** The sampler's state and per-slice partials (sample_scan.wgsl, sample_pick.wgsl). */
+  /** The sampler's state and per-slice partials (sample_scan.wgsl, sample_pick.wgsl, sample_draw.wgsl). */
   sampler: { state: GPUBuffer; partials: GPUBuffer };
   /** Where a matrix split into row blocks writes each block's output; absent when none is split. */
   blockScratch: GPUBuffer | undefined;
