@@ -7,6 +7,7 @@ export const TEST_FILES = [
   'src/gpu/linear.test.ts',
   'src/gpu/token-logprobs.test.ts',
   'src/gpu/sample.test.ts',
+  'src/gpu/family-ops.test.ts',
   'src/model/llama.test.ts',
   'src/model/llama-score.test.ts',
   'src/model/quantize.test.ts',

@@ -32,6 +32,7 @@ export async function headRmsnormOp(
 ): Promise<Dispatch> {
   const kernel = await ctx.pipelines.get({
     kernel: 'head_rmsnorm.wgsl',
+    accessors: ['reduce_workgroup.wgsl'],
     bindings: ['uniform', 'read', 'read', 'storage'],
     constants: { N_HEADS: a.nHeads, N_KV_HEADS: a.nKvHeads, HEAD_DIM: a.headDim, EPS: a.eps, WG: 64 },
   });

@@ -135,6 +135,7 @@ export async function rmsnormOp(
 ): Promise<Dispatch> {
   const kernel = await ctx.pipelines.get({
     kernel: 'rmsnorm.wgsl',
+    accessors: ['reduce_workgroup.wgsl'],
     bindings: ['uniform', 'read', 'read', 'storage'],
     constants: { DIM: a.dim, EPS: a.eps, WG, LAST_ROW_ONLY: a.lastRowOnly ?? false },
   });
