@@ -7,11 +7,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NodeCacheStore } from '../loader/cache/node-cache';
-import { startFakeHub, type FakeHub } from '../loader/testing/fake-hub';
+import { startFakeHub, type DiskFile, type FakeHub } from '../loader/testing/fake-hub';
 import { HubSource } from '../loader/hub/hub-source';
 import { parseConfig } from '../model/config';
 import { layoutBytes, planMemory } from '../model/memory-plan';
+import { QWEN3_06B } from '../model/testing/hub-configs';
 import { buildTinyModelWithTokenizer } from '../model/tiny-model-node';
+import { realTokenizerFiles } from '../tokenizer/testing/real-tokenizers';
 import { weightLayout } from '../model/weights';
 import { describeLoadCost, estimateLoadCost } from './load-cost';
 import { SCORE_ROWS } from './engine';
@@ -101,3 +103,33 @@ describe('estimateLoadCost', () => {
   });
 });
 
+describe('estimateLoadCost with a 152k vocabulary', () => {
+  it('Qwen3-0.6B (tied, 151,936 rows): the download counts its 11 MB tokenizer.json, the GPU its q4 table once and the scoring rows of logits', async () => {
+    const qwen = realTokenizerFiles('qwen3');
+    const text = (value: string) => new TextEncoder().encode(value);
+    // Only the tree's sizes are read: the shard is listed (about Qwen3-0.6B's 1.5 GB), never fetched.
+    const shard: DiskFile = { path: '/nonexistent/model.safetensors', size: 1_503_300_328, sha256: '0'.repeat(64) };
+    const repoFiles = new Map<string, Uint8Array | DiskFile>([
+      ['config.json', text(JSON.stringify(QWEN3_06B))],
+      ['tokenizer.json', text(qwen.tokenizerJson)],
+      ['tokenizer_config.json', text(qwen.tokenizerConfig)],
+      ['model.safetensors', shard],
+    ]);
+    hub.addRepo('Qwen/Qwen3-0.6B', repoFiles, { license: 'apache-2.0' });
+    const cost = await estimateLoadCost(new HubSource({ repo: 'Qwen/Qwen3-0.6B', endpoint: hub.url }), { dtype: 'q4', contextLength: 2048 });
+
+    const small = ['config.json', 'tokenizer.json', 'tokenizer_config.json'].reduce((sum, name) => sum + (repoFiles.get(name) as Uint8Array).length, 0);
+    expect(small).toBeGreaterThan(10e6);
+    expect(cost).toMatchObject({ sizeFrom: 'tree', downloadBytes: shard.size + small, contextLength: 2048, license: 'apache-2.0' });
+    // 151,936 x 1024 in f16 is 297 MiB (past Q4_TABLE_BYTES): q4, and the tied lm_head reads it.
+    const layout = weightLayout(parseConfig(JSON.stringify(QWEN3_06B)), 'q4', false);
+    expect(layout.matrices.filter((m) => m.rows === 151936)).toEqual([{ key: 'embed', format: 'q4', rows: 151936, cols: 1024 }]);
+    expect(cost.gpu.weightBytes).toBe(layoutBytes(layout));
+    expect(cost.diskBytes).toBe(layoutBytes(layout) + small);
+    // 28 layers of k and v, 2048 positions of 8 kv heads x 128 in f16.
+    expect(cost.gpu.kvCacheBytes).toBe(2 * 28 * 2048 * 8 * 128 * 2);
+    // Beyond weights and cache: the chat engine's SCORE_ROWS rows of f32 logits, 39 MB here.
+    expect(cost.gpu.totalBytes - cost.gpu.weightBytes - cost.gpu.kvCacheBytes).toBeGreaterThanOrEqual(SCORE_ROWS * 151936 * 4);
+    expect(cost.gpu.totalBytes).toBeLessThan(GIB);
+  });
+});
