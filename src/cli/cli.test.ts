@@ -2,7 +2,7 @@
  * The CLI as a user runs it (`node scripts/cli.mjs ...`, what `npm run -s cli --` calls), on tiny
  * random repos written to disk in hub layout, against the float64 reference.
  */
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -121,6 +121,13 @@ describe('cli', () => {
     const absurd = await cli(['generate', '--model', folder, '--prompt', 'x']);
     expect(absurd.code).toBe(1);
     expect(absurd.stderr).toMatch(/error \[bad-model\]: config.json: "num_hidden_layers" must be an integer/);
+
+    // Another architecture is refused by name, with the families this engine runs.
+    await writeFile(path.join(folder, 'config.json'), JSON.stringify({ ...config, model_type: 'gemma2', architectures: ['Gemma2ForCausalLM'] }));
+    const unsupported = await cli(['logits', '--model', folder, '--tokens', '1,2', '--out', path.join(dir, 'unsupported.bin')]);
+    expect(unsupported.code).toBe(1);
+    await expect(stat(path.join(dir, 'unsupported.bin'))).rejects.toThrow(/ENOENT/);
+    expect(unsupported.stderr).toMatch(/error \[bad-model\]: config.json: Gemma2ForCausalLM is not supported: this engine runs LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM, ExaoneForCausalLM/);
 
     await writeFile(path.join(folder, 'config.json'), JSON.stringify(config));
     const weights = await readFile(path.join(folder, 'model.safetensors'));
