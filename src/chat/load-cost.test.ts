@@ -6,7 +6,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cacheEntryId } from '../loader/cache/cache-store';
 import { NodeCacheStore } from '../loader/cache/node-cache';
+import type { WritableFile } from '../loader/cache/node-cache-writer';
 import { startFakeHub, type DiskFile, type FakeHub } from '../loader/testing/fake-hub';
 import { HubSource } from '../loader/hub/hub-source';
 import { parseConfig } from '../model/config';
@@ -67,6 +69,28 @@ describe('estimateLoadCost', () => {
     const cost = await estimateLoadCost(new HubSource({ repo: 'tiny/licensed', endpoint: hub.url }), { dtype: 'f16', contextLength: 512, cache });
     expect(cost.storage).toEqual({ availableBytes: 1024, neededBytes: cost.diskBytes + 64 * 1024 * 1024, fits: false });
     expect(describeLoadCost(cost, String)).toMatch(/NOT ENOUGH SPACE: needs \d+, 1024 free/);
+  });
+
+  it('after a refused write promises no room its figure shows, until an entry is deleted', async () => {
+    // The disk refuses every write while statfs says 10 GiB: a quota the figure does not see.
+    const refuse = async (): Promise<WritableFile> => ({
+      write: async () => {
+        throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      },
+      datasync: async () => undefined,
+      close: async () => undefined,
+    });
+    const cache = new NodeCacheStore(path.join(root, 'refused'), { freeBytes: async () => 10 * GIB, openForWrite: refuse });
+    const source = () => new HubSource({ repo: 'tiny/licensed', endpoint: hub.url });
+    expect((await estimateLoadCost(source(), { dtype: 'q4', contextLength: 256, cache })).storage).toMatchObject({ fits: true });
+    const writer = await cache.create({ repo: 'tiny/licensed', revision: 'main', dtype: 'q4' }, 1000);
+    await expect(writer.append('weights.bin', new Uint8Array(1000))).rejects.toMatchObject({ code: 'quota-exceeded' });
+    const cost = await estimateLoadCost(source(), { dtype: 'q4', contextLength: 256, cache });
+    expect(cost.storage).toEqual({ availableBytes: 10 * GIB, neededBytes: expect.any(Number), fits: false, refused: true });
+    expect(describeLoadCost(cost, String)).toContain('the cache refused a write although it reported room, so its free space is unknown');
+    expect(describeLoadCost(cost, String)).not.toMatch(/fits|free \d+/);
+    await cache.delete(cacheEntryId({ repo: 'tiny/licensed', revision: 'main', dtype: 'q4' }));
+    expect((await estimateLoadCost(source(), { dtype: 'q4', contextLength: 256, cache })).storage).toMatchObject({ fits: true });
   });
 
   it('knows an unfinished download (what is left to store) and a complete copy (no download)', async () => {

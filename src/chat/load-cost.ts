@@ -30,8 +30,12 @@ export interface LoadCost {
   cached: boolean;
   /** An unfinished earlier download of this model and dtype: bytes of `diskBytes` it holds. */
   partialBytes?: number;
-  /** Free space for the cache, where the platform says, and the space this load needs there. */
-  storage?: { availableBytes: number; neededBytes: number; fits: boolean };
+  /**
+   * Free space for the cache, where the platform says, and the space this load needs there.
+   * `refused`: the platform refused a cache write since (its figure was wrong then), so `fits`
+   * promises nothing that needs writing.
+   */
+  storage?: { availableBytes: number; neededBytes: number; fits: boolean; refused?: true };
   /** The model card's license (cardData.license, else a `license:` tag), and the card's address. */
   license?: string;
   cardUrl: string;
@@ -87,9 +91,15 @@ export function describeLoadCost(cost: LoadCost, format: (bytes: number) => stri
     `disk ${format(cost.diskBytes)} at ${cost.dtype}`,
     `GPU ${format(cost.gpu.totalBytes)} (weights ${format(cost.gpu.weightBytes)} + KV cache ${format(cost.gpu.kvCacheBytes)} at ${cost.contextLength} tokens)`,
   ];
-  if (cost.storage) parts.push(cost.storage.fits ? `free ${format(cost.storage.availableBytes)}: fits` : `NOT ENOUGH SPACE: needs ${format(cost.storage.neededBytes)}, ${format(cost.storage.availableBytes)} free`);
+  if (cost.storage && contradicted(cost.storage)) parts.push('the cache refused a write although it reported room, so its free space is unknown: the model may run uncached');
+  else if (cost.storage) parts.push(cost.storage.fits ? `free ${format(cost.storage.availableBytes)}: fits` : `NOT ENOUGH SPACE: needs ${format(cost.storage.neededBytes)}, ${format(cost.storage.availableBytes)} free`);
   parts.push(`license ${cost.license ?? 'not stated'} (${cost.cardUrl})`);
   return parts.join('; ');
+}
+
+/** The platform refused a write although its free-space figure shows room: the figure means nothing now. */
+export function contradicted(storage: NonNullable<LoadCost['storage']>): boolean {
+  return storage.refused === true && storage.neededBytes > 0 && storage.neededBytes <= storage.availableBytes;
 }
 
 interface DownloadSizes {
@@ -163,9 +173,11 @@ async function cacheState(cache: CacheStore, key: CacheKey, diskBytes: number): 
   const cached = entries.some((entry) => entry.id === id);
   const partialBytes = Math.max(0, ...partials.filter((p) => cacheEntryId(p.key) === id).map((p) => p.bytes));
   const neededBytes = cached ? 0 : withHeadroom(diskBytes - partialBytes);
+  const refused = cache.writeRefused();
+  const fits = neededBytes <= availableBytes! && (neededBytes === 0 || !refused);
   return {
     cached,
     ...(partialBytes > 0 ? { partialBytes } : {}),
-    ...(availableBytes === undefined ? {} : { storage: { availableBytes, neededBytes, fits: neededBytes <= availableBytes } }),
+    ...(availableBytes === undefined ? {} : { storage: { availableBytes, neededBytes, fits, ...(refused ? { refused: true as const } : {}) } }),
   };
 }

@@ -4,7 +4,7 @@
  * others need, and the result is the very model a clean load gives (the same logits, bit for
  * bit). The model is a q4 one whose MLP is 176 wide, so its entry mixes q4 and f16 matrices.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, truncate } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -146,5 +146,45 @@ describe('openEngine: the cache holds whole matrices, whatever the GPU split the
     expect(restoredSplit.engine.model.weights.matrices.get('lm_head')!.blocks.length).toBeGreaterThan(1);
     expect(Array.from(await restoredSplit.engine.model.logits(TOKENS))).toEqual(expected);
     restoredSplit.engine.dispose();
+  });
+});
+
+describe('openEngine: a damaged cached copy', () => {
+  let root: string;
+  let files: Map<string, Uint8Array>;
+
+  beforeAll(async () => {
+    root = await mkdtemp(path.join(tmpdir(), 'open-engine-damaged-'));
+    files = (await buildTinyModelWithTokenizer({ hiddenSize: 64, intermediateSize: 128, numLayers: 2, numHeads: 4, numKvHeads: 2, dtype: 'F16', format: 'safetensors', shards: 1, seed: 52 })).files;
+  });
+  afterAll(async () => rm(root, { recursive: true, force: true }));
+
+  it('is fetched again, and the load says so in every event after it and in its result', async () => {
+    const gpu = await testGpu();
+    const cache = new NodeCacheStore(root);
+    const first = await openEngine(gpu, new Snapshot(files, 'c1'), { ...OPTIONS, cache });
+    expect(first.cacheDamaged).toBeUndefined();
+    const logits = await first.engine.model.logits(TOKENS);
+    first.engine.dispose();
+    const [entry] = await readdir(root);
+    const { manifest } = (await cache.list())[0];
+    await truncate(path.join(root, entry, 'weights.bin'), Math.floor(manifest.files['weights.bin'].size / 2));
+
+    const events: OpenProgress[] = [];
+    const source = new Snapshot(files, 'c1');
+    const again = await openEngine(gpu, source, { ...OPTIONS, cache, onProgress: (p) => events.push(p) });
+    expect(again.fromCache).toBe(false);
+    expect(again.cacheDamaged).toMatch(/^weights\.bin holds .* of the .* its manifest lists$/);
+    expect(events[0].phase).toBe('connect');
+    expect(events.every((e) => e.cacheDamaged === again.cacheDamaged)).toBe(true);
+    expect(events.some((e) => e.phase === 'download')).toBe(true);
+    expect(Array.from(await again.engine.model.logits(TOKENS))).toEqual(Array.from(logits));
+    again.engine.dispose();
+
+    // The copy is whole again: the next load reads it and has nothing to report.
+    const third = await openEngine(gpu, new Snapshot(files, 'c1'), { ...OPTIONS, cache });
+    expect(third.fromCache).toBe(true);
+    expect(third.cacheDamaged).toBeUndefined();
+    third.engine.dispose();
   });
 });

@@ -26,6 +26,8 @@ export interface OpenProgress {
   file?: string;
   /** Download only: bytes a partial cache entry already held, so the download resumed at this many. */
   resumedBytes?: number;
+  /** The cached copy was damaged (why) and was thrown away: this load fetches the model again. */
+  cacheDamaged?: string;
 }
 
 /** A source that can say which snapshot it serves (the hub does; a folder does not). */
@@ -53,6 +55,8 @@ export interface OpenedEngine {
   cacheError?: ErrorData;
   /** The hub commit the weights come from, when the source says (a bench export names it). */
   commit?: string;
+  /** The cached copy was damaged (why): the model was fetched again from the source. */
+  cacheDamaged?: string;
 }
 
 interface CacheExtra {
@@ -61,11 +65,16 @@ interface CacheExtra {
 }
 
 export async function openEngine(gpu: Gpu, source: VersionedSource, options: OpenEngineOptions): Promise<OpenedEngine> {
-  const { cache, onProgress, signal } = options;
+  const { cache, signal } = options;
   const key: CacheKey = { repo: options.repo, revision: options.revision, dtype: options.dtype };
-  const loadOptions = { ...options, onProgress: undefined, onCompile: () => onProgress?.({ phase: 'compile', doneBytes: 0, totalBytes: 0 }) };
+  // Once a damaged cached copy is found, every event says so: a metered connection pays for the refetch.
+  let cacheDamaged: string | undefined;
+  const onProgress = (progress: OpenProgress) => options.onProgress?.(cacheDamaged ? { ...progress, cacheDamaged } : progress);
+  const loadOptions = { ...options, onProgress: undefined, onCompile: () => onProgress({ phase: 'compile', doneBytes: 0, totalBytes: 0 }) };
 
   const cached = cache ? await cache.open(key) : null;
+  // Found damaged by this open or by an earlier look (a list before Load): it is gone, and said.
+  if (!cached) cacheDamaged = cache?.takeDamage(key);
   const extra = cached?.entry.manifest.extra as CacheExtra | undefined;
   const check = cached && extra ? await checkCached(async () => source.currentCommit?.(signal), extra) : undefined;
   if (cached && extra && check !== 'outdated') {
@@ -74,27 +83,29 @@ export async function openEngine(gpu: Gpu, source: VersionedSource, options: Ope
       const repo = await readRepoFiles(files, signal);
       const engine = await ChatEngine.fromRepo(gpu, repo, cachedWeights(files, extra.layout), {
         ...loadOptions,
-        onProgress: (p) => onProgress?.({ phase: 'cache-read', doneBytes: p.doneBytes, totalBytes: p.totalBytes, file: WEIGHTS_FILE }),
+        onProgress: (p) => onProgress({ phase: 'cache-read', doneBytes: p.doneBytes, totalBytes: p.totalBytes, file: WEIGHTS_FILE }),
       });
       return { engine, fromCache: true, commit: extra.commit, ...(check === 'offline' ? { offline: true } : {}) };
     } catch (error) {
       // A damaged or mismatched entry is thrown away and rebuilt from the source.
       if (!isEngineError(error, 'integrity-failed') && !isEngineError(error, 'bad-model')) throw error;
       await cache!.delete(cached.entry.id);
+      cacheDamaged = error.message;
     } finally {
       await files.close?.();
     }
   }
 
-  onProgress?.({ phase: 'connect', doneBytes: 0, totalBytes: 0 });
+  onProgress({ phase: 'connect', doneBytes: 0, totalBytes: 0 });
   const repo = await openRepo(source, signal);
-  const downloadProgress = (p: LoadProgress) => onProgress?.(openProgress(p));
+  const downloadProgress = (p: LoadProgress) => onProgress(openProgress(p));
   const commit = source.resolvedCommit?.();
+  const damaged = cacheDamaged ? { cacheDamaged } : {};
   if (!cache) {
     const engine = await ChatEngine.fromRepo(gpu, repo, checkpointWeights(repo.tensors, source), { ...loadOptions, onProgress: downloadProgress });
     return { engine, fromCache: false, commit };
   }
-  return { ...(await buildEntry(gpu, cache, key, source, repo, commit, { ...loadOptions, onProgress: downloadProgress })), commit };
+  return { ...(await buildEntry(gpu, cache, key, source, repo, commit, { ...loadOptions, onProgress: downloadProgress })), commit, ...damaged };
 }
 
 /**

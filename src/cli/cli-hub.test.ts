@@ -4,7 +4,7 @@
  * cache, and on the second run generates the same ids with the hub offline.
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, truncate } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -145,6 +145,26 @@ describe('cli generate killed mid-download', () => {
     expect((JSON.parse(next.stdout) as { ids: number[] }).ids).toEqual(greedyIds.get('tiny/llama-torch'));
     const after = JSON.parse((await cli(['cache', 'list', '--json', '--cache-dir', dir])).stdout) as { partial?: boolean }[];
     expect(after).toEqual([expect.not.objectContaining({ partial: true })]);
+  });
+
+  it('then, its cached copy cut to half behind its back: says it was damaged and is downloaded again', async () => {
+    // The complete entry the test above left (a second download would cost this file another run).
+    const dir = path.join(cacheDir, 'killed');
+    const [entry] = JSON.parse((await cli(['cache', 'list', '--json', '--cache-dir', dir])).stdout) as { id: string; partial?: boolean }[];
+    expect(entry).toEqual(expect.not.objectContaining({ partial: true }));
+    const weights = path.join(dir, entry.id, 'weights.bin');
+    await truncate(weights, Math.floor((await stat(weights)).size / 2));
+
+    const before = hub.requests.length;
+    const again = await cli(['generate', '--model', 'tiny/resume-torch', '--cache-dir', dir, '--prompt', '하와이 3일 여행 계획', '--dtype', 'q4', '--max-new-tokens', '5', '--json'], {
+      HF_ENDPOINT: hub.url,
+    });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(/^warning: the cached copy of tiny\/resume-torch was damaged \(weights\.bin holds [\d.]+ (bytes|MiB) of the [\d.]+ (bytes|MiB) its manifest lists\): it was removed and the model is being downloaded again$/m);
+    expect(again.stderr).toMatch(/^downloaded again: the cached copy was damaged \(weights\.bin holds .*\)$/m);
+    expect(again.stderr).not.toMatch(/loaded from cache/);
+    expect(cdnBytes(hub.requests.slice(before))).toBeGreaterThan(0);
+    expect((JSON.parse(again.stdout) as { ids: number[] }).ids).toEqual(greedyIds.get('tiny/llama-torch'));
   });
 });
 

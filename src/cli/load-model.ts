@@ -32,11 +32,17 @@ const PHASE_LABEL = { connect: 'connecting', download: 'downloading and converti
  * Progress on stderr: one line redrawn on a terminal; elsewhere nothing, or with `lines` a line
  * per tenth of each phase (a log of `serve` shows how far the start-up got).
  */
-function progressPrinter(lines: boolean): (p: OpenProgress) => void {
+function progressPrinter(repo: string, lines: boolean): (p: OpenProgress) => void {
   let last = '';
   let resumeSaid = false;
+  let damageSaid = false;
   const tenths = new Map<string, number>();
-  return ({ phase, doneBytes, totalBytes, resumedBytes }) => {
+  return ({ phase, doneBytes, totalBytes, resumedBytes, cacheDamaged }) => {
+    // Said once, before the download: on a metered connection a refetch is news.
+    if (cacheDamaged !== undefined && !damageSaid) {
+      damageSaid = true;
+      process.stderr.write(`warning: the cached copy of ${repo} was damaged (${cacheDamaged}): it was removed and the model is being downloaded again\n`);
+    }
     // Said once whatever stderr is: a log shows that this run continued an interrupted one.
     if (resumedBytes !== undefined && !resumeSaid) {
       resumeSaid = true;
@@ -107,9 +113,10 @@ export async function loadModel(
       repo: location.repo,
       revision: location.revision,
       cache: location.cache,
-      onProgress: progressPrinter(output.progressLines === true),
+      onProgress: progressPrinter(location.repo, output.progressLines === true),
     });
     process.stderr.write(opened.fromCache ? `loaded from cache${opened.offline ? ' (offline: using the cached copy)' : ''}\n` : '');
+    if (opened.cacheDamaged) process.stderr.write(`downloaded again: the cached copy was damaged (${opened.cacheDamaged})\n`);
     process.stderr.write(`weights: ${describeFormats(tensorFormats(opened.engine.model.layout))}\n`);
     process.stderr.write(`tokenizer: ${describeTokenizer(opened.engine)}\n`);
     if (opened.cacheError) process.stderr.write(`warning: not cached [${opened.cacheError.code}]: ${opened.cacheError.message}\n`);

@@ -75,7 +75,11 @@ async function load(requestId: number, request: LoadRequest, signal: AbortSignal
     if (p.resumedBytes !== undefined && !downloads.has(p.phase)) downloads.resumeAt(p.phase, p.resumedBytes, p.totalBytes);
     downloads.update({ file: p.phase, doneBytes: p.doneBytes, totalBytes: p.totalBytes });
     const rate = downloads.snapshot();
-    post({ type: 'progress', requestId, progress: { phase: p.phase, file: p.file, doneBytes: p.doneBytes, totalBytes: p.totalBytes, resumedBytes: p.resumedBytes, bytesPerSecond: rate.bytesPerSecond, etaSeconds: rate.etaSeconds } });
+    post({
+      type: 'progress',
+      requestId,
+      progress: { phase: p.phase, file: p.file, doneBytes: p.doneBytes, totalBytes: p.totalBytes, resumedBytes: p.resumedBytes, bytesPerSecond: rate.bytesPerSecond, etaSeconds: rate.etaSeconds, cacheDamaged: p.cacheDamaged },
+    });
   };
   const open = () =>
     openEngine(device, new HubSource(request.spec), {
@@ -103,7 +107,7 @@ async function load(requestId: number, request: LoadRequest, signal: AbortSignal
   }
   const slot: Slot = { engine: opened.engine, request, busy: false, commit: opened.commit };
   slots.set(request.slot, slot);
-  post({ type: 'loaded', requestId, info: { ...info(slot, opened.fromCache), evicted, loadMs: performance.now() - started, ...(opened.offline ? { offline: true } : {}), ...(opened.cacheError ? { cacheError: opened.cacheError } : {}) } });
+  post({ type: 'loaded', requestId, info: { ...info(slot, opened.fromCache), evicted, loadMs: performance.now() - started, ...(opened.offline ? { offline: true } : {}), ...(opened.cacheError ? { cacheError: opened.cacheError } : {}), ...(opened.cacheDamaged ? { cacheDamaged: opened.cacheDamaged } : {}) } });
 }
 
 function info(slot: Slot, fromCache: boolean) {

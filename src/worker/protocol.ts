@@ -59,6 +59,8 @@ export interface LoadProgressEvent {
   resumedBytes?: number;
   bytesPerSecond?: number;
   etaSeconds?: number;
+  /** The cached copy was damaged (why) and was thrown away: this load downloads the model again. */
+  cacheDamaged?: string;
 }
 
 export interface LoadedInfo {
@@ -80,6 +82,8 @@ export interface LoadedInfo {
   loadMs: number;
   /** Why the model was not saved to the browser cache (it still runs), e.g. quota-exceeded. */
   cacheError?: ErrorData;
+  /** The cached copy was damaged (why): the model was downloaded again. */
+  cacheDamaged?: string;
 }
 
 export type { GenerationDone, GenerationStats } from '../chat/engine';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EngineError } from '../../errors';
 import { seededRandom } from '../testing/test-support';
-import { buildManifest, cacheEntryId, formatBytes, parseManifest, quotaError, splitFolderName, type CacheKey } from './cache-store';
+import { buildManifest, cacheEntryId, formatBytes, parseManifest, quotaError, refusedWriteError, ROOM_ADVICE, splitFolderName, StoreNotes, type CacheKey } from './cache-store';
 
 const sha = '5f5d1f8a0b8f9c6c5e3c2f9d6a1b0e4d3c2b1a09';
 
@@ -116,5 +116,48 @@ describe('quotaError', () => {
     expect(error.message).toContain('needs 3.9 GiB of free space in /cache, but only 1.2 GiB is available');
     expect(error.detail).toEqual({ needed: 4_187_593_113, available: 1_288_490_189 });
     expect(formatBytes(200 * 1024 * 1024)).toBe('200.0 MiB');
+  });
+});
+
+describe('refusedWriteError', () => {
+  const key: CacheKey = { repo: 'org/model', revision: sha, dtype: 'q4' };
+  const refusal = new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+
+  it('gives the figures only when they agree', () => {
+    const agreeing = refusedWriteError(key, 500 * 1024 ** 2, 100 * 1024 ** 2, "this site's browser storage", ROOM_ADVICE.browser, refusal);
+    expect(agreeing.message).toContain('needs 500.0 MiB of free space in this site\'s browser storage, but only 100.0 MiB is available');
+    expect(agreeing.detail).toEqual({ needed: 500 * 1024 ** 2, available: 100 * 1024 ** 2, refused: true });
+
+    for (const available of [10 * 1024 ** 3, undefined]) {
+      const contradicted = refusedWriteError(key, 500 * 1024 ** 2, available, "this site's browser storage", ROOM_ADVICE.browser, refusal);
+      expect(contradicted.code).toBe('quota-exceeded');
+      expect(contradicted.message).toMatch(/^This site's browser storage refused to store more of org\/model \(QuotaExceededError\), so the model runs without being cached\./);
+      expect(contradicted.message).toContain(ROOM_ADVICE.browser);
+      expect(contradicted.message).not.toMatch(/MiB|GiB|is available/);
+      expect(contradicted.detail).toEqual({ needed: 500 * 1024 ** 2, refused: true });
+    }
+  });
+});
+
+describe('StoreNotes', () => {
+  const key: CacheKey = { repo: 'org/model', revision: 'main', dtype: 'q4' };
+
+  it('keeps the first damage found until a load takes it or the entry is committed anew', () => {
+    const notes = new StoreNotes();
+    notes.noteDamage(cacheEntryId(key), 'weights.bin holds 10 bytes of the 20 bytes its manifest lists');
+    notes.noteDamage(cacheEntryId(key), 'config.json is missing'); // a look racing the removal
+    expect(notes.takeDamage(key)).toBe('weights.bin holds 10 bytes of the 20 bytes its manifest lists');
+    expect(notes.takeDamage(key)).toBeUndefined();
+    notes.noteDamage(cacheEntryId(key), 'weights.bin is missing');
+    notes.committed(cacheEntryId(key));
+    expect(notes.takeDamage(key)).toBeUndefined();
+  });
+
+  it('forgets a refused write once the room changes', () => {
+    const notes = new StoreNotes();
+    notes.noteRefusedWrite();
+    expect(notes.writeRefused()).toBe(true);
+    notes.roomChanged();
+    expect(notes.writeRefused()).toBe(false);
   });
 });

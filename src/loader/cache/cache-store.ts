@@ -111,6 +111,66 @@ export interface CacheStore {
   usage(): Promise<{ usedBytes: number; availableBytes?: number; quotaBytes?: number; persisted?: boolean }>;
   /** Free room for new entries where the platform says: usage()'s availableBytes without listing the entries. */
   availableBytes(): Promise<number | undefined>;
+  /**
+   * Why `key`'s complete entry was found damaged (a stored file cut short or missing) and removed
+   * by this store, once: a load asks when open() finds nothing, so it can say the copy is fetched
+   * again. Undefined when no damaged entry of the key was found since the last ask.
+   */
+  takeDamage(key: CacheKey): string | undefined;
+  /**
+   * The platform refused a write since an entry was last deleted or committed here: its
+   * free-space figure (availableBytes) is not to be trusted to promise room until then.
+   */
+  writeRefused(): boolean;
+}
+
+/**
+ * What a store learnt that its folders no longer show: complete entries it found damaged and
+ * removed (by entry id, until a load takes the reason), and whether the platform refused a write.
+ */
+export class StoreNotes {
+  private readonly damage = new Map<string, string>();
+  private refused = false;
+
+  /**
+   * The first finding stands until taken: another look racing the removal of the damaged folder
+   * (an estimate and a load at once) would find files missing that were only being removed.
+   */
+  noteDamage(id: string, reason: string): void {
+    if (!this.damage.has(id)) this.damage.set(id, reason);
+  }
+
+  takeDamage(key: CacheKey): string | undefined {
+    const id = cacheEntryId(key);
+    const reason = this.damage.get(id);
+    this.damage.delete(id);
+    return reason;
+  }
+
+  noteRefusedWrite(): void {
+    this.refused = true;
+  }
+
+  /** An entry was deleted or committed: the room there changed, the refusal is old news. */
+  roomChanged(): void {
+    this.refused = false;
+  }
+
+  /** Entry `id` was committed anew: nothing damaged of it is left to tell. */
+  committed(id: string): void {
+    this.roomChanged();
+    this.damage.delete(id);
+  }
+
+  writeRefused(): boolean {
+    return this.refused;
+  }
+}
+
+/** Why a complete entry's stored file makes it damaged: `size` null when the file is missing. */
+export function damagedFileReason(file: string, size: number | null, listed: number): string {
+  const amount = (bytes: number) => (bytes < 1024 * 1024 ? `${bytes} bytes` : formatBytes(bytes));
+  return size === null ? `${file} is missing` : `${file} holds ${amount(size)} of the ${amount(listed)} its manifest lists`;
 }
 
 export const MANIFEST_FILE = 'manifest.json';
@@ -309,13 +369,41 @@ export function formatBytes(bytes: number): string {
   return bytes >= 1024 ** 3 ? `${(bytes / 1024 ** 3).toFixed(1)} GiB` : `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
 }
 
-/** The one error for "not enough room": says how much is needed and how much there is. */
-export function quotaError(key: CacheKey, needed: number, available: number, where: string, cause?: unknown): EngineError {
+/** What helps when the cache lacks room, by where it is (the app's storage or a folder). */
+export const ROOM_ADVICE = {
+  browser: 'To cache it: free disk space, delete cached models in Model management, or allow persistent storage for this site; then load the model again.',
+  folder: 'To cache it: free disk space, delete cached models (cache list, cache delete ID) or choose another --cache-dir; then load the model again.',
+};
+
+/** The one error for "not enough room", before writing: how much is needed and how much there is. */
+export function quotaError(key: CacheKey, needed: number, available: number, where: string, cause?: unknown, advice = 'Free up space or delete cached models, then load the model again.'): EngineError {
   return new EngineError(
     'quota-exceeded',
-    `Caching ${key.repo} needs ${formatBytes(needed)} of free space in ${where}, but only ${formatBytes(Math.max(0, available))} ` +
-      'is available. Free up space or delete cached models, then load the model again.',
+    `Caching ${key.repo} needs ${formatBytes(needed)} of free space in ${where}, but only ${formatBytes(Math.max(0, available))} ` + `is available. ${advice}`,
     { needed, available },
     cause === undefined ? undefined : { cause },
+  );
+}
+
+/**
+ * The quota error for a write the platform refused mid-way. Its free-space figure (`available`,
+ * asked after the unfinished entry was removed) is given only when it agrees, less than the entry
+ * needs; otherwise the figure is wrong there (a quota set below the disk's room, a disk nearly
+ * full, another program writing) and the message says only what is known: the write was refused.
+ */
+export function refusedWriteError(key: CacheKey, needed: number, available: number | undefined, where: string, advice: string, cause: unknown): EngineError {
+  if (available !== undefined && available < needed) {
+    const error = quotaError(key, needed, available, where, cause, advice);
+    return new EngineError('quota-exceeded', error.message, { needed, available, refused: true }, { cause });
+  }
+  // Node's errno code (ENOSPC), else the DOMException's name (whose numeric `code` says less).
+  const { code, name: errorName } = (cause ?? {}) as { code?: unknown; name?: unknown };
+  const name = typeof code === 'string' ? code : errorName;
+  return new EngineError(
+    'quota-exceeded',
+    `${where[0].toUpperCase()}${where.slice(1)} refused to store more of ${key.repo}${typeof name === 'string' ? ` (${name})` : ''}, so the model runs without being cached. ` +
+      `Its free-space estimate still shows room, so that estimate is wrong here and no figures are given. ${advice}`,
+    { needed, refused: true },
+    { cause },
   );
 }

@@ -8,7 +8,7 @@ import { rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { EngineError } from '../../errors';
 import { errorCode, isMissing } from '../node-fs';
-import { MANIFEST_FILE, quotaError, timedSuffix, withHeadroom, type CacheKey, type CacheManifest } from './cache-store';
+import { MANIFEST_FILE, refusedWriteError, ROOM_ADVICE, timedSuffix, withHeadroom, type CacheKey, type CacheManifest } from './cache-store';
 import { positionalSink, SerialCacheWriter, type FileSink, type JournalState } from './cache-writer';
 import { JOURNAL_FILE } from './journal';
 import { LOCK_FILE, unlock } from './node-partial';
@@ -27,6 +27,10 @@ export interface NodeWriterPlace {
   expectedBytes: number;
   freeBytes: (dir: string) => Promise<number>;
   openForWrite: (file: string) => Promise<WritableFile>;
+  /** The disk refused a write (the store stops trusting its free-space figure to promise room). */
+  onRefused?: () => void;
+  /** The entry was published (the room changed). */
+  onPublished?: () => void;
 }
 
 export class NodeCacheWriter extends SerialCacheWriter {
@@ -80,6 +84,7 @@ export class NodeCacheWriter extends SerialCacheWriter {
         // The new entry is in place; an `.old-` folder left behind is removed by the next list().
       });
     }
+    this.place.onPublished?.();
     // A resumable entry's journal and lock mean nothing in a complete one (readers ignore them).
     for (const file of [JOURNAL_FILE, LOCK_FILE]) await rm(path.join(target, file), { force: true }).catch(() => undefined);
   }
@@ -91,10 +96,11 @@ export class NodeCacheWriter extends SerialCacheWriter {
   protected async describeFailure(error: unknown): Promise<unknown> {
     const code = (error as NodeJS.ErrnoException | undefined)?.code;
     if (code === 'ENOSPC' || code === 'EDQUOT') {
+      this.place.onRefused?.();
       // Measured after the partial entry was removed: the room there really is for a new try.
       // Should that lookup fail too, the disk is still full: report none rather than lose the quota error.
       const available = await this.place.freeBytes(this.place.root).catch(() => 0);
-      return quotaError(this.key, withHeadroom(this.place.expectedBytes), available, this.place.root, error);
+      return refusedWriteError(this.key, withHeadroom(this.place.expectedBytes), available, this.place.root, ROOM_ADVICE.folder, error);
     }
     if (code === 'ENOENT') {
       return new EngineError(

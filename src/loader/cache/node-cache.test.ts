@@ -169,6 +169,14 @@ describe('NodeCacheStore', () => {
         await writeFile(path.join(folder, 'manifest.json'), JSON.stringify(manifest));
       }],
     ];
+    const reasons: Record<string, string> = {
+      'unparsable manifest': 'its manifest is missing or unreadable',
+      'missing manifest': 'its manifest is missing or unreadable',
+      'manifest with a wrong size': 'weights.bin holds 1000 bytes of the 1001 bytes its manifest lists',
+      'truncated stored file': 'weights.bin holds 100 bytes of the 1000 bytes its manifest lists',
+      'missing stored file': 'weights.bin is missing',
+      'manifest of another key': 'its manifest names another model (lmsys/vicuna-7b-v1.5)',
+    };
     for (const [name, damage] of damages) {
       it(name, async () => {
         const store = new NodeCacheStore(root);
@@ -177,6 +185,9 @@ describe('NodeCacheStore', () => {
         expect(await store.open(key)).toBeNull();
         expect(await store.list()).toEqual([]);
         expect(await readdir(root)).toEqual([]);
+        // The load that finds nothing is told why, once.
+        expect(store.takeDamage(key)).toBe(reasons[name]);
+        expect(store.takeDamage(key)).toBeUndefined();
       });
     }
   });
@@ -209,17 +220,40 @@ describe('NodeCacheStore', () => {
         close: () => handle.close(),
       };
     };
+    // statfs says 5 GiB throughout (another program freed it, a quota it does not see): it contradicts the write.
     const store = new NodeCacheStore(root, { openForWrite: diskFull, freeBytes: async () => 5 * 1024 ** 3 });
     const writer: CacheWriter = await store.create(key, 2_000_000);
     await writer.append('config.json', randomBytes(100, 18));
     await writer.append('weights.bin', randomBytes(600_000, 19));
-    const error = await expectCode(writer.append('weights.bin', randomBytes(600_000, 20)), 'quota-exceeded', /needs 65\.9 MiB/);
-    expect(error.detail).toEqual({ needed: 2_000_000 + 64 * 1024 * 1024, available: 5 * 1024 ** 3 });
+    const error = await expectCode(writer.append('weights.bin', randomBytes(600_000, 20)), 'quota-exceeded', /refused to store more of beomi\/KoAlpaca-Polyglot-7B \(ENOSPC\)/);
+    expect(error.message).not.toMatch(/GiB|MiB|available/);
+    expect(error.detail).toEqual({ needed: 2_000_000 + 64 * 1024 * 1024, refused: true });
+    expect(store.writeRefused()).toBe(true);
     expect(await readdir(root)).toEqual([]);
     // The writer stays failed with the same error, and the caller's abort() is harmless.
     await expect(writer.commit({ key, sources, extra: null })).rejects.toBe(error);
     await writer.abort();
     expect(await store.list()).toEqual([]);
+  });
+
+  it('gives the figures of a refused write when they agree: the disk is full', async () => {
+    let full = false;
+    const diskFull = async (file: string): Promise<WritableFile> => {
+      const handle = await open(file, 'wx');
+      return {
+        write: async () => {
+          full = true;
+          throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+        },
+        datasync: () => handle.datasync(),
+        close: () => handle.close(),
+      };
+    };
+    const store = new NodeCacheStore(root, { openForWrite: diskFull, freeBytes: async () => (full ? 10 * 1024 * 1024 : 5 * 1024 ** 3) });
+    const writer: CacheWriter = await store.create(key, 2_000_000);
+    const error = await expectCode(writer.append('weights.bin', randomBytes(600_000, 20)), 'quota-exceeded', /needs 65\.9 MiB .* only 10\.0 MiB is available/);
+    expect(error.detail).toEqual({ needed: 2_000_000 + 64 * 1024 * 1024, available: 10 * 1024 * 1024, refused: true });
+    expect(store.writeRefused()).toBe(true);
   });
 
   it('refuses stored file names that are not flat', async () => {

@@ -18,9 +18,11 @@ import {
   checkEntryId,
   checkExpectedBytes,
   quotaError,
+  ROOM_ADVICE,
   sameKey,
   splitFolderName,
   STALE_PARTIAL_MS,
+  StoreNotes,
   suffixTime,
   timedSuffix,
   withHeadroom,
@@ -36,7 +38,7 @@ import { checkpointBytes, RESUMABLE_KEEP_MS, sameHeader, type Journal } from './
 import { describePartial, isLive, isPartialFolder, readJournal, reopenPartial, startJournal, tryLock } from './node-partial';
 import { isMissing } from '../node-fs';
 import { fsError, NodeCacheWriter, renameIfPresent, type NodeWriterPlace, type WritableFile } from './node-cache-writer';
-import { existingAncestor, folderIdentity, readExactly, readManifest, sizesMatch } from './node-entry-files';
+import { existingAncestor, folderIdentity, readExactly, readManifest, sizeMismatch } from './node-entry-files';
 import { StoredFileSource } from './stored-source';
 
 export interface NodeCacheOptions {
@@ -66,6 +68,7 @@ export class NodeCacheStore implements CacheStore {
   readonly description: string;
   readonly root: string;
   private readonly options: Options;
+  private readonly notes = new StoreNotes();
 
   constructor(root: string, options: NodeCacheOptions = {}) {
     this.root = path.resolve(root);
@@ -127,7 +130,7 @@ export class NodeCacheStore implements CacheStore {
     await this.makeRoot();
     await this.checkRoom(key, expectedBytes);
     const folder = await this.makePartialFolder(id);
-    return new NodeCacheWriter(key, id, this.options.now, this.place(folder, expectedBytes));
+    return new NodeCacheWriter(key, id, this.options.now, this.place(id, folder, expectedBytes));
   }
 
   async resume(key: CacheKey, expectedBytes: number, header: unknown): Promise<ResumedEntry> {
@@ -155,11 +158,11 @@ export class NodeCacheStore implements CacheStore {
     try {
       await this.checkRoom(key, expectedBytes - resumedBytes);
     } catch (error) {
-      if (reopened) await new NodeCacheWriter(key, id, this.options.now, this.place(best!.folder, expectedBytes), reopened).suspend();
+      if (reopened) await new NodeCacheWriter(key, id, this.options.now, this.place(id, best!.folder, expectedBytes), reopened).suspend();
       throw error;
     }
     if (reopened) {
-      const writer = new NodeCacheWriter(key, id, this.options.now, this.place(best!.folder, expectedBytes), reopened);
+      const writer = new NodeCacheWriter(key, id, this.options.now, this.place(id, best!.folder, expectedBytes), reopened);
       return { writer, records: best!.journal.checkpoints.map((c) => c.record), resumedBytes };
     }
     const folder = await this.makePartialFolder(id);
@@ -170,7 +173,7 @@ export class NodeCacheStore implements CacheStore {
       await rm(folder, { recursive: true, force: true });
       throw fsError(this.root, error);
     });
-    return { writer: new NodeCacheWriter(key, id, this.options.now, this.place(folder, expectedBytes), state), records: [], resumedBytes: 0 };
+    return { writer: new NodeCacheWriter(key, id, this.options.now, this.place(id, folder, expectedBytes), state), records: [], resumedBytes: 0 };
   }
 
   async partials(): Promise<PartialEntry[]> {
@@ -197,6 +200,15 @@ export class NodeCacheStore implements CacheStore {
     await this.retire(id).catch((error) => {
       throw fsError(this.root, error);
     });
+    this.notes.roomChanged();
+  }
+
+  takeDamage(key: CacheKey): string | undefined {
+    return this.notes.takeDamage(key);
+  }
+
+  writeRefused(): boolean {
+    return this.notes.writeRefused();
   }
 
   async usage(): Promise<{ usedBytes: number; availableBytes: number }> {
@@ -221,7 +233,7 @@ export class NodeCacheStore implements CacheStore {
       throw fsError(this.root, error);
     });
     const needed = withHeadroom(bytes);
-    if (needed > available) throw quotaError(key, needed, available, this.root);
+    if (needed > available) throw quotaError(key, needed, available, this.root, undefined, ROOM_ADVICE.folder);
   }
 
   private async makePartialFolder(id: string): Promise<string> {
@@ -232,9 +244,17 @@ export class NodeCacheStore implements CacheStore {
     return folder;
   }
 
-  private place(folder: string, expectedBytes: number): NodeWriterPlace {
+  private place(id: string, folder: string, expectedBytes: number): NodeWriterPlace {
     const { freeBytes, openForWrite } = this.options;
-    return { folder, root: this.root, expectedBytes, freeBytes, openForWrite };
+    return {
+      folder,
+      root: this.root,
+      expectedBytes,
+      freeBytes,
+      openForWrite,
+      onRefused: () => this.notes.noteRefusedWrite(),
+      onPublished: () => this.notes.committed(id),
+    };
   }
 
   /**
@@ -258,11 +278,13 @@ export class NodeCacheStore implements CacheStore {
     const manifest = await readManifest(folder).catch((error) => {
       throw fsError(this.root, error);
     });
-    const complete = manifest !== null && cacheEntryId(manifest.key) === id && (await sizesMatch(folder, manifest));
-    if (complete) return manifest;
+    const damage =
+      manifest === null ? 'its manifest is missing or unreadable' : cacheEntryId(manifest.key) !== id ? `its manifest names another model (${manifest.key.repo})` : await sizeMismatch(folder, manifest);
+    if (damage === null) return manifest;
     // Only a writer's rename makes <id>/, always with a valid manifest, so this folder is damaged;
     // unless it was replaced while we looked, which a new inode shows.
     if ((await folderIdentity(folder)) === before) {
+      this.notes.noteDamage(id, damage);
       await this.retire(id).catch(() => {
         // Best effort: it stays invisible to open() and the next list() tries again.
       });

@@ -8,7 +8,7 @@ import { readFile, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { EngineError } from '../../errors';
 import { errorCode, isMissing } from '../node-fs';
-import { MANIFEST_FILE, MAX_MANIFEST_BYTES, parseManifest, type CacheManifest } from './cache-store';
+import { damagedFileReason, MANIFEST_FILE, MAX_MANIFEST_BYTES, parseManifest, type CacheManifest } from './cache-store';
 import { fsError } from './node-cache-writer';
 
 export async function readManifest(folder: string): Promise<CacheManifest | null> {
@@ -23,14 +23,15 @@ export async function readManifest(folder: string): Promise<CacheManifest | null
   }
 }
 
-export async function sizesMatch(folder: string, manifest: CacheManifest): Promise<boolean> {
+/** Why the entry's stored files do not match its manifest (a file missing or of another size), or null when they do. */
+export async function sizeMismatch(folder: string, manifest: CacheManifest): Promise<string | null> {
   for (const [name, file] of Object.entries(manifest.files)) {
     const stats = await statOrNull(path.join(folder, name)).catch((error) => {
       throw fsError(path.dirname(folder), error);
     });
-    if (!stats?.isFile() || stats.size !== file.size) return false;
+    if (!stats?.isFile() || stats.size !== file.size) return damagedFileReason(name, stats?.isFile() ? stats.size : null, file.size);
   }
-  return true;
+  return null;
 }
 
 export async function readExactly(handle: FileHandle, folder: string, file: string, offset: number, length: number): Promise<Uint8Array> {

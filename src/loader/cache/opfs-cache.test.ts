@@ -158,6 +158,10 @@ describe.each([
     truncated.data = truncated.data.slice(0, 10);
     expect(await store.open(key)).toBeNull();
     expect(folders()).toEqual([]);
+    // The load that finds nothing is told why, once: the copy was damaged, not never made.
+    expect(store.takeDamage(otherKey)).toBeUndefined();
+    expect(store.takeDamage(key)).toBe('weights.bin holds 10 bytes of the 1000 bytes its manifest lists');
+    expect(store.takeDamage(key)).toBeUndefined();
 
     await writeEntry(store, key, randomBytes(1000, 19));
     const manifest = folder(folders()[0]).children.get('manifest.json') as FakeFile;
@@ -167,6 +171,16 @@ describe.each([
     time += 2 * HOUR;
     await store.list();
     expect(folders()).toEqual([]);
+    expect(store.takeDamage(key)).toBeUndefined(); // half a manifest is an unfinished write, not damage
+  });
+
+  it('a damaged entry found by list() is told to the next load', async () => {
+    const { store, folders, folder } = setup();
+    await writeEntry(store, key, randomBytes(1000, 18));
+    folder(folders()[0]).children.delete('weights.bin');
+    expect(await store.list()).toEqual([]);
+    expect(await store.open(key)).toBeNull();
+    expect(store.takeDamage(key)).toBe('weights.bin is missing');
   });
 
   it('refuses early an entry that exceeds the quota, saying how much is needed', async () => {
@@ -180,11 +194,29 @@ describe.each([
     const { store, folders } = setup({ writeLimit: 2 * MIB, reportedQuota: 10 * 1024 * MIB });
     const writer = await store.create(key, 3 * MIB);
     await writer.append('weights.bin', randomBytes(MIB, 20));
-    const error = await expectCode(writer.append('weights.bin', randomBytes(2 * MIB, 21)), 'quota-exceeded', /needs 67\.0 MiB/);
-    expect(error.detail).toMatchObject({ needed: 67 * MIB });
+    expect(store.writeRefused()).toBe(false);
+    const error = await expectCode(writer.append('weights.bin', randomBytes(2 * MIB, 21)), 'quota-exceeded', /refused to store more of beomi\/KoAlpaca-Polyglot-7B \(QuotaExceededError\)/);
+    // The estimate (10 GiB free) contradicts the refused write: the message says what is known, no figures.
+    expect(error.message).not.toMatch(/GiB|MiB|available/);
+    expect(error.message).toMatch(/free disk space, delete cached models in Model management, or allow persistent storage/);
+    expect(error.detail).toEqual({ needed: 67 * MIB, refused: true });
+    expect(store.writeRefused()).toBe(true);
     expect(folders()).toEqual([]);
     await writer.abort();
     await expect(writer.commit({ key, sources, extra: null })).rejects.toBe(error);
+    // Deleting an entry changes the room: the refusal is old news.
+    await store.delete(cacheEntryId(otherKey));
+    expect(store.writeRefused()).toBe(false);
+  });
+
+  it('takes a sync access handle write that returns an error code (Chromium past the quota) for the refusal it is', async () => {
+    const { store, folders } = setup({ writeLimit: 2 * MIB, reportedQuota: 10 * 1024 * MIB, quotaWriteReturnsErrorCode: true });
+    const writer = await store.create(key, 3 * MIB);
+    await writer.append('weights.bin', randomBytes(MIB, 20));
+    // Not "written": the bytes past the quota are not there, so nothing may be committed over them.
+    await expectCode(writer.append('weights.bin', randomBytes(2 * MIB, 21)), 'quota-exceeded', /refused to store more/);
+    expect(folders()).toEqual([]);
+    expect(await store.list()).toEqual([]);
   });
 
   it('reports usage and persistence', async () => {

@@ -19,9 +19,11 @@ import {
   checkEntryId,
   checkExpectedBytes,
   quotaError,
+  ROOM_ADVICE,
   sameKey,
   splitFolderName,
   STALE_PARTIAL_MS,
+  StoreNotes,
   suffixTime,
   timedSuffix,
   withHeadroom,
@@ -70,6 +72,7 @@ export class OpfsCacheStore implements CacheStore {
   private folder: Promise<OpfsDirectory> | undefined;
   /** Resumable writers of this store at work, by folder name: partials() shows their progress. */
   private readonly live = new Map<string, { key: CacheKey; expectedBytes: number; writer: OpfsCacheWriter }>();
+  private readonly notes = new StoreNotes();
 
   constructor(options: OpfsCacheOptions = {}) {
     this.storage = options.storage ?? globalThis.navigator?.storage;
@@ -186,6 +189,15 @@ export class OpfsCacheStore implements CacheStore {
         await removeFolder(models, inspection.name, true);
       }
     }
+    this.notes.roomChanged();
+  }
+
+  takeDamage(key: CacheKey): string | undefined {
+    return this.notes.takeDamage(key);
+  }
+
+  writeRefused(): boolean {
+    return this.notes.writeRefused();
   }
 
   async usage(): Promise<{ usedBytes: number; availableBytes?: number; quotaBytes?: number; persisted?: boolean }> {
@@ -205,7 +217,7 @@ export class OpfsCacheStore implements CacheStore {
   private async checkRoom(key: CacheKey, bytes: number): Promise<void> {
     const available = await this.availableBytes();
     const needed = withHeadroom(bytes);
-    if (available !== undefined && needed > available) throw quotaError(key, needed, available, WHERE);
+    if (available !== undefined && needed > available) throw quotaError(key, needed, available, WHERE, undefined, ROOM_ADVICE.browser);
   }
 
   private async makeFolder(id: string): Promise<{ name: string; folder: OpfsDirectory }> {
@@ -221,8 +233,12 @@ export class OpfsCacheStore implements CacheStore {
       folder,
       expectedBytes,
       availableBytes: () => this.availableBytes(),
-      afterPublish: () => this.scan(id),
+      afterPublish: () => {
+        this.notes.committed(id);
+        return this.scan(id);
+      },
       onRelease: () => this.live.delete(name),
+      onRefused: () => this.notes.noteRefusedWrite(),
     };
   }
 
@@ -267,7 +283,10 @@ export class OpfsCacheStore implements CacheStore {
     const discard: string[] = [];
     for (const found of await this.inspectAll(models, onlyId)) {
       if (found.state === 'unreadable') continue;
-      if (found.state === 'damaged') discard.push(found.name);
+      if (found.state === 'damaged') {
+        discard.push(found.name);
+        this.notes.noteDamage(splitFolderName(found.name)!.id, found.reason);
+      }
       else if (found.state === 'unfinished') {
         const keepMs = found.journal === null ? STALE_PARTIAL_MS : RESUMABLE_KEEP_MS;
         if (found.journal !== 'locked' && !this.live.has(found.name) && this.now() - found.lastActive > keepMs) discard.push(found.name);

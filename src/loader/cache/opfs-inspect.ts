@@ -4,14 +4,15 @@
  * one the browser will not read now. Browser-safe; used by opfs-cache.ts.
  */
 
-import { cacheEntryId, MANIFEST_FILE, MAX_MANIFEST_BYTES, parseManifest, type CacheManifest } from './cache-store';
+import { cacheEntryId, damagedFileReason, MANIFEST_FILE, MAX_MANIFEST_BYTES, parseManifest, type CacheManifest } from './cache-store';
 import type { Journal } from './journal';
 import { peekJournal } from './opfs-partial';
 import { isNamed, type OpfsDirectory } from './opfs-writer';
 
 export type Inspection =
   | { state: 'complete'; name: string; manifest: CacheManifest; files: Map<string, File>; time: number }
-  | { state: 'damaged'; name: string }
+  /** A manifest whose files do not match it: `reason` says how. */
+  | { state: 'damaged'; name: string; reason: string }
   /** No manifest; `journal` when it is a resumable partial ('locked': a live writer holds it). */
   | { state: 'unfinished'; name: string; lastActive: number; journal: Journal | 'locked' | null }
   /** A stored file the browser would not read now: neither used nor removed. */
@@ -44,17 +45,17 @@ export async function inspect(folder: OpfsDirectory, name: string, id: string, t
     const peek = await peekJournal(folder);
     return { state: 'unfinished', name, lastActive, journal: peek === null || peek === 'locked' ? peek : peek.journal };
   }
-  if (cacheEntryId(manifest.key) !== id) return { state: 'damaged', name };
+  if (cacheEntryId(manifest.key) !== id) return { state: 'damaged', name, reason: `its manifest names another model (${manifest.key.repo})` };
   const files = new Map<string, File>();
   for (const [file, { size }] of Object.entries(manifest.files)) {
     let stored: File;
     try {
       stored = await (await folder.getFileHandle(file)).getFile();
     } catch (error) {
-      if (isNamed(error, 'NotFoundError') || isNamed(error, 'TypeMismatchError')) return { state: 'damaged', name };
+      if (isNamed(error, 'NotFoundError') || isNamed(error, 'TypeMismatchError')) return { state: 'damaged', name, reason: damagedFileReason(file, null, size) };
       return { state: 'unreadable', name };
     }
-    if (stored.size !== size) return { state: 'damaged', name };
+    if (stored.size !== size) return { state: 'damaged', name, reason: damagedFileReason(file, stored.size, size) };
     files.set(file, stored);
   }
   return { state: 'complete', name, manifest, files, time };

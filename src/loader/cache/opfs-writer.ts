@@ -5,7 +5,7 @@
  */
 
 import { EngineError } from '../../errors';
-import { MANIFEST_FILE, quotaError, withHeadroom, type CacheKey, type CacheManifest } from './cache-store';
+import { MANIFEST_FILE, refusedWriteError, ROOM_ADVICE, withHeadroom, type CacheKey, type CacheManifest } from './cache-store';
 import { positionalSink, SerialCacheWriter, type FileSink, type JournalState } from './cache-writer';
 import { JOURNAL_FILE } from './journal';
 
@@ -64,6 +64,8 @@ export interface WriterPlace {
   afterPublish: () => Promise<unknown>;
   /** Called once when the writer stops (the store forgets it as live). */
   onRelease?: () => void;
+  /** The browser refused a write (the store stops trusting its estimate to promise room). */
+  onRefused?: () => void;
 }
 
 export class OpfsCacheWriter extends SerialCacheWriter {
@@ -135,9 +137,10 @@ export class OpfsCacheWriter extends SerialCacheWriter {
 
   protected async describeFailure(error: unknown): Promise<unknown> {
     if (isNamed(error, 'QuotaExceededError')) {
+      this.place.onRefused?.();
       // Asked after the unfinished entry was removed: the room there really is for a new try.
       const available = await this.place.availableBytes().catch(() => undefined);
-      return quotaError(this.key, withHeadroom(this.place.expectedBytes), available ?? 0, WHERE, error);
+      return refusedWriteError(this.key, withHeadroom(this.place.expectedBytes), available, WHERE, ROOM_ADVICE.browser, error);
     }
     if (isNamed(error, 'NotFoundError')) {
       return new EngineError(
@@ -158,7 +161,14 @@ export function accessSink(file: string, access: OpfsSyncAccessHandle, start: nu
   return positionalSink(
     file,
     {
-      writeAt: (bytes, at) => access.write(bytes, { at }),
+      writeAt: (bytes, at) => {
+        const written = access.write(bytes, { at });
+        // Chromium (checked on 156) does not throw QuotaExceededError from a sync access handle's
+        // write past the quota: it returns base::File's error code as an unsigned number
+        // (FILE_ERROR_NO_SPACE, -8, as 4294967288), which would read as progress.
+        if (written > bytes.length) throw new DOMException(`the browser refused to store more of ${file} (write returned ${written})`, 'QuotaExceededError');
+        return written;
+      },
       readAt: (bytes, at) => access.read(bytes, { at }),
       flush: () => access.flush(),
       close: () => access.close(),

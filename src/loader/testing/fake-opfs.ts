@@ -16,6 +16,11 @@ export interface FakeStorageOptions {
   reportedQuota?: number;
   /** false: like the main thread, where FileSystemFileHandle has no createSyncAccessHandle. */
   syncHandles?: boolean;
+  /**
+   * A sync access handle's write past the quota returns -8 (FILE_ERROR_NO_SPACE) as an unsigned
+   * 32-bit number instead of throwing, as Chromium 156 does (seen with Storage.overrideQuotaForOrigin).
+   */
+  quotaWriteReturnsErrorCode?: boolean;
   /** Time for files' lastModified. */
   clock?: () => number;
 }
@@ -27,6 +32,7 @@ export class FakeStorage implements OpfsStorage {
   readonly writeLimit: number;
   readonly reportedQuota: number;
   readonly syncHandles: boolean;
+  readonly quotaWriteReturnsErrorCode: boolean;
   readonly clock: () => number;
   persistedFlag = false;
   /** Called before every removeEntry; a test may throw from it to simulate a failed removal. */
@@ -38,6 +44,7 @@ export class FakeStorage implements OpfsStorage {
     this.writeLimit = options.writeLimit ?? 2 ** 40;
     this.reportedQuota = options.reportedQuota ?? this.writeLimit;
     this.syncHandles = options.syncHandles ?? true;
+    this.quotaWriteReturnsErrorCode = options.quotaWriteReturnsErrorCode ?? false;
     this.clock = options.clock ?? Date.now;
     this.root = new FakeDirectory(this, '');
   }
@@ -243,7 +250,12 @@ class FakeSyncHandle implements OpfsSyncAccessHandle {
 
   write(buffer: Uint8Array, options?: { at?: number }): number {
     this.checkOpen();
-    this.file.writeAt(buffer, options?.at ?? 0);
+    try {
+      this.file.writeAt(buffer, options?.at ?? 0);
+    } catch (error) {
+      if (this.file.storage.quotaWriteReturnsErrorCode && (error as DOMException).name === 'QuotaExceededError') return 2 ** 32 - 8;
+      throw error;
+    }
     return buffer.length;
   }
 

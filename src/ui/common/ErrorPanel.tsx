@@ -22,7 +22,8 @@ export function ErrorPanel({ error, onRetry, onSettings, onDismiss, compact, con
       <h3 className="font-semibold">{help.title}</h3>
       <p className="mt-1 break-words text-rose-900/80 dark:text-rose-200/80" data-testid="error-message">
         {error.message}
-        {needed !== undefined && ` (필요한 공간 ${formatBytes(needed)}${available !== undefined ? `, 남은 공간 ${formatBytes(available)}` : ''})`}
+        {/* Both figures or none: after a refused write the browser's free-space figure is wrong, and the error leaves it out. */}
+        {needed !== undefined && available !== undefined && ` (필요한 공간 ${formatBytes(needed)}, 남은 공간 ${formatBytes(available)})`}
       </p>
       {!compact && help.steps.length > 0 && (
         <ul className="mt-2 list-disc space-y-1 pl-5">

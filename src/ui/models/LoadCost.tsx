@@ -1,4 +1,5 @@
 import { useEffect } from 'react';
+import { contradicted } from '../../chat/load-cost';
 import { formatBytes } from '../common/format';
 import { useServices } from '../shell/useServices';
 import { useStore } from '../common/useStore';
@@ -32,6 +33,8 @@ export function LoadCost({ target }: { target: LoadTarget }) {
   }
   const { cost } = state;
   const room = cost.storage;
+  // After a refused write the estimate's figure is wrong: no figure, no promise.
+  const refused = room !== undefined && contradicted(room);
   return (
     <div data-testid="load-cost" data-state="ready" data-cached={cost.cached} className="space-y-1 rounded-xl border border-zinc-200 p-3 text-xs text-zinc-700 dark:border-zinc-800 dark:text-zinc-300">
       <div className="flex flex-wrap gap-x-4 gap-y-1">
@@ -45,8 +48,8 @@ export function LoadCost({ target }: { target: LoadTarget }) {
           GPU 메모리 {formatBytes(cost.gpu.totalBytes)}: 가중치 {formatBytes(cost.gpu.weightBytes)} + KV 캐시 {formatBytes(cost.gpu.kvCacheBytes)} ({cost.contextLength} 토큰)
         </span>
         {room && (
-          <span data-testid="load-cost-storage" data-fits={room.fits}>
-            브라우저 저장소 여유 {formatBytes(room.availableBytes)}
+          <span data-testid="load-cost-storage" data-fits={room.fits} data-refused={room.refused === true}>
+            {refused ? '브라우저 저장소 여유: 알 수 없음 (unknown: a write was refused)' : `브라우저 저장소 여유 ${formatBytes(room.availableBytes)}`}
             {room.fits ? ' · 충분함 (fits)' : ''}
           </span>
         )}
@@ -56,7 +59,14 @@ export function LoadCost({ target }: { target: LoadTarget }) {
           지난번 다운로드가 {Math.floor((100 * cost.partialBytes) / cost.diskBytes)}% 저장되어 있어, 불러오면 그다음부터 이어받습니다.
         </p>
       )}
-      {room && !room.fits && (
+      {refused && (
+        <p data-testid="load-cost-refused" className="font-medium text-amber-800 dark:text-amber-300">
+          브라우저가 방금 캐시 저장을 거부했습니다. 브라우저가 알려 준 여유 공간과 맞지 않아 남은 공간을 알 수 없으므로, 이번에도 저장되지 않을 수 있습니다 (the browser refused to store
+          more, so its free-space estimate is wrong here). 모델은 캐시 없이도 실행됩니다. 저장하려면 디스크 공간을 비우거나, 모델 관리에서 캐시된 모델을 지우거나, 저장 공간 영구 보존을
+          허용하세요.
+        </p>
+      )}
+      {room && !room.fits && !refused && (
         <p data-testid="load-cost-no-room" className="font-medium text-rose-700 dark:text-rose-300">
           저장 공간이 부족합니다: {formatBytes(room.neededBytes)}가 필요한데 {formatBytes(room.availableBytes)}만 남아 있습니다 (not enough storage). 모델은 실행되지만
           저장되지 않아 다음에 다시 받아야 합니다. 모델 관리에서 다른 캐시를 지우거나 영구 보존을 허용하세요.

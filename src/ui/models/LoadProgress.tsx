@@ -42,6 +42,12 @@ export function LoadProgress({ state, onCancel }: { state: SlotState; onCancel: 
       ) : (
         <div className="mt-1 text-xs text-zinc-600 dark:text-zinc-400">설정과 토크나이저를 읽는 중…</div>
       )}
+      {progress?.cacheDamaged && (
+        <div className="mt-1 text-xs font-medium text-amber-800 dark:text-amber-300" data-testid="load-cache-damaged" title={progress.cacheDamaged}>
+          저장된 사본이 손상되어 지웠고, 모델을 처음부터 다시 받는 중입니다{total > 0 && phase === 'download' ? ` (${formatBytes(total)})` : ''}. (The cached copy was damaged and is being
+          downloaded again: {progress.cacheDamaged}.)
+        </div>
+      )}
       {state.resumed && (
         <div className="mt-1 text-xs text-emerald-700 dark:text-emerald-300" data-testid="load-resumed" data-percent={state.resumed.percent}>
           {state.resumed.percent}%부터 이어받는 중: 지난번에 받아 변환한 부분은 다시 받지 않습니다 (resuming at {state.resumed.percent}%)

@@ -21,8 +21,21 @@ export function ModelBar({ tab, onSettings }: { tab: ModelTab; onSettings: () =>
           {tab.repo}
         </a>
         {info ? (
-          <span data-testid="model-status" data-from-cache={info.fromCache} data-offline={info.offline === true} className="chip bg-emerald-100 text-emerald-900 dark:bg-emerald-900/50 dark:text-emerald-100">
-            {info.fromCache ? (info.offline ? '캐시에서 불러옴 · 오프라인: 캐시된 사본 사용 (offline: using the cached copy)' : '캐시에서 불러옴 (loaded from cache, no download)') : '준비됨 (ready)'} · {info.dtype}
+          <span
+            data-testid="model-status"
+            data-from-cache={info.fromCache}
+            data-offline={info.offline === true}
+            data-cache-damaged={info.cacheDamaged !== undefined}
+            className="chip bg-emerald-100 text-emerald-900 dark:bg-emerald-900/50 dark:text-emerald-100"
+          >
+            {info.fromCache
+              ? info.offline
+                ? '캐시에서 불러옴 · 오프라인: 캐시된 사본 사용 (offline: using the cached copy)'
+                : '캐시에서 불러옴 (loaded from cache, no download)'
+              : info.cacheDamaged
+                ? '준비됨 · 손상된 캐시 대신 다시 받음 (ready: downloaded again, the cached copy was damaged)'
+                : '준비됨 (ready)'}{' '}
+            · {info.dtype}
             {formats && (
               <span data-testid="model-formats" data-not-q4={formats.notQ4} title="임베딩·lm_head는 f16으로 두고, 입력 폭이 32의 배수가 아닌 행렬도 f16으로 둡니다">
                 {' '}(f16 텐서 {formats.notQ4}/{formats.total}개 · {formats.notQ4} of {formats.total} tensors not q4)
@@ -44,8 +57,14 @@ export function ModelBar({ tab, onSettings }: { tab: ModelTab; onSettings: () =>
       {state?.status === 'empty' && state.unloadedBecause === 'device-lost' && (
         <p className="notice">GPU 장치가 초기화되어 모델이 내려졌습니다. 대화는 남아 있으며, 보내거나 불러오기를 누르면 캐시에서 다시 불러옵니다.</p>
       )}
+      {info?.cacheDamaged && (
+        <p className="notice" data-testid="cache-damaged">
+          저장된 사본이 손상되어 모델을 다시 받았습니다 (the cached copy was damaged and was downloaded again): {info.cacheDamaged}.
+        </p>
+      )}
       {info?.cacheError && (
-        <ErrorPanel error={info.cacheError} compact onSettings={onSettings} context={state?.asked} />
+        // Out of room: the steps (free space, delete cached models, persistent storage) are the help.
+        <ErrorPanel error={info.cacheError} compact={info.cacheError.code !== 'quota-exceeded'} onSettings={onSettings} context={state?.asked} />
       )}
       {state?.status === 'loading' && <LoadProgress state={state} onCancel={() => slots.cancel(tab.id)} />}
       {state?.status === 'error' && state.error && <ErrorPanel error={state.error} context={state.asked} onRetry={load} onSettings={onSettings} onDismiss={() => slots.dismissError(tab.id)} />}
