@@ -379,7 +379,7 @@ export const ROOM_ADVICE = {
 export function quotaError(key: CacheKey, needed: number, available: number, where: string, cause?: unknown, advice = 'Free up space or delete cached models, then load the model again.'): EngineError {
   return new EngineError(
     'quota-exceeded',
-    `Caching ${key.repo} needs ${formatBytes(needed)} of free space in ${where}, but only ${formatBytes(Math.max(0, available))} ` + `is available. ${advice}`,
+    `Caching ${key.repo} needs ${formatBytes(needed)} of free space in ${where}, but only ${formatBytes(Math.max(0, available))} is available. ${advice}`,
     { needed, available },
     cause === undefined ? undefined : { cause },
   );
