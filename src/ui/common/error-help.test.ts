@@ -51,6 +51,8 @@ describe('error help', () => {
     expect(model.title).not.toMatch(gpuTooSmall);
     expect(text(model)).not.toMatch(mentionsQ4);
     expect(model.action).toBe('none'); // no setting fixes a model the engine cannot read
+    // It names every family the engine runs, not LLaMA alone.
+    for (const architecture of ['LlamaForCausalLM', 'MistralForCausalLM', 'Qwen2ForCausalLM', 'Qwen3ForCausalLM', 'ExaoneForCausalLM']) expect(text(model)).toContain(architecture);
   });
 
   it('context full suggests a longer context only below the longest, from the error itself too', () => {

@@ -6,6 +6,7 @@
  * context is longer than the shortest one, so `errorHelp` takes the load's settings.
  */
 import type { ErrorCode, ErrorData } from '../../errors';
+import { ARCHITECTURES } from '../../model/families';
 import { CONTEXT_LENGTHS } from '../settings/settings';
 
 export interface ErrorHelp {
@@ -85,7 +86,7 @@ const FIXED: Record<Exclude<ErrorCode, 'unsupported' | 'out-of-memory' | 'contex
   'bad-model': {
     title: '이 엔진이 읽을 수 없는 모델입니다 (unsupported model)',
     steps: [
-      'LLaMA 구조(LlamaForCausalLM)의 safetensors 또는 PyTorch(.bin) 체크포인트 저장소만 읽을 수 있습니다. 아래 메시지가 어느 파일·값이 문제인지 알려 줍니다.',
+      `${ARCHITECTURES.join(', ')} 구조의 safetensors 또는 PyTorch(.bin) 체크포인트 저장소만 읽을 수 있습니다. 아래 메시지가 어느 파일·값이 문제인지 알려 줍니다.`,
       '사용자 지정 탭이라면 다른 저장소를 입력하세요. 설정을 바꿔서는 해결되지 않습니다.',
     ],
     action: 'none',

@@ -24,9 +24,18 @@ export function LoadCost({ target }: { target: LoadTarget }) {
       </div>
     );
   }
+  if (state.status === 'error' && state.error.code === 'bad-model') {
+    // Not a hub hiccup that Load would retry: the repo itself is refused (another architecture, a
+    // broken config.json). Say so before anyone downloads, with the engine's reason.
+    return (
+      <div data-testid="load-cost" data-state="error" data-code={state.error.code} role="alert" className="text-xs text-rose-700 dark:text-rose-300">
+        이 엔진이 읽을 수 없는 모델입니다 (unsupported model): <span data-testid="load-cost-error">{state.error.message}</span>
+      </div>
+    );
+  }
   if (state.status === 'error') {
     return (
-      <div data-testid="load-cost" data-state="error" className="text-xs text-zinc-500" title={state.error.message}>
+      <div data-testid="load-cost" data-state="error" data-code={state.error.code} className="text-xs text-zinc-500" title={state.error.message}>
         허브에서 크기를 확인하지 못했습니다 ({state.error.code}). 불러오기를 누르면 다시 시도합니다.
       </div>
     );
