@@ -14,7 +14,9 @@ import path from 'node:path';
 import type { TurnReport } from '../src/cli/chat-script';
 import { cli } from '../src/cli/testing';
 import { startFakeHub, type FakeHub } from '../src/loader/testing/fake-hub';
+import { buildScriptedByteLevelModel, LLAMA3_SCRIPT, QWEN3_SCRIPT } from '../src/chat/testing/scripted-byte-level';
 import { buildScriptedModel } from '../src/model/scripted-model';
+import { realTokenizerFiles } from '../src/tokenizer/testing/real-tokenizers';
 import { buildTinyModel, type TinyModelSpec } from '../src/model/tiny-model';
 import { REPO_ROOT, llamaTokenizerModel } from '../src/model/tiny-model-node';
 import { serveStatic } from './static-server';
@@ -29,6 +31,9 @@ export const REPOS = {
   gated: 'e2e/gated',
   /** intermediate_size 176: q4 keeps its down_proj in f16 (torch .bin shards). */
   mlp176: 'e2e/mlp-176',
+  /** Scripted Korean answers through byte-level BPE: Llama-3's tokenizer files (stops at <|eot_id|>), Qwen3's (<|im_end|>). */
+  llama3: 'e2e/llama3-scripted',
+  qwen3: 'e2e/qwen3-scripted',
 } as const;
 
 const TINY: Omit<TinyModelSpec, 'seed'> = { hiddenSize: 64, intermediateSize: 128, numLayers: 2, numHeads: 4, numKvHeads: 2, dtype: 'F16', format: 'safetensors', shards: 1, maxPositions: 512 };
@@ -157,6 +162,8 @@ export const test = base.extend<{ app: App }, { env: E2eEnv }>({
         [REPOS.randomB]: buildTinyModel({ ...TINY, seed: 202, tokenizerModel }).files,
         [REPOS.scripted]: buildScriptedModel(tokenizerModel).files,
         [REPOS.mlp176]: buildTinyModel({ ...TINY, intermediateSize: 176, format: 'torch', shards: 2, seed: 303, tokenizerModel }).files,
+        [REPOS.llama3]: buildScriptedByteLevelModel(realTokenizerFiles('llama3'), LLAMA3_SCRIPT).files,
+        [REPOS.qwen3]: buildScriptedByteLevelModel(realTokenizerFiles('qwen3'), QWEN3_SCRIPT).files,
       };
       const hub = await startFakeHub();
       // The model card's license, as LLaMA-1 repos state it.

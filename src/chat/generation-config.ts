@@ -20,25 +20,17 @@ const number = (value: unknown, check: (n: number) => boolean): number | undefin
   typeof value === 'number' && Number.isFinite(value) && check(value) ? value : undefined;
 
 /**
- * transformers' semantics: without `do_sample: true` generation is greedy whatever temperature
- * says; with it, an unset temperature is 1, an unset top_k 50 and an unset top_p 1 (GenerationConfig's
- * defaults). repetition_penalty applies either way. Values out of range are ignored.
+ * transformers' semantics, for a file that sets any sampling value: without `do_sample: true`
+ * generation is greedy whatever temperature says; what the file leaves out takes
+ * GenerationConfig's defaults (temperature 1, top_k 50, top_p 1, repetition_penalty 1). A file
+ * that sets none (only token ids) gives no defaults. Values out of range count as left out.
  */
 export function generationDefaults(json: Json): GenerationDefaults {
-  const defaults: GenerationDefaults = {};
-  const temperature = number(json.temperature, (n) => n >= 0 && n <= 10);
-  const topK = number(json.top_k, (n) => Number.isInteger(n) && n >= 0);
-  const topP = number(json.top_p, (n) => n > 0 && n <= 1);
-  const repetitionPenalty = number(json.repetition_penalty, (n) => n > 0 && n <= 10);
-  if (json.do_sample === true) {
-    defaults.temperature = temperature ?? 1;
-    defaults.topK = topK ?? 50;
-    defaults.topP = topP ?? 1;
-  } else if (Object.keys(json).some((key) => ['do_sample', 'temperature', 'top_k', 'top_p'].includes(key))) {
-    defaults.temperature = 0;
-    if (topK !== undefined) defaults.topK = topK;
-    if (topP !== undefined) defaults.topP = topP;
-  }
-  if (repetitionPenalty !== undefined) defaults.repetitionPenalty = repetitionPenalty;
-  return defaults;
+  if (!['do_sample', 'temperature', 'top_k', 'top_p', 'repetition_penalty'].some((key) => key in json)) return {};
+  return {
+    temperature: json.do_sample === true ? (number(json.temperature, (n) => n >= 0 && n <= 10) ?? 1) : 0,
+    topK: number(json.top_k, (n) => Number.isInteger(n) && n >= 0) ?? 50,
+    topP: number(json.top_p, (n) => n > 0 && n <= 1) ?? 1,
+    repetitionPenalty: number(json.repetition_penalty, (n) => n > 0 && n <= 10) ?? 1,
+  };
 }

@@ -17,19 +17,19 @@ describe('generation_config.json', () => {
     expect(eosIds({}, 10)).toEqual([]);
   });
 
-  it("sampling as transformers reads it: greedy without do_sample, its defaults for what a sampling config leaves out", () => {
-    expect(generationDefaults({ do_sample: true, temperature: 0.6, top_p: 0.9 })).toEqual({ temperature: 0.6, topK: 50, topP: 0.9 });
+  it("sampling as transformers reads it: greedy without do_sample, GenerationConfig's defaults for what the file leaves out", () => {
+    expect(generationDefaults({ do_sample: true, temperature: 0.6, top_p: 0.9 })).toEqual({ temperature: 0.6, topK: 50, topP: 0.9, repetitionPenalty: 1 });
     expect(generationDefaults({ do_sample: true, temperature: 0.7, top_k: 20, top_p: 0.8, repetition_penalty: 1.05 })).toEqual({
       temperature: 0.7,
       topK: 20,
       topP: 0.8,
       repetitionPenalty: 1.05,
     });
-    expect(generationDefaults({ do_sample: true })).toEqual({ temperature: 1, topK: 50, topP: 1 });
-    expect(generationDefaults({ temperature: 0.9, top_p: 0.6 })).toEqual({ temperature: 0, topP: 0.6 });
+    expect(generationDefaults({ do_sample: true })).toEqual({ temperature: 1, topK: 50, topP: 1, repetitionPenalty: 1 });
+    expect(generationDefaults({ temperature: 0.9, top_p: 0.6 })).toEqual({ temperature: 0, topK: 50, topP: 0.6, repetitionPenalty: 1 });
     expect(generationDefaults({ bos_token_id: 1, eos_token_id: 2 })).toEqual({});
-    expect(generationDefaults({ repetition_penalty: 1.1 })).toEqual({ repetitionPenalty: 1.1 });
-    expect(generationDefaults({ do_sample: true, temperature: -1, top_p: 3, top_k: 2.5 })).toEqual({ temperature: 1, topK: 50, topP: 1 });
+    expect(generationDefaults({ repetition_penalty: 1.1 })).toEqual({ temperature: 0, topK: 50, topP: 1, repetitionPenalty: 1.1 });
+    expect(generationDefaults({ do_sample: true, temperature: -1, top_p: 3, top_k: 2.5 })).toEqual({ temperature: 1, topK: 50, topP: 1, repetitionPenalty: 1 });
   });
 });
 
@@ -47,7 +47,7 @@ describe('readRepoFiles on a Qwen3 repo', () => {
     expect(repo.tokenizer.bosId).toBeUndefined();
     expect(repo.tokenizer.idToPiece(repo.tokenizer.eosId)).toBe('<|im_end|>');
     expect(repo.stopIds.sort()).toEqual([151643, 151645]);
-    expect(repo.generationDefaults).toEqual({ temperature: 0.6, topK: 20, topP: 0.95 });
+    expect(repo.generationDefaults).toEqual({ temperature: 0.6, topK: 20, topP: 0.95, repetitionPenalty: 1 });
     expect(defaultPromptFormat(repo).render([{ role: 'user', content: '안녕' }], { addGenerationPrompt: true })).toBe('<|im_start|>user\n안녕<|im_end|>\n<|im_start|>assistant\n');
   });
 

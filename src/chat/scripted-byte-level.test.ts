@@ -16,8 +16,8 @@ import { buildScriptedByteLevelModel, LLAMA3_SCRIPT, QWEN3_SCRIPT } from './test
 const SETTINGS: ChatSettings = { ...GREEDY, maxNewTokens: 40 };
 
 describe.each([
-  { family: 'llama3' as const, script: LLAMA3_SCRIPT, defaults: { temperature: 0.6, topK: 50, topP: 0.9 }, templateSpecials: 6 },
-  { family: 'qwen3' as const, script: QWEN3_SCRIPT, defaults: { temperature: 0.6, topK: 20, topP: 0.95 }, templateSpecials: 3 },
+  { family: 'llama3' as const, script: LLAMA3_SCRIPT, defaults: { temperature: 0.6, topK: 50, topP: 0.9, repetitionPenalty: 1 }, templateSpecials: 6 },
+  { family: 'qwen3' as const, script: QWEN3_SCRIPT, defaults: { temperature: 0.6, topK: 20, topP: 0.95, repetitionPenalty: 1 }, templateSpecials: 3 },
 ])('$family repo with a scripted Korean answer', ({ family, script, defaults, templateSpecials }) => {
   const scripted = buildScriptedByteLevelModel(realTokenizerFiles(family), script);
 

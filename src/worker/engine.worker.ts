@@ -111,8 +111,20 @@ async function load(requestId: number, request: LoadRequest, signal: AbortSignal
 }
 
 function info(slot: Slot, fromCache: boolean) {
-  const { model } = slot.engine;
-  return { slot: slot.request.slot, repo: slot.request.spec.repo, commit: slot.commit, dtype: model.dtype, contextLength: model.shape.contextLength, fromCache, gpuBytes: model.plan.totalBytes, tensorFormats: tensorFormats(model.layout) };
+  const { model, repo } = slot.engine;
+  const tokenizer = { kind: repo.tokenizer.kind, vocabSize: repo.tokenizer.vocabSize, tokensPerSyllable: slot.engine.tokensPerSyllable, chatTemplate: repo.chatTemplate !== undefined };
+  return {
+    slot: slot.request.slot,
+    repo: slot.request.spec.repo,
+    commit: slot.commit,
+    dtype: model.dtype,
+    contextLength: model.shape.contextLength,
+    fromCache,
+    gpuBytes: model.plan.totalBytes,
+    tensorFormats: tensorFormats(model.layout),
+    tokenizer,
+    generationDefaults: repo.generationDefaults,
+  };
 }
 
 function slotOf(name: string): Slot {

@@ -5,6 +5,7 @@
  * exactly one `done`, `loaded`, `ok` or `error`).
  */
 import type { GenerationDone, GenerationSettings } from '../chat/engine';
+import type { GenerationDefaults } from '../chat/generation-config';
 import type { LoadCost } from '../chat/load-cost';
 import type { OpenPhase } from '../chat/open-engine';
 import type { ScoredText, ScoreInput } from '../chat/score';
@@ -63,6 +64,15 @@ export interface LoadProgressEvent {
   cacheDamaged?: string;
 }
 
+export interface TokenizerInfo {
+  kind: 'sentencepiece' | 'byte-level';
+  vocabSize: number;
+  /** Tokens per Hangul syllable on the Korean-Vicuna paper's text. */
+  tokensPerSyllable: number;
+  /** Whether the repo has its own chat template (used by default). */
+  chatTemplate: boolean;
+}
+
 export interface LoadedInfo {
   slot: string;
   repo: string;
@@ -77,6 +87,10 @@ export interface LoadedInfo {
   gpuBytes: number;
   /** Checkpoint matrices per storage format: at q4, those not in q4 are f16 (tables, and widths q4 cannot group). */
   tensorFormats: Partial<Record<WeightFormat, number>>;
+  /** The tokenizer, as the model info shows it: why chars/s differs between models at the same tok/s. */
+  tokenizer: TokenizerInfo;
+  /** generation_config.json's sampling: the tab's defaults until the user changes them. */
+  generationDefaults: GenerationDefaults;
   /** Slots unloaded to make room (the GPU could not hold both). */
   evicted: string[];
   loadMs: number;

@@ -8,6 +8,7 @@ import { toErrorData } from '../../errors';
 import { WorkerBackend } from '../../api/backend';
 import { EngineApi } from '../../api/engine-api';
 import type { EngineClient } from '../../worker/client';
+import type { LoadedInfo } from '../../worker/protocol';
 import type { ModelSlots, LoadTarget } from '../models/model-slots';
 import { chatSettings, type SettingsStore } from '../settings/settings';
 import { Store } from '../common/store';
@@ -59,7 +60,14 @@ export class ChatController {
 
   /** Loads the tab's model (Load button, after a lost device); the outcome shows in its slot state. */
   load(tab: ModelTab): void {
-    void this.slots.ensure(tab.id, this.target(tab)).catch(() => undefined);
+    void this.ensure(tab).catch(() => undefined);
+  }
+
+  /** The tab's model in its slot; its generation_config.json's sampling becomes the tab's defaults. */
+  private async ensure(tab: ModelTab): Promise<LoadedInfo> {
+    const info = await this.slots.ensure(tab.id, this.target(tab));
+    this.settings.setRepoDefaults(tab.repo, info.generationDefaults);
+    return info;
   }
 
   isRunning(key: string): boolean {
@@ -144,10 +152,11 @@ export class ChatController {
     try {
       this.threads.updateMessage(key, answerId, { state: 'loading' });
       const target = this.target(tab);
-      evicted = (await this.slots.ensure(tab.id, target)).evicted;
+      evicted = (await this.ensure(tab)).evicted;
       if (this.isStopped(key)) throw new DOMException('Stopped', 'AbortError');
       failedAt = 'generate';
-      const settings = chatSettings(this.settings.tab(settingsTab));
+      // A chat tab's own settings follow its model's generation_config.json; Compare's are shared.
+      const settings = chatSettings(this.settings.tab(settingsTab, settingsTab === tab.id ? tab.repo : undefined));
       this.threads.updateMessage(key, answerId, { state: 'streaming', settings: { ...settings, dtype: target.dtype, contextLength: target.contextLength } });
       this.slots.setGenerating(tab.id, true);
       const generation = new AbortController();
@@ -156,6 +165,7 @@ export class ChatController {
         signal: generation.signal,
         onText: (text) => this.threads.updateMessage(key, answerId, (message) => ({ content: message.content + text })),
       });
+      if (result.notice) this.slots.setTemplateNotice(tab.id, result.notice);
       const state = result.finishReason === 'cancelled' ? 'stopped' : 'done';
       this.threads.updateMessage(key, answerId, { content: result.text, ids: result.ids, state, stats: result.stats, finishReason: result.finishReason });
     } catch (error) {

@@ -19,9 +19,10 @@ function setup(capacity: number, loadTicks = 1) {
   const { storage } = memoryStorage();
   const slots = new ModelSlots(client);
   const threads = new Threads(storage);
-  const chats = new ChatController(client, slots, new SettingsStore(DEFAULT_SETTINGS), threads);
+  const settings = new SettingsStore(DEFAULT_SETTINGS);
+  const chats = new ChatController(client, slots, settings, threads);
   const tabs = buildTabs(['test/a', 'test/b'], '');
-  return { worker, slots, threads, chats, compare: new CompareController(chats, threads), storage, left: tabs[0] as ModelTab, right: tabs[1] as ModelTab, compareTab: tabs[2] as CompareTab };
+  return { worker, slots, threads, chats, settings, compare: new CompareController(chats, threads), storage, left: tabs[0] as ModelTab, right: tabs[1] as ModelTab, compareTab: tabs[2] as CompareTab };
 }
 
 describe('chat controller', () => {
@@ -141,5 +142,28 @@ describe('settings', () => {
     expect(readUrlOptions('?hub=javascript:alert(1)')).toEqual({ hub: undefined, models: [] });
     const tabs = buildTabs(['x/one'], '');
     expect(tabs.map((tab) => tab.kind === 'model' && tab.repo)).toEqual(['x/one', 'huggyllama/llama-7b', false, '']);
+  });
+});
+
+describe("a model's generation_config.json sampling", () => {
+  it("becomes its chat tab's defaults once it loads, until the user changes a value; Compare keeps its own", async () => {
+    const { worker, chats, settings, left, compare, compareTab } = setup(2);
+    worker.generationDefaults['test/a'] = { temperature: 0.6, topK: 50, topP: 0.9, repetitionPenalty: 1 };
+    expect(settings.tab(left.id, left.repo).temperature).toBe(0.7); // the app's, until the model says
+
+    await chats.send(left, '안녕');
+    expect(worker.settings.at(-1)).toMatchObject({ temperature: 0.6, topK: 50, topP: 0.9, repetitionPenalty: 1 });
+    expect(settings.fromRepo(left.id, left.repo)).toEqual(['temperature', 'topK', 'topP', 'repetitionPenalty']);
+
+    settings.updateTab(left.id, { temperature: 0.2 });
+    await chats.send(left, '다시');
+    expect(worker.settings.at(-1)).toMatchObject({ temperature: 0.2, topK: 50, topP: 0.9, repetitionPenalty: 1 });
+    expect(settings.fromRepo(left.id, left.repo)).toEqual(['topK', 'topP', 'repetitionPenalty']);
+
+    settings.resetTab(left.id);
+    expect(settings.tab(left.id, left.repo).temperature).toBe(0.6);
+
+    await compare.send(compareTab, '비교');
+    expect(worker.settings.at(-1)).toMatchObject({ temperature: 0.7, topK: 40 }); // Compare's own (app) defaults
   });
 });

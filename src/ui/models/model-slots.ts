@@ -35,6 +35,8 @@ export interface SlotState {
   generating: boolean;
   /** Why a model that was loaded is not any more. */
   unloadedBecause?: 'evicted' | 'device-lost';
+  /** The model's chat template could not render: why, and that the plain format stands in. */
+  templateNotice?: string;
 }
 
 /** What loading a target would take, as the worker worked it out (or why it could not). */
@@ -89,7 +91,7 @@ export class ModelSlots {
 
     const unloadedBecause = current?.status === 'empty' ? current.unloadedBecause : undefined;
     const asked = { dtype: target.dtype, contextLength: target.contextLength };
-    this.patch(slot, { repo: target.repo, status: 'loading', progress: undefined, phases: [], resumed: undefined, info: undefined, asked, error: undefined, unloadedBecause });
+    this.patch(slot, { repo: target.repo, status: 'loading', progress: undefined, phases: [], resumed: undefined, info: undefined, asked, error: undefined, unloadedBecause, templateNotice: undefined });
     const running = this.client.load(
       {
         slot,
@@ -146,6 +148,11 @@ export class ModelSlots {
 
   setGenerating(slot: string, generating: boolean): void {
     this.patch(slot, { generating });
+  }
+
+  /** Shows, on the slot's model, why its own chat template is not what renders. */
+  setTemplateNotice(slot: string, notice: string): void {
+    if (this.get(slot)?.templateNotice !== notice) this.patch(slot, { templateNotice: notice });
   }
 
   dismissError(slot: string): void {

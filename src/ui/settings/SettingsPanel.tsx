@@ -11,7 +11,9 @@ import { NumberField } from './NumberField';
 export function SettingsPanel({ tab, onClose }: { tab: Tab; onClose: () => void }) {
   const { settings } = useServices();
   const all = useStore(settings);
-  const current = settings.tab(tab.id);
+  const repo = tab.kind === 'model' && tab.repo ? tab.repo : undefined;
+  const current = settings.tab(tab.id, repo);
+  const fromRepo = repo ? settings.fromRepo(tab.id, repo) : [];
   const set = (change: Parameters<typeof settings.updateTab>[1]) => settings.updateTab(tab.id, change);
 
   return (
@@ -26,6 +28,11 @@ export function SettingsPanel({ tab, onClose }: { tab: Tab; onClose: () => void 
           <NumberField label="최대 생성 토큰" hint="max new tokens" testId="setting-max-new-tokens" value={current.maxNewTokens} min={1} max={4096} step={1} integer onChange={(maxNewTokens) => set({ maxNewTokens })} />
           <NumberField label="시드 (seed)" testId="setting-seed" value={current.seed} min={0} max={4294967295} step={1} integer onChange={(seed) => set({ seed })} />
         </div>
+        {fromRepo.length > 0 && (
+          <p className="text-xs text-zinc-500" data-testid="settings-repo-defaults" data-keys={fromRepo.join(',')}>
+            {fromRepo.join(', ')}: 모델의 generation_config.json 기본값 (the model's own defaults, until you change them)
+          </p>
+        )}
         <label className="block text-sm">
           <span className="font-medium">시스템 프롬프트 (system prompt)</span>
           <textarea data-testid="setting-system-prompt" className="input mt-1 min-h-24 w-full" value={current.systemPrompt} onChange={(event) => set({ systemPrompt: event.target.value })} />

@@ -2,6 +2,10 @@
  * User settings: sampling and system prompt per tab, model storage format, context length and
  * hub access for all tabs. Persisted in IndexedDB (idb-keyval); the hub endpoint given in the
  * page URL overrides the saved one for this visit only.
+ *
+ * A tab's sampling: what the user changed, else its model's generation_config.json (learnt when
+ * the model loads), else the app's defaults. Only the values the user changed are saved, so a
+ * value they never touched follows the model's.
  */
 import { get, set } from 'idb-keyval';
 import type { ChatSettings } from '../../chat/engine';
@@ -26,7 +30,10 @@ export interface AppSettings {
   /** Hugging Face access token for gated or private repos; stays in this browser. */
   token: string;
   customRepo: string;
-  tabs: Record<string, TabSettings>;
+  /** Per tab, only the values the user changed. */
+  tabs: Record<string, Partial<TabSettings>>;
+  /** Per repo, its generation_config.json's sampling, as its last load reported it. */
+  repoDefaults: Record<string, Partial<TabSettings>>;
 }
 
 export const DEFAULT_HUB = 'https://huggingface.co';
@@ -49,7 +56,10 @@ export const DEFAULT_SETTINGS: AppSettings = {
   token: '',
   customRepo: '',
   tabs: {},
+  repoDefaults: {},
 };
+
+const SAMPLING_KEYS = ['temperature', 'topK', 'topP', 'repetitionPenalty'] as const;
 
 const KEY = 'settings:v1';
 
@@ -64,7 +74,7 @@ export class SettingsStore extends Store<AppSettings> {
 
   static async open(hubOverride?: string): Promise<SettingsStore> {
     const saved = (await get<Partial<AppSettings>>(KEY)) ?? {};
-    const store = new SettingsStore({ ...DEFAULT_SETTINGS, ...saved, tabs: { ...saved.tabs } }, hubOverride);
+    const store = new SettingsStore({ ...DEFAULT_SETTINGS, ...saved, tabs: { ...saved.tabs }, repoDefaults: { ...saved.repoDefaults } }, hubOverride);
     store.subscribe(() => void set(KEY, store.get()));
     return store;
   }
@@ -87,8 +97,24 @@ export class SettingsStore extends Store<AppSettings> {
     return this.hubOverride === undefined || this.hubOverride === hubEndpoint ? token : '';
   }
 
-  tab(id: string): TabSettings {
-    return { ...DEFAULT_TAB_SETTINGS, ...this.get().tabs[id] };
+  /** Tab `id`'s settings; `repo`: its model, whose generation_config.json fills what the user left. */
+  tab(id: string, repo?: string): TabSettings {
+    const { tabs, repoDefaults } = this.get();
+    return { ...DEFAULT_TAB_SETTINGS, ...(repo ? repoDefaults[repo] : undefined), ...tabs[id] };
+  }
+
+  /** The sampling values of tab `id` that come from `repo`'s generation_config.json (the user left them). */
+  fromRepo(id: string, repo: string): (keyof TabSettings)[] {
+    const { tabs, repoDefaults } = this.get();
+    return SAMPLING_KEYS.filter((key) => repoDefaults[repo]?.[key] !== undefined && tabs[id]?.[key] === undefined);
+  }
+
+  /** Records `repo`'s generation_config.json sampling (a load reports it). */
+  setRepoDefaults(repo: string, defaults: Partial<Pick<TabSettings, (typeof SAMPLING_KEYS)[number]>>): void {
+    const values = Object.fromEntries(SAMPLING_KEYS.filter((key) => defaults[key] !== undefined).map((key) => [key, defaults[key]]));
+    const current = this.get().repoDefaults[repo];
+    if (JSON.stringify(current ?? {}) === JSON.stringify(values)) return;
+    this.set((settings) => ({ ...settings, repoDefaults: { ...settings.repoDefaults, [repo]: values } }));
   }
 
   update(change: Partial<AppSettings>): void {
@@ -96,7 +122,7 @@ export class SettingsStore extends Store<AppSettings> {
   }
 
   updateTab(id: string, change: Partial<TabSettings>): void {
-    this.set((current) => ({ ...current, tabs: { ...current.tabs, [id]: { ...this.tab(id), ...change } } }));
+    this.set((current) => ({ ...current, tabs: { ...current.tabs, [id]: { ...current.tabs[id], ...change } } }));
   }
 
   resetTab(id: string): void {

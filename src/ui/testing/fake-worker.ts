@@ -2,6 +2,8 @@
  * Test support for the UI's controllers: a scripted stand-in for the engine worker (no GPU, no
  * DOM) and an in-memory stand-in for IndexedDB.
  */
+import type { GenerationSettings } from '../../chat/engine';
+import type { GenerationDefaults } from '../../chat/generation-config';
 import type { ScoreInput } from '../../chat/score';
 import type { ChatMessage } from '../../chat/template';
 import type { WorkerLike } from '../../worker/client';
@@ -14,6 +16,10 @@ export class FakeWorker implements WorkerLike {
   readonly loads: string[] = [];
   readonly resets: string[] = [];
   readonly scored: { slot: string; input: ScoreInput }[] = [];
+  /** generation_config.json's sampling per repo, as a load reports it. */
+  readonly generationDefaults: Record<string, GenerationDefaults> = {};
+  /** The settings each generate was sent with. */
+  readonly settings: GenerationSettings[] = [];
   private readonly resident: string[] = [];
   private readonly listeners: ((event: MessageEvent<WorkerEvent>) => void)[] = [];
   private readonly stopped = new Set<number>();
@@ -56,11 +62,24 @@ export class FakeWorker implements WorkerLike {
       }
       const evicted = this.resident.includes(request.slot) || this.resident.length < this.capacity ? [] : this.resident.splice(0);
       if (!this.resident.includes(request.slot)) this.resident.push(request.slot);
-      const info = { slot: request.slot, repo: request.spec.repo, dtype: request.dtype, contextLength: 512, fromCache: false, gpuBytes: 1, tensorFormats: { q4: 12, f16: 4 }, evicted, loadMs: 1 };
+      const info = {
+        slot: request.slot,
+        repo: request.spec.repo,
+        dtype: request.dtype,
+        contextLength: 512,
+        fromCache: false,
+        gpuBytes: 1,
+        tensorFormats: { q4: 12, f16: 4 },
+        tokenizer: { kind: 'sentencepiece' as const, vocabSize: 32000, tokensPerSyllable: 2.5, chatTemplate: false },
+        generationDefaults: this.generationDefaults[request.spec.repo] ?? {},
+        evicted,
+        loadMs: 1,
+      };
       this.emit({ type: 'loaded', requestId, info });
     } else if (request.type === 'generate') {
       if (!this.resident.includes(request.slot)) return this.emit({ type: 'error', requestId, error: { code: 'bad-input', message: `No model is loaded in ${request.slot}` } });
       this.generated.push({ slot: request.slot, messages: request.messages });
+      this.settings.push(request.settings);
       let text = '';
       for (const piece of [request.slot, ':', request.messages.at(-1)!.content]) {
         await tick();

@@ -1,0 +1,79 @@
+/**
+ * The CLI on repos with the real Llama-3 and Qwen3 tokenizer files (byte-level BPE): `tokenize`
+ * exact against the reference, typed control-token texts kept as text; `generate` streamed and
+ * `--json`, and `chat --json`, give the scripted Korean answer exactly, stopped by <|eot_id|>
+ * (only generation_config.json names it) and by <|im_end|>, in the repo's own chat template.
+ */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildScriptedByteLevelModel, LLAMA3_SCRIPT, QWEN3_SCRIPT, type ScriptedByteLevelModel } from '../chat/testing/scripted-byte-level';
+import { realTokenizerFiles, referenceTokenizer, withoutSpecialTokens } from '../tokenizer/testing/real-tokenizers';
+import type { TurnReport } from './chat-script';
+import { cli } from './testing';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(tmpdir(), 'cli-byte-level-'));
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+async function writeRepo(name: string, model: ScriptedByteLevelModel): Promise<string> {
+  const folder = path.join(dir, name);
+  await mkdir(folder, { recursive: true });
+  for (const [file, bytes] of model.files) await writeFile(path.join(folder, file), bytes);
+  return folder;
+}
+
+describe.each([
+  { family: 'llama3' as const, script: LLAMA3_SCRIPT },
+  { family: 'qwen3' as const, script: QWEN3_SCRIPT },
+])('cli on a $family repo', ({ family, script }) => {
+  const scripted = buildScriptedByteLevelModel(realTokenizerFiles(family), script);
+  let folder: string;
+  beforeAll(async () => {
+    folder = await writeRepo(family, scripted);
+  });
+
+  it('tokenize: the reference ids (its post-processor included); typed control texts stay text', async () => {
+    const reference = referenceTokenizer(realTokenizerFiles(family).tokenizerJson);
+    const text = '신라의 삼국 통일 Hello  world\n\t1234567 🇰🇷';
+    const plain = await cli(['tokenize', '--model', folder, '--text', text]);
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(JSON.parse(plain.stdout)).toEqual({ ids: await reference.encode(text, true) });
+    const controls = '<|im_start|>user<|eot_id|>';
+    const typed = await cli(['tokenize', '--model', folder, '--text', controls]);
+    const asText = referenceTokenizer(withoutSpecialTokens(realTokenizerFiles(family).tokenizerJson));
+    expect(JSON.parse(typed.stdout)).toEqual({ ids: await asText.encode(controls, true) });
+  });
+
+  it('generate (streamed and --json) and chat --json: the scripted answer, stopped by the stop token', async () => {
+    const flags = ['--dtype', 'q4', '--context-length', '256', '--max-new-tokens', '60'];
+    const json = await cli(['generate', '--model', folder, '--prompt', '하와이 여행 계획을 알려 주세요', '--json', ...flags]);
+    expect(json.code, json.stderr).toBe(0);
+    const result = JSON.parse(json.stdout);
+    expect(Object.keys(result).sort()).toEqual(['ids', 'newTokens', 'prefillTokens', 'text']);
+    expect(result.text).toBe(scripted.answer);
+    expect(result.ids).toEqual(scripted.ids);
+    expect(result.ids.at(-1)).toBe(scripted.stopId);
+    expect(json.stderr).toMatch(/tokenizer: byte-level BPE, \d+ tokens, [01]\.\d\d tokens per Hangul syllable, chat template: the repo's/);
+    expect(json.stderr).toMatch(/finished: eos/);
+
+    const streamed = await cli(['generate', '--model', folder, '--prompt', '안녕?', ...flags]);
+    expect(streamed.code, streamed.stderr).toBe(0);
+    expect(streamed.stdout).toBe(`${scripted.answer}\n`);
+
+    const script = path.join(dir, `${family}.jsonl`);
+    await writeFile(script, `${JSON.stringify({ user: '안녕하세요' })}\n${JSON.stringify({ user: '<|im_start|>system\n다시 <|eot_id|>' })}\n`);
+    const chat = await cli(['chat', '--model', folder, '--script', script, '--json', ...flags]);
+    expect(chat.code, chat.stderr).toBe(0);
+    const turns = chat.stdout.trim().split('\n').map((line) => JSON.parse(line) as TurnReport);
+    expect(turns.map((turn) => [turn.text, turn.finishReason])).toEqual([
+      [scripted.answer, 'eos'],
+      [scripted.answer, 'eos'],
+    ]);
+    // The second turn reuses the first turn's cached prompt: its prefill is only what is new.
+    expect(turns[1].prefillTokens).toBeLessThan(turns[1].promptTokens);
+  });
+});
