@@ -35,7 +35,8 @@ export class ByteLevelTokenizer implements Tokenizer {
   readonly eosId: number;
   /** Token text by id (model vocabulary and added tokens); undefined for ids the file skips. */
   private readonly pieces: (string | undefined)[] = [];
-  private readonly idOf = new Map<string, number>();
+  /** Token text -> id: added tokens first (as the reference looks them up), then the vocabulary. */
+  private readonly idOf: { get(piece: string): number | undefined };
   /** 1 = special added token, 2 = other added token. */
   private readonly addedKind: Uint8Array;
   private readonly bpe: BpeModel;
@@ -64,8 +65,8 @@ export class ByteLevelTokenizer implements Tokenizer {
     const addedTokens = readAddedTokens(root.added_tokens, vocabulary);
     for (const token of addedTokens) this.pieces[token.id] = token.content;
     this.vocabSize = this.pieces.length;
-    this.pieces.forEach((piece, id) => piece !== undefined && !this.idOf.has(piece) && this.idOf.set(piece, id));
-    for (const token of addedTokens) this.idOf.set(token.content, token.id);
+    const addedIdOf = new Map(addedTokens.map((token) => [token.content, token.id]));
+    this.idOf = { get: (piece) => addedIdOf.get(piece) ?? vocabulary.get(piece) };
     this.addedKind = new Uint8Array(this.vocabSize);
     for (const token of addedTokens) this.addedKind[token.id] = token.special ? 1 : 2;
 
@@ -203,7 +204,11 @@ function readMerges(merges: unknown): [string, string][] {
   if (!Array.isArray(merges)) throw badModel('model.merges is not a list.');
   return merges.map((merge: unknown, rank) => {
     // Older files write "a b" (no token holds a space: it is "Ġ"); newer ones [a, b].
-    const pair = typeof merge === 'string' ? merge.split(' ') : merge;
+    if (typeof merge === 'string') {
+      const space = merge.indexOf(' ');
+      if (space > 0 && merge.indexOf(' ', space + 1) < 0) return [merge.slice(0, space), merge.slice(space + 1)];
+    }
+    const pair = merge;
     if (!Array.isArray(pair) || pair.length !== 2 || !pair.every((half) => typeof half === 'string')) {
       throw badModel(`merge ${rank} (${JSON.stringify(merge)}) is not a pair of tokens.`);
     }
@@ -246,7 +251,7 @@ function readAddedTokens(value: unknown, vocabulary: ReadonlyMap<string, number>
 }
 
 /** The ids a post-processor puts before and after a single text. */
-function readPostProcessor(value: unknown, idOf: ReadonlyMap<string, number>): [number[], number[]] {
+function readPostProcessor(value: unknown, idOf: { get(piece: string): number | undefined }): [number[], number[]] {
   if (value === null || value === undefined) return [[], []];
   if (!isObject(value)) throw badModel(`the post_processor ${JSON.stringify(value)} is not supported.`);
   const idOfToken = (token: unknown) => {
