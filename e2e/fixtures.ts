@@ -45,6 +45,8 @@ export interface E2eEnv {
   cliCacheDir: string;
   /** The fake hub's CDN path of a repo's (LFS) file, to aim faults at it. */
   cdnPath(repo: string, file: string): string;
+  /** The byte-level scripted repos' greedy ids (answer then stop token), by repo. */
+  scriptedIds: Record<string, number[]>;
 }
 
 export interface GenerateSettings {
@@ -162,9 +164,10 @@ export const test = base.extend<{ app: App }, { env: E2eEnv }>({
         [REPOS.randomB]: buildTinyModel({ ...TINY, seed: 202, tokenizerModel }).files,
         [REPOS.scripted]: buildScriptedModel(tokenizerModel).files,
         [REPOS.mlp176]: buildTinyModel({ ...TINY, intermediateSize: 176, format: 'torch', shards: 2, seed: 303, tokenizerModel }).files,
-        [REPOS.llama3]: buildScriptedByteLevelModel(realTokenizerFiles('llama3'), LLAMA3_SCRIPT).files,
-        [REPOS.qwen3]: buildScriptedByteLevelModel(realTokenizerFiles('qwen3'), QWEN3_SCRIPT).files,
       };
+      const byteLevel = { [REPOS.llama3]: buildScriptedByteLevelModel(realTokenizerFiles('llama3'), LLAMA3_SCRIPT), [REPOS.qwen3]: buildScriptedByteLevelModel(realTokenizerFiles('qwen3'), QWEN3_SCRIPT) };
+      for (const [repo, scripted] of Object.entries(byteLevel)) repos[repo] = scripted.files;
+      const scriptedIds = Object.fromEntries(Object.entries(byteLevel).map(([repo, scripted]) => [repo, scripted.ids]));
       const hub = await startFakeHub();
       // The model card's license, as LLaMA-1 repos state it.
       for (const [repo, files] of Object.entries(repos)) hub.addRepo(repo, files, { license: 'other' });
@@ -172,7 +175,7 @@ export const test = base.extend<{ app: App }, { env: E2eEnv }>({
       const cliCacheDir = await mkdtemp(path.join(tmpdir(), 'e2e-cli-cache-'));
       const site = await serveStatic(path.join(REPO_ROOT, 'dist'));
       const cdnPath = (repo: string, file: string) => `/lfs-cdn/${createHash('sha256').update(repos[repo].get(file)!).digest('hex')}`;
-      await use({ hub, site: site.url, cliCacheDir, cdnPath });
+      await use({ hub, site: site.url, cliCacheDir, cdnPath, scriptedIds });
       await site.close();
       await hub.close();
       await rm(cliCacheDir, { recursive: true, force: true });
