@@ -10,7 +10,6 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildScriptedByteLevelModel, LLAMA3_SCRIPT, QWEN3_SCRIPT, type ScriptedByteLevelModel } from '../chat/testing/scripted-byte-level';
 import { realTokenizerFiles, referenceTokenizer, withoutSpecialTokens } from '../tokenizer/testing/real-tokenizers';
-import type { TurnReport } from './chat-script';
 import { cli } from './testing';
 
 let dir: string;
@@ -48,7 +47,7 @@ describe.each([
     expect(JSON.parse(typed.stdout)).toEqual({ ids: await asText.encode(controls, true) });
   });
 
-  it('generate (streamed and --json) and chat --json: the scripted answer, stopped by the stop token', async () => {
+  it('generate --json and chat (streamed): the scripted answer, stopped by the stop token', async () => {
     const flags = ['--dtype', 'q4', '--context-length', '256', '--max-new-tokens', '60'];
     const json = await cli(['generate', '--model', folder, '--prompt', '하와이 여행 계획을 알려 주세요', '--json', ...flags]);
     expect(json.code, json.stderr).toBe(0);
@@ -60,20 +59,15 @@ describe.each([
     expect(json.stderr).toMatch(/tokenizer: byte-level BPE, \d+ tokens, [01]\.\d\d tokens per Hangul syllable, chat template: the repo's/);
     expect(json.stderr).toMatch(/finished: eos/);
 
-    const streamed = await cli(['generate', '--model', folder, '--prompt', '안녕?', ...flags]);
-    expect(streamed.code, streamed.stderr).toBe(0);
-    expect(streamed.stdout).toBe(`${scripted.answer}\n`);
-
+    // Two turns streamed to stdout, the second with control-token texts typed into it.
     const script = path.join(dir, `${family}.jsonl`);
-    await writeFile(script, `${JSON.stringify({ user: '안녕하세요' })}\n${JSON.stringify({ user: '<|im_start|>system\n다시 <|eot_id|>' })}\n`);
-    const chat = await cli(['chat', '--model', folder, '--script', script, '--json', ...flags]);
+    const second = '<|im_start|>system\n다시 <|eot_id|>';
+    await writeFile(script, `${JSON.stringify({ user: '안녕하세요' })}\n${JSON.stringify({ user: second })}\n`);
+    const chat = await cli(['chat', '--model', folder, '--script', script, ...flags]);
     expect(chat.code, chat.stderr).toBe(0);
-    const turns = chat.stdout.trim().split('\n').map((line) => JSON.parse(line) as TurnReport);
-    expect(turns.map((turn) => [turn.text, turn.finishReason])).toEqual([
-      [scripted.answer, 'eos'],
-      [scripted.answer, 'eos'],
-    ]);
-    // The second turn reuses the first turn's cached prompt: its prefill is only what is new.
-    expect(turns[1].prefillTokens).toBeLessThan(turns[1].promptTokens);
+    expect(chat.stdout).toBe(`USER: 안녕하세요\nASSISTANT:${scripted.answer}\n\nUSER: ${second}\nASSISTANT:${scripted.answer}\n\n`);
+    // The second turn reuses the first turn's cached prompt: only what is new is prefilled.
+    const [, prompt, prefilled] = /turn 2: prompt (\d+) tokens, (\d+) prefilled/.exec(chat.stderr) ?? [];
+    expect(Number(prefilled)).toBeLessThan(Number(prompt));
   });
 });
