@@ -42,7 +42,7 @@ export function AssistantMessage({ message, onRegenerate, onSettings, label, tok
           </Suspense>
         </div>
       ) : (
-        !message.error && <div className="text-sm text-zinc-400">{STATE_LABELS[message.state ?? 'waiting']}</div>
+        !message.error && <div className="text-sm text-zinc-500 dark:text-zinc-400">{STATE_LABELS[message.state ?? 'waiting']}</div>
       )}
       {busy && message.content && <span className="inline-block h-4 w-2 animate-pulse bg-zinc-400 align-middle" aria-label="streaming" />}
       {message.error && message.failedAt === 'load' && (

@@ -62,7 +62,7 @@ export function Composer({ running, blocked, onSend, onStop, onNewChat, context 
         )}
       </div>
       <div className="mx-auto mt-1 flex max-w-4xl items-center justify-between gap-3 sm:pl-20">
-        <p className="hidden text-xs text-zinc-400 sm:block">Enter 보내기 · Shift+Enter 줄바꿈 · Esc 중지</p>
+        <p className="hidden text-xs text-zinc-500 sm:block dark:text-zinc-400">Enter 보내기 · Shift+Enter 줄바꿈 · Esc 중지</p>
         {context && <ContextMeter use={context} />}
       </div>
     </div>

@@ -70,7 +70,7 @@ function RepoForm({ draft, setDraft, valid, repo, onOpen }: { draft: string; set
       <button type="submit" className="btn-primary" disabled={!valid || draft.trim() === repo} data-testid="custom-repo-open">
         열기
       </button>
-      {!valid && draft !== '' && <p className="w-full text-xs text-rose-600">org/name 형식으로 입력하세요.</p>}
+      {!valid && draft !== '' && <p className="w-full text-xs text-rose-700 dark:text-rose-300">org/name 형식으로 입력하세요.</p>}
     </form>
   );
 }

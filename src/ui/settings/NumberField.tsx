@@ -39,7 +39,7 @@ export function NumberField({ label, hint, value, min, max, step, integer, testI
           if (accepts(event.target.value)) onChange(Number(event.target.value));
         }}
       />
-      {!valid && <span className="text-xs text-rose-600">{`${min} ~ ${max}${integer ? ' 정수' : ''}`}</span>}
+      {!valid && <span className="text-xs text-rose-700 dark:text-rose-300">{`${min} ~ ${max}${integer ? ' 정수' : ''}`}</span>}
     </label>
   );
 }
