@@ -6,6 +6,7 @@ import { ErrorPanel } from '../common/ErrorPanel';
 // loaded when the first answer shows, with the plain text standing in meanwhile.
 const Markdown = lazy(() => import('./Markdown').then((module) => ({ default: module.Markdown })));
 import { StatsLine } from './StatsLine';
+import { useAnnounceAnswer } from './useAnnounceAnswer';
 
 const STATE_LABELS: Partial<Record<NonNullable<UiMessage['state']>, string>> = {
   waiting: '차례를 기다리는 중…',
@@ -21,11 +22,17 @@ interface Props {
   label?: string;
   /** The token-probability view of a finished answer (TokenView). */
   tokenView?: ReactNode;
+  /**
+   * Read to screen readers whole, after this name, once it ends (Compare's two answers); without
+   * it, sentence by sentence as it streams (useAnnounceAnswer).
+   */
+  announceAs?: string;
 }
 
-export function AssistantMessage({ message, onRegenerate, onSettings, label, tokenView }: Props) {
+export function AssistantMessage({ message, onRegenerate, onSettings, label, tokenView, announceAs }: Props) {
   const [copied, setCopied] = useState(false);
   const busy = isPending(message);
+  useAnnounceAnswer(message, announceAs === undefined ? 'sentences' : 'settled', announceAs);
   const copy = () => {
     void navigator.clipboard?.writeText(message.content).then(() => {
       setCopied(true);
@@ -44,7 +51,7 @@ export function AssistantMessage({ message, onRegenerate, onSettings, label, tok
       ) : (
         !message.error && <div className="text-sm text-zinc-500 dark:text-zinc-400">{STATE_LABELS[message.state ?? 'waiting']}</div>
       )}
-      {busy && message.content && <span className="inline-block h-4 w-2 animate-pulse bg-zinc-400 align-middle" aria-label="streaming" />}
+      {busy && message.content && <span className="inline-block h-4 w-2 animate-pulse bg-zinc-400 align-middle" aria-hidden />}
       {message.error && message.failedAt === 'load' && (
         <p className="text-sm text-rose-700 dark:text-rose-300" data-testid="answer-load-failed">
           모델을 불러오지 못해 답하지 못했습니다: {message.error.message}

@@ -19,6 +19,7 @@ export function ContextMeter({ use }: { use: ContextUse }) {
         aria-valuemin={0}
         aria-valuemax={use.total}
         aria-valuenow={use.used}
+        aria-valuetext={`${use.used} / ${use.total} 토큰`}
         className="h-1.5 w-16 shrink-0 overflow-hidden rounded-full bg-zinc-200 sm:w-24 dark:bg-zinc-800"
       >
         <div className={`h-full ${fill >= 85 ? 'bg-amber-500' : 'bg-sky-500'}`} style={{ width: `${fill}%` }} />

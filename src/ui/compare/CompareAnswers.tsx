@@ -42,6 +42,7 @@ export function CompareAnswers({ tab, turn, turns, blind, onSettings }: { tab: C
                 message={named ? answer : { ...answer, stats: undefined }}
                 onSettings={onSettings}
                 label={label}
+                announceAs={named ? model.title : LETTERS[shown]}
                 tokenView={named ? <TokenView message={answer} models={[model, tab.models[1 - side]]} history={() => sideHistory(turns, turn.id, side)} settingsTab="compare" /> : undefined}
               />
             </div>

@@ -66,9 +66,11 @@ export function QuestionSetPanel({ tab, busy }: { tab: CompareTab; busy: boolean
           <div className="space-y-1">
             <div
               role="progressbar"
+              aria-label="질문 세트 진행 (question set progress)"
               aria-valuemin={0}
               aria-valuemax={progress.total}
               aria-valuenow={progress.done}
+              aria-valuetext={`답변 ${progress.done}/${progress.total}`}
               data-testid="set-progress"
               data-status={run.status}
               data-done={progress.done}

@@ -27,7 +27,15 @@ export function LoadProgress({ state, onCancel }: { state: SlotState; onCancel: 
           취소 (Cancel)
         </button>
       </div>
-      <div className="mt-2 h-2 overflow-hidden rounded-full bg-sky-100 dark:bg-sky-900" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(value)}>
+      <div
+        className="mt-2 h-2 overflow-hidden rounded-full bg-sky-100 dark:bg-sky-900"
+        role="progressbar"
+        aria-label={`${state.repo} 불러오기 (loading)`}
+        aria-valuemin={0}
+        aria-valuemax={100}
+        aria-valuenow={Math.round(value)}
+        aria-valuetext={total > 0 ? `${value.toFixed(0)}% · ${formatBytes(done)} / ${formatBytes(total)} · ${PHASE_LABELS[phase]}` : PHASE_LABELS[phase]}
+      >
         <div className="h-full rounded-full bg-sky-500 transition-[width] duration-150" style={{ width: `${total > 0 ? value : 3}%` }} />
       </div>
       {total > 0 ? (

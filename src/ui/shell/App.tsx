@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { toErrorData, type ErrorData } from '../../errors';
 import { ErrorPanel } from '../common/ErrorPanel';
+import { LiveAnnouncer } from './LiveAnnouncer';
 import { Shell } from './Shell';
 import { UpdatePrompt } from './UpdatePrompt';
 import { ServicesContext, startServices, type Services } from './services';
@@ -33,6 +34,7 @@ export function App() {
           <Shell />
         </ServicesContext.Provider>
       )}
+      <LiveAnnouncer />
     </div>
   );
 }
