@@ -55,6 +55,7 @@ export function ChatTab({ tab, onSettings }: { tab: ModelTab; onSettings: () => 
         onStop={stop}
         onNewChat={() => void chats.newChat(tab)}
         context={contextUse(thread.messages, slot?.info?.contextLength)}
+        readyModels={slot?.status === 'ready' ? 1 : 0}
       />
     </div>
   );

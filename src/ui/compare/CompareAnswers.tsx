@@ -1,3 +1,5 @@
+import { useEffect, useRef } from 'react';
+import { focusIsLost } from '../common/focus';
 import { sideHistory } from './compare-controller';
 import { blindOrder } from '../../eval/votes';
 import { formatTokensPerSecond } from '../common/format';
@@ -22,6 +24,12 @@ export function CompareAnswers({ tab, turn, turns, blind, onSettings }: { tab: C
   const order = blind ? blindOrder(turn.id) : [0, 1];
   const named = !blind || vote !== undefined;
   const answered = turn.answers.every((answer) => !isPending(answer) && answer.content !== '' && answer.state !== 'error');
+  // A vote from the keyboard takes its buttons away: focus goes to the result, which names the models.
+  const result = useRef<HTMLParagraphElement>(null);
+  const voted = vote !== undefined;
+  useEffect(() => {
+    if (voted && focusIsLost()) result.current?.focus();
+  }, [voted]);
   return (
     <>
       <div className="grid gap-3 md:grid-cols-2">
@@ -51,7 +59,7 @@ export function CompareAnswers({ tab, turn, turns, blind, onSettings }: { tab: C
       </div>
       {blind && !vote && answered && <VoteButtons onVote={(verdict) => void bench.votes.voteTurn(tab, turn, verdict)} />}
       {blind && vote && (
-        <p className="text-center text-sm text-zinc-600 dark:text-zinc-300" data-testid="vote-result">
+        <p ref={result} tabIndex={-1} className="text-center text-sm text-zinc-600 dark:text-zinc-300" data-testid="vote-result">
           {VERDICT_LABEL[vote.verdict]} — A = {tab.models[order[0]].title}, B = {tab.models[order[1]].title}
         </p>
       )}

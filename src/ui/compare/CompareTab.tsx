@@ -70,6 +70,7 @@ export function CompareTab({ tab, onSettings }: { tab: CompareTabInfo; onSetting
         onSend={(text) => void compare.send(tab, text)}
         onStop={stop}
         onNewChat={() => void compare.newChat(tab)}
+        readyModels={tab.models.filter((model) => slotStates[model.id]?.status === 'ready').length}
       />
     </div>
   );

@@ -1,4 +1,4 @@
-import { memo, useState, type KeyboardEvent } from 'react';
+import { memo, useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import type { Snippet } from './conversation-search';
 import type { ConversationMeta } from './conversation-store';
 import { formatDateTime, formatShortDate } from '../common/format';
@@ -16,6 +16,14 @@ interface Props {
 /** One saved conversation: title, date, model(s) and length; open, rename in place, delete. Memoised: a list of 500 re-renders only the rows that changed. */
 export const ConversationItem = memo(function ConversationItem({ meta, active, snippet, onOpen, onRename, onDelete }: Props) {
   const [draft, setDraft] = useState<string | null>(null);
+  // A rename ended from the keyboard (Enter, Esc) puts focus back on the rename button.
+  const renameButton = useRef<HTMLButtonElement>(null);
+  const refocus = useRef(false);
+  useEffect(() => {
+    if (draft !== null || !refocus.current) return;
+    refocus.current = false;
+    renameButton.current?.focus();
+  }, [draft]);
   const finish = (save: boolean) => {
     if (save && draft !== null && draft !== meta.title) onRename(meta.id, draft);
     setDraft(null);
@@ -23,10 +31,16 @@ export const ConversationItem = memo(function ConversationItem({ meta, active, s
   const onKeyDown = (event: KeyboardEvent<HTMLInputElement>) => {
     // Enter while a Korean IME composes commits the syllable, not the name (see Composer).
     if (event.nativeEvent.isComposing || event.keyCode === 229) return;
-    if (event.key === 'Enter') finish(true);
+    if (event.key === 'Enter') {
+      // No keypress after this keydown: it would reach the rename button, focused meanwhile, and reopen the field.
+      event.preventDefault();
+      refocus.current = true;
+      finish(true);
+    }
     if (event.key === 'Escape') {
       // Esc cancels the rename only, not the drawer around it or an answer in progress.
       event.stopPropagation();
+      refocus.current = true;
       finish(false);
     }
   };
@@ -68,7 +82,7 @@ export const ConversationItem = memo(function ConversationItem({ meta, active, s
               </span>
             )}
           </button>
-          <button type="button" className="btn-ghost shrink-0 px-1.5" data-testid="rename-conversation" title="이름 바꾸기 (rename)" aria-label="이름 바꾸기 (rename)" onClick={() => setDraft(meta.title)}>
+          <button ref={renameButton} type="button" className="btn-ghost shrink-0 px-1.5" data-testid="rename-conversation" title="이름 바꾸기 (rename)" aria-label="이름 바꾸기 (rename)" onClick={() => setDraft(meta.title)}>
             ✎
           </button>
           <button type="button" className="btn-danger-ghost shrink-0 px-1.5" data-testid="delete-conversation" title="삭제 (delete)" aria-label="삭제 (delete)" onClick={() => onDelete(meta.id)}>

@@ -11,6 +11,7 @@ import type { Removed } from './threads';
 import { ConversationItem } from './ConversationItem';
 import { Drawer } from '../common/Drawer';
 import { ErrorPanel } from '../common/ErrorPanel';
+import { focusIsLost } from '../common/focus';
 
 const UNDO_MS = 10_000;
 
@@ -67,6 +68,11 @@ function ConversationList({ tab, tabs, onShowTab, onOpened }: { tab: Tab; tabs: 
   // contentsRead: searched again once the messages are read.
   const hits = useMemo(() => searchConversations(saved, deferredQuery, (id) => threads.state.get()[id]), [saved, deferredQuery, threads, contentsRead]);
 
+  // A row deleted from the keyboard takes its buttons with it: focus goes to Undo.
+  const undo = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    if (removed && focusIsLost()) undo.current?.focus();
+  }, [removed]);
   useEffect(() => {
     if (!removed) return;
     const timer = setTimeout(() => setRemoved(undefined), UNDO_MS);
@@ -137,7 +143,7 @@ function ConversationList({ tab, tabs, onShowTab, onOpened }: { tab: Tab; tabs: 
       {removed && (
         <div className="notice flex items-center justify-between gap-2" data-testid="deleted-notice">
           <span className="min-w-0 truncate">‘{removed.meta.title}’ 삭제됨</span>
-          <button type="button" className="btn-ghost shrink-0" data-testid="undo-delete" onClick={() => void threads.restore(removed).then(() => setRemoved(undefined))}>
+          <button ref={undo} type="button" className="btn-ghost shrink-0" data-testid="undo-delete" onClick={() => void threads.restore(removed).then(() => setRemoved(undefined))}>
             되돌리기 (Undo)
           </button>
         </div>

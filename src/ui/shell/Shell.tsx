@@ -11,7 +11,7 @@ import { CustomRepoForm } from '../models/CustomRepoForm';
 import { ErrorPanel } from '../common/ErrorPanel';
 import { ModelManager } from '../models/ModelManager';
 import { SettingsPanel } from '../settings/SettingsPanel';
-import { TabBar } from './TabBar';
+import { TAB_PANEL_ID, TabBar, tabButtonId } from './TabBar';
 
 /** Header, tabs, the open tab, the panels, and the GPU-level errors (no WebGPU, device lost). */
 export function Shell() {
@@ -81,11 +81,11 @@ export function Shell() {
         </div>
       )}
 
-      <div className="flex min-h-0 flex-1">
+      <main className="flex min-h-0 flex-1">
         {!gpuError && (wide ? listDocked : listDrawer) && (
           <ConversationPanel tab={tab} tabs={tabs} onShowTab={setActive} variant={wide ? 'docked' : 'drawer'} onClose={() => (wide ? setListDocked(false) : setListDrawer(false))} />
         )}
-        <div className="flex min-h-0 min-w-0 flex-1 flex-col">
+        <div className="flex min-h-0 min-w-0 flex-1 flex-col" role="tabpanel" id={TAB_PANEL_ID} aria-labelledby={tabButtonId(tab)}>
           {!gpuError && tab.kind === 'compare' && <CompareTab tab={tab} onSettings={openSettings} />}
           {!gpuError && tab.kind === 'model' && tab.custom && (
             <div className="mx-auto w-full max-w-4xl px-3 pt-3 sm:px-4">
@@ -95,7 +95,7 @@ export function Shell() {
           {!gpuError && tab.kind === 'model' && tab.repo && <ChatTab key={tab.id + tab.repo} tab={tab} onSettings={openSettings} />}
           {!gpuError && tab.kind === 'model' && !tab.repo && <div className="flex-1" />}
         </div>
-      </div>
+      </main>
 
       {panel === 'settings' && <SettingsPanel tab={tab} onClose={() => setPanel(null)} />}
       {panel === 'models' && <ModelManager onClose={() => setPanel(null)} />}
