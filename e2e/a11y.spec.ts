@@ -67,7 +67,10 @@ test('chat screens pass axe: before Load with its cost, loading, settings, model
   await expect(page.getByTestId('answer-load-failed')).toBeVisible();
   await expectAccessible(page, 'error-unauthorized');
 
+  // The custom tab before a repo is chosen: the form and the Korean-capable models with their licenses.
   await app.tab(3);
+  await expect(page.getByTestId('korean-repos')).toBeVisible();
+  await expectAccessible(page, 'custom-tab');
   await page.getByTestId('custom-repo-input').fill('e2e/no-such-model');
   await page.getByTestId('custom-repo-open').click();
   await page.getByTestId('load-model').click();
