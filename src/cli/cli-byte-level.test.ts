@@ -2,15 +2,17 @@
  * The CLI on repos with the real Llama-3 and Qwen3 tokenizer files (byte-level BPE): `tokenize`
  * exact against the reference, typed control-token texts kept as text; `generate` streamed and
  * `--json`, and `chat --json`, give the scripted Korean answer exactly, stopped by <|eot_id|>
- * (only generation_config.json names it) and by <|im_end|>, in the repo's own chat template.
+ * (only generation_config.json names it) and by <|im_end|>, in the repo's own chat template;
+ * `serve` answers the official openai client with the same text, whole, streamed and with logprobs.
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildScriptedByteLevelModel, LLAMA3_SCRIPT, QWEN3_SCRIPT, type ScriptedByteLevelModel } from '../chat/testing/scripted-byte-level';
 import { realTokenizerFiles, referenceTokenizer, withoutSpecialTokens } from '../tokenizer/testing/real-tokenizers';
-import { cli } from './testing';
+import { cli, startServe, type RunningServe } from './testing';
 
 let dir: string;
 beforeAll(async () => {
@@ -69,5 +71,44 @@ describe.each([
     // The second turn reuses the first turn's cached prompt: only what is new is prefilled.
     const [, prompt, prefilled] = /turn 2: prompt (\d+) tokens, (\d+) prefilled/.exec(chat.stderr) ?? [];
     expect(Number(prefilled)).toBeLessThan(Number(prompt));
+  });
+});
+
+describe('serve on byte-level repos, with the official openai client', () => {
+  const models = { llama3: buildScriptedByteLevelModel(realTokenizerFiles('llama3'), LLAMA3_SCRIPT), qwen3: buildScriptedByteLevelModel(realTokenizerFiles('qwen3'), QWEN3_SCRIPT) };
+  let server: RunningServe;
+  let client: OpenAI;
+  beforeAll(async () => {
+    const folders = [await writeRepo('llama3', models.llama3), await writeRepo('qwen3', models.qwen3)];
+    server = await startServe([...folders.flatMap((folder) => ['--model', folder]), '--port', '0', '--dtype', 'q4', '--context-length', '256'], { XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' });
+    client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: 'unused', maxRetries: 0 });
+  }, 300_000);
+  afterAll(() => {
+    if (server && server.child.exitCode === null) server.child.kill('SIGKILL');
+  });
+
+  it.each(['llama3', 'qwen3'] as const)('%s: the Korean answer exactly, whole and streamed, stopped by its stop token; logprobs bytes make it up', async (family) => {
+    const scripted = models[family];
+    const request = { model: family, messages: [{ role: 'user' as const, content: '신라의 삼국 통일 이후를 알려 주세요' }], temperature: 0, max_tokens: 60 };
+    const whole = await client.chat.completions.create({ ...request, logprobs: true, top_logprobs: 2 });
+    expect(whole.choices[0].message.content).toBe(scripted.answer);
+    expect(whole.choices[0].finish_reason).toBe('stop');
+    // Every answer token, the stop token not among them; their bytes are the answer's UTF-8.
+    const content = whole.choices[0].logprobs!.content!;
+    expect(content).toHaveLength(scripted.ids.length - 1);
+    expect(Buffer.from(content.flatMap((entry) => entry.bytes!)).toString('utf8')).toBe(scripted.answer);
+    expect(content.every((entry) => entry.top_logprobs.length === 2 && entry.top_logprobs[0].token === entry.token)).toBe(true);
+
+    const stream = await client.chat.completions.create({ ...request, stream: true });
+    const deltas: string[] = [];
+    let finish: string | null = null;
+    for await (const chunk of stream) {
+      if (chunk.choices[0]?.delta.content) deltas.push(chunk.choices[0].delta.content);
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+    }
+    expect(deltas.join('')).toBe(scripted.answer);
+    // A syllable split over byte tokens is held back until whole: no delta shows U+FFFD.
+    expect(deltas.some((delta) => delta.includes('\uFFFD'))).toBe(false);
+    expect(finish).toBe('stop');
   });
 });

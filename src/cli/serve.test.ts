@@ -10,7 +10,7 @@ import OpenAI, { APIError } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildScriptedModel, CODE_ANSWER, DEFAULT_ANSWER, KOREAN_ANSWER, XSS_ANSWER } from '../model/scripted-model';
 import { llamaTokenizerModel, writeTinyModel } from '../model/tiny-model-node';
-import { spawnCli, type CliResult } from './testing';
+import { startServe, type CliResult, type RunningServe } from './testing';
 
 const KEY = 'sk-local-test';
 const SCRIPTED = 'scripted';
@@ -21,8 +21,7 @@ const MAX_BODY = 64 * 1024;
 
 let dir: string;
 let url: string;
-let server: ReturnType<typeof spawnCli>;
-let stderr = '';
+let server: RunningServe;
 let client: OpenAI;
 
 beforeAll(async () => {
@@ -31,20 +30,11 @@ beforeAll(async () => {
   await mkdir(path.join(dir, SCRIPTED));
   for (const [name, bytes] of scripted.files) await writeFile(path.join(dir, SCRIPTED, name), bytes);
   await writeTinyModel(path.join(dir, RANDOM), { hiddenSize: 64, intermediateSize: 128, numLayers: 2, numHeads: 4, numKvHeads: 2, dtype: 'F16', format: 'safetensors', shards: 1, seed: 5, maxPositions: 1024 });
-  server = spawnCli(
-    ['serve', '--model', path.join(dir, SCRIPTED), '--model', path.join(dir, RANDOM), '--port', '0', '--api-key', KEY, '--max-queue', String(MAX_QUEUE), '--max-body-bytes', String(MAX_BODY), '--context-length', '1024'],
+  server = await startServe(
+    ['--model', path.join(dir, SCRIPTED), '--model', path.join(dir, RANDOM), '--port', '0', '--api-key', KEY, '--max-queue', String(MAX_QUEUE), '--max-body-bytes', String(MAX_BODY), '--context-length', '1024'],
     { XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? '/tmp' },
   );
-  server.child.stderr!.on('data', (chunk) => (stderr += chunk));
-  url = await new Promise<string>((resolve, reject) => {
-    let stdout = '';
-    server.child.stdout!.on('data', (chunk) => {
-      stdout += chunk;
-      const match = stdout.match(/^listening on (http:\/\/\S+)\n/);
-      if (match) resolve(match[1]);
-    });
-    void server.result.then((result) => reject(new Error(`serve exited (${result.code}) before listening:\n${result.stderr}`)));
-  });
+  url = server.url;
   client = new OpenAI({ baseURL: `${url}/v1`, apiKey: KEY, maxRetries: 0 });
 }, 300_000);
 
@@ -104,7 +94,7 @@ describe('serve', () => {
       [SCRIPTED, 'ready', false, 0],
       [RANDOM, 'ready', false, 0],
     ]);
-    expect(stderr).toMatch(/loading .*scripted \(1 of 2\)/);
+    expect(server.stderr()).toMatch(/loading .*scripted \(1 of 2\)/);
   });
 
   it('chat: the Korean answer exactly, whole and streamed, no delta with broken UTF-8', async () => {
@@ -207,7 +197,7 @@ describe('serve', () => {
     expect(chunks).toBe(3);
     // The model is free long before 900 tokens could have been written.
     await waitFor(async () => !(await health()).models[1].busy, 'the random model to stop');
-    expect(stderr).toMatch(/499 \(client closed the connection\)/);
+    expect(server.stderr()).toMatch(/499 \(client closed the connection\)/);
     const next = await client.chat.completions.create(ask('say hello'));
     expect(next.choices[0].message.content).toBe(KOREAN_ANSWER);
     const after = await client.completions.create({ model: RANDOM, prompt: 'Hello', max_tokens: 4, temperature: 0 });

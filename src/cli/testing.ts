@@ -26,3 +26,29 @@ export function spawnCli(args: string[], env: Record<string, string> = {}): { ch
 export function cli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
   return spawnCli(args, env).result;
 }
+
+export interface RunningServe {
+  /** http://HOST:PORT, from serve's `listening on` line. */
+  url: string;
+  child: ChildProcess;
+  /** What serve has written to stderr so far (its load progress). */
+  stderr(): string;
+  result: Promise<CliResult>;
+}
+
+/** Starts `serve` with `args` and resolves once it says where it listens (rejects if it exits first). */
+export async function startServe(args: string[], env: Record<string, string> = {}): Promise<RunningServe> {
+  const { child, result } = spawnCli(['serve', ...args], env);
+  let stderr = '';
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  const url = await new Promise<string>((resolve, reject) => {
+    let stdout = '';
+    child.stdout!.on('data', (chunk) => {
+      stdout += chunk;
+      const match = stdout.match(/^listening on (http:\/\/\S+)\n/);
+      if (match) resolve(match[1]);
+    });
+    void result.then((done) => reject(new Error(`serve exited (${done.code}) before listening:\n${done.stderr}`)));
+  });
+  return { url, child, stderr: () => stderr, result };
+}
