@@ -10,6 +10,7 @@
  * token come out as the reference's.
  */
 import { EngineError } from '../errors';
+import { PriorityQueue } from './priority-queue';
 
 export interface BpeOptions {
   unkToken?: string;
@@ -28,45 +29,6 @@ interface Merge {
 
 /** word.rs's order: lowest rank first, then the leftmost position. */
 const before = (a: Merge, b: Merge) => a.rank < b.rank || (a.rank === b.rank && a.position < b.position);
-
-class MergeQueue {
-  private readonly heap: Merge[] = [];
-
-  get size(): number {
-    return this.heap.length;
-  }
-
-  push(merge: Merge): void {
-    const heap = this.heap;
-    let index = heap.push(merge) - 1;
-    while (index > 0) {
-      const parent = (index - 1) >> 1;
-      if (!before(merge, heap[parent])) break;
-      heap[index] = heap[parent];
-      index = parent;
-    }
-    heap[index] = merge;
-  }
-
-  pop(): Merge {
-    const heap = this.heap;
-    const top = heap[0];
-    const last = heap.pop()!;
-    if (heap.length > 0) {
-      let index = 0;
-      for (;;) {
-        let child = 2 * index + 1;
-        if (child >= heap.length) break;
-        if (child + 1 < heap.length && before(heap[child + 1], heap[child])) child++;
-        if (!before(heap[child], last)) break;
-        heap[index] = heap[child];
-        index = child;
-      }
-      heap[index] = last;
-    }
-    return top;
-  }
-}
 
 /**
  * Merges by pair of ids, in an open-addressing hash table of typed arrays: 280k merges load in
@@ -222,7 +184,7 @@ export class BpeModel {
       previous[i] = i - 1;
       next[i] = i + 1 < count ? i + 1 : -1;
     }
-    const queue = new MergeQueue();
+    const queue = new PriorityQueue<Merge>(before);
     const merges = this.merges;
     const candidate = (position: number, left: number, right: number) => {
       const slot = merges.find(left, right);

@@ -11,6 +11,7 @@
  */
 import type { SentencePieceModel } from './sentencepiece-model';
 import { byteOfPiece } from './sentencepiece-model';
+import { PriorityQueue } from './priority-queue';
 import { utf8BytesOf } from './utf8';
 
 interface Candidate {
@@ -23,45 +24,6 @@ interface Candidate {
 /** sentencepiece's SymbolPairComparator: higher score first, then the smaller left index. */
 function comesFirst(a: Candidate, b: Candidate): boolean {
   return a.score > b.score || (a.score === b.score && a.left < b.left);
-}
-
-class CandidateQueue {
-  private readonly heap: Candidate[] = [];
-
-  get size(): number {
-    return this.heap.length;
-  }
-
-  push(candidate: Candidate): void {
-    const heap = this.heap;
-    let index = heap.push(candidate) - 1;
-    while (index > 0) {
-      const parent = (index - 1) >> 1;
-      if (!comesFirst(candidate, heap[parent])) break;
-      heap[index] = heap[parent];
-      index = parent;
-    }
-    heap[index] = candidate;
-  }
-
-  pop(): Candidate {
-    const heap = this.heap;
-    const top = heap[0];
-    const last = heap.pop()!;
-    if (heap.length > 0) {
-      let index = 0;
-      for (;;) {
-        let child = 2 * index + 1;
-        if (child >= heap.length) break;
-        if (child + 1 < heap.length && comesFirst(heap[child + 1], heap[child])) child++;
-        if (!comesFirst(heap[child], last)) break;
-        heap[index] = heap[child];
-        index = child;
-      }
-      heap[index] = last;
-    }
-    return top;
-  }
 }
 
 export class SentencePieceBpe {
@@ -126,7 +88,7 @@ export class SentencePieceBpe {
       position += length;
     }
 
-    const queue = new CandidateQueue();
+    const queue = new PriorityQueue<Candidate>(comesFirst);
     // Reverse merges for UNUSED pieces: a merge may pass through an unused piece, which the
     // output then splits back into the halves that made it (bpe_model.cc, `resegment`).
     const reverseMerge = new Map<string, [string, string]>();
