@@ -1,16 +1,19 @@
 /**
  * The bench's CLI commands as users run them, on tiny random repos on disk: `score` against the
- * float64 reference's log-softmax, `eval` against the reference's greedy answers.
+ * float64 reference's log-softmax, `eval` against the reference's greedy answers; both on
+ * byte-level repos too (the real Llama-3 tokenizer, the repo's chat template).
  */
-import { access, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { vicunaFormat } from '../chat/template';
+import { buildScriptedByteLevelModel, LLAMA3_SCRIPT } from '../chat/testing/scripted-byte-level';
 import { greedyReference, referenceLogits } from '../model/reference';
-import type { TinyModel } from '../model/tiny-model';
+import { buildTinyModel, type TinyModel } from '../model/tiny-model';
 import { llamaTokenizerModel, writeTinyModel } from '../model/tiny-model-node';
 import { LlamaTokenizer } from '../tokenizer/llama-tokenizer';
+import { realTokenizerFiles, referenceTokenizer, withLlama32PostProcessor } from '../tokenizer/testing/real-tokenizers';
 import { cli } from './testing';
 
 let dir: string;
@@ -111,5 +114,63 @@ describe('cli eval', () => {
     expect(noModel.code).toBe(2);
     expect(noModel.stderr).toMatch(/--model is required/);
     await expect(access(out)).rejects.toThrow();
+  });
+});
+
+describe('score and eval on byte-level repos', () => {
+  it('score: ids as the Llama-3 tokenizer gives them (its <|begin_of_text|> first), ln p against float64', async () => {
+    // Llama-3.1/3.2's tokenizer.json, whose post-processor puts <|begin_of_text|> first.
+    const real = realTokenizerFiles('llama3');
+    const files = { ...real, tokenizerJson: withLlama32PostProcessor(real.tokenizerJson) };
+    // Llama-3.x's shape: tied embeddings, rope llama3, an explicit head_dim; narrow, as the vocabulary is 128k.
+    // Its own tokenizer files only (writeTinyModel would add LLaMA's tokenizer.model, which a repo's loader reads first).
+    const model = buildTinyModel({
+      ...spec,
+      hiddenSize: 32,
+      intermediateSize: 96,
+      numHeads: 2,
+      numKvHeads: 1,
+      family: 'llama',
+      headDim: 16,
+      vocabSize: 128256,
+      tieWordEmbeddings: true,
+      ropeTheta: 500000,
+      ropeScaling: { factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositions: 64 },
+      bosTokenId: 128000,
+      eosTokenId: [128001, 128008, 128009],
+      seed: 73,
+      extraFiles: { 'tokenizer.json': files.tokenizerJson, 'tokenizer_config.json': files.tokenizerConfig },
+    });
+    await mkdir(path.join(dir, 'llama3'));
+    for (const [name, bytes] of model.files) await writeFile(path.join(dir, 'llama3', name), bytes);
+    const text = '삼국 통일 이후 신라는?';
+    const { code, stdout, stderr } = await cli(['score', '--model', path.join(dir, 'llama3'), '--text', text, '--json']);
+    expect(code, stderr).toBe(0);
+    const result = JSON.parse(stdout) as { ids: number[]; logprobs: number[]; perplexity: number };
+    expect(result.ids).toEqual(await referenceTokenizer(files.tokenizerJson).encode(text, true));
+    expect(result.ids[0]).toBe(128000);
+    const expected = referenceLogprobs(model, result.ids);
+    expect(result.logprobs).toHaveLength(result.ids.length - 1);
+    // f32 against float64, as above.
+    result.logprobs.forEach((value, i) => expect(Math.abs(value - expected[i]), `position ${i}`).toBeLessThan(1e-4));
+  });
+
+  it('eval: each question asked in the repo\'s own chat template, the answer stopped by <|eot_id|>', async () => {
+    const scripted = buildScriptedByteLevelModel(realTokenizerFiles('llama3'), LLAMA3_SCRIPT);
+    const repo = path.join(dir, 'scripted-llama3');
+    await mkdir(repo, { recursive: true });
+    for (const [name, bytes] of scripted.files) await writeFile(path.join(repo, name), bytes);
+    const file = path.join(dir, 'questions-byte-level.jsonl');
+    await writeFile(file, `${JSON.stringify({ question: '하와이 3일 여행 계획' })}\n${JSON.stringify({ question: '신라의 삼국 통일' })}\n`);
+    const out = path.join(dir, 'results-byte-level.jsonl');
+    const { code, stderr } = await cli(['eval', '--model', repo, '--questions', file, '--out', out, '--dtype', 'q4', '--max-new-tokens', '60', '--context-length', '256']);
+    expect(code, stderr).toBe(0);
+    const lines = (await readFile(out, 'utf8')).trimEnd().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines).toHaveLength(2);
+    for (const line of lines) {
+      expect(line.answer).toBe(scripted.answer);
+      expect(line.tokens).toBe(scripted.ids.length);
+      expect((line.settings as { template: string }).template).toBe('repo');
+    }
   });
 });
