@@ -4,7 +4,7 @@
  * without ever showing half a syllable, stopped by <|eot_id|> (named only in
  * generation_config.json) and by <|im_end|>; the model info shows tokens per Hangul syllable;
  * the tab's sampling starts from generation_config.json. (src/cli/cli-byte-level.test.ts runs
- * the same repos through the CLI.)
+ * the same repos through the CLI.) Blind Compare and the token view on the same pair.
  */
 import { BYTE_LEVEL_ANSWER } from '../src/chat/testing/scripted-byte-level';
 import { expect, REPOS, test } from './fixtures';
@@ -66,4 +66,32 @@ test('the custom tab lists Korean-capable repos, each with its license, before a
   expect(count).toBeGreaterThanOrEqual(4);
   for (let i = 0; i < count; i++) await expect(page.getByTestId(`korean-repo-license-${i}`)).toContainText(/라이선스: \S/);
   await app.screenshot('korean-repos');
+});
+
+test('blind Compare of a Llama-3 and a Qwen3 repo: each asked in its own chat template, both exact; the token view reads byte-level pieces, and the other tokenizer scores the same text', async ({ app, page }) => {
+  await app.open([REPOS.llama3, REPOS.qwen3]);
+  await app.tab(2);
+  await app.settings({ temperature: 0, repetitionPenalty: 1, maxNewTokens: 60, contextLength: 512 });
+  await page.getByTestId('blind-toggle').check();
+  await page.getByTestId('preset-2').click();
+  // Either answer past its own template's last prompt token would show " LE", not the script.
+  for (const side of [0, 1]) {
+    const answer = page.getByTestId(`compare-answer-${side}`).getByTestId('message-assistant');
+    await expect(answer).toHaveAttribute('data-state', 'done', { timeout: 150_000 });
+    await expect(answer).toHaveAttribute('data-raw', BYTE_LEVEL_ANSWER);
+  }
+  await page.getByTestId('vote-b').click();
+  await expect(page.getByTestId('vote-result')).toContainText('scripted');
+
+  const answer = page.getByTestId('compare-answer-0');
+  await answer.getByTestId('token-view-toggle').click();
+  const own = answer.getByTestId('token-scores').first();
+  await expect(own).toHaveAttribute('data-status', 'done', { timeout: 120_000 });
+  // Split syllables (뷁, 😀) are pieces of bytes: together the spans are the answer, nothing lost or doubled.
+  expect(await own.getByTestId('token-spans').textContent()).toBe(BYTE_LEVEL_ANSWER);
+  await answer.getByTestId('score-other').click();
+  const other = answer.getByTestId('token-scores').nth(1);
+  await expect(other).toHaveAttribute('data-status', 'done', { timeout: 120_000 });
+  expect(await other.getByTestId('token-spans').textContent()).toBe(BYTE_LEVEL_ANSWER);
+  await expect(other.getByTestId('token-perplexity')).toContainText('퍼플렉서티');
 });
