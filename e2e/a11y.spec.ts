@@ -81,8 +81,9 @@ test('chat screens pass axe: before Load with its cost, loading, settings, model
   env.hub.faults.add(env.cdnPath(REPOS.random, 'model.safetensors'), { kind: 'status', status: 500 }, Infinity, { minBytes: 1 << 20 });
   await page.getByTestId('custom-repo-input').fill(REPOS.random);
   await page.getByTestId('custom-repo-open').click();
-  // The tab's last error stays until dismissed; its Retry loads the repo the tab now names.
-  await page.getByTestId('error-retry').click();
+  // The last repo's error goes with it: the tab offers Load for the repo it now names.
+  await expect(page.getByTestId('error')).toHaveCount(0);
+  await page.getByTestId('load-model').click();
   await expect(page.getByTestId('error')).toHaveAttribute('data-code', 'download-failed', { timeout: 60_000 });
   await expect(page.getByTestId('error-retry')).toBeVisible();
   await expectAccessible(page, 'error-download-failed');

@@ -9,7 +9,9 @@ import { LoadProgress } from './LoadProgress';
 /** A model tab's model: its state in the worker, Load, progress with Cancel, or the error. */
 export function ModelBar({ tab, onSettings }: { tab: ModelTab; onSettings: () => void }) {
   const { slots, chats } = useServices();
-  const state = useStore(slots.state)[tab.id];
+  const slot = useStore(slots.state)[tab.id];
+  // The custom tab's repo can change under a failed load: that error was another repo's.
+  const state = slot?.status === 'error' && slot.repo !== tab.repo ? undefined : slot;
   const load = () => chats.load(tab);
   const info = state?.status === 'ready' ? state.info : undefined;
   const formats = info?.dtype === 'q4' ? notQ4Count(info.tensorFormats) : undefined;
