@@ -24,6 +24,9 @@ override SLICE: u32 = 2048;
 override WG: u32 = 128; // a power of two
 override PHASE: u32;
 const DIGITS: u32 = 16u;
+// reduce_workgroup.wgsl's reduce_partials() sums the DIGITS counts (or masses) of a PHASE 1 round.
+const PARTIALS: u32 = DIGITS;
+const MAX_PARTIALS: u32 = DIGITS;
 
 @group(0) @binding(0) var<uniform> step: Step;
 @group(0) @binding(1) var<storage, read> logits: array<f32>;
@@ -34,7 +37,6 @@ const DIGITS: u32 = 16u;
 
 var<workgroup> red_value: array<f32, WG>;
 var<workgroup> red_index: array<u32, WG>;
-var<workgroup> histogram: array<f32, DIGITS * WG>;
 var<workgroup> shared_select: u32;
 
 @compute @workgroup_size(WG)
@@ -132,19 +134,8 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       local[(key >> shift) & 15u] += select(1.0, exp(work[i] - max_logit), by_mass);
     }
   }
-  for (var d = 0u; d < DIGITS; d++) {
-    histogram[d * WG + tid] = local[d];
-  }
-  workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
-    if (tid < stride) {
-      for (var d = 0u; d < DIGITS; d++) {
-        histogram[d * WG + tid] += histogram[d * WG + tid + stride];
-      }
-    }
-    workgroupBarrier();
-  }
+  let total = reduce_partials(local, tid); // digit tid's sum on threads tid < DIGITS
   if (tid < DIGITS) {
-    partials[out + 2u + tid] = bitcast<u32>(histogram[tid * WG]);
+    partials[out + 2u + tid] = bitcast<u32>(total);
   }
 }

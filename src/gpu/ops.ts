@@ -216,7 +216,7 @@ export async function sampleOp(
   const scanKernel = (phase: number) =>
     ctx.pipelines.get({
       kernel: 'sample_scan.wgsl',
-      accessors: ['sample_state.wgsl'],
+      accessors: ['sample_state.wgsl', 'reduce_workgroup.wgsl'],
       bindings: ['uniform', 'read', 'read', 'storage', 'read', 'storage'],
       constants: { VOCAB: a.vocab, SLICE: SAMPLE_SLICE, WG: 128, PHASE: phase },
     });
