@@ -27,7 +27,6 @@ const DIGITS: u32 = 16u;
 @group(0) @binding(5) var<storage, read> partials: array<u32>;
 @group(0) @binding(6) var<storage, read_write> ids: array<u32>;
 
-var<workgroup> red_value: array<f32, WG>;
 var<workgroup> shared_owner: u32;
 var<workgroup> shared_residual: f32;
 var<workgroup> shared_thread: u32;

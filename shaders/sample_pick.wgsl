@@ -35,30 +35,12 @@ const DIGITS: u32 = 16u;
 @group(0) @binding(5) var<storage, read> partials: array<u32>;
 @group(0) @binding(6) var<storage, read_write> ids: array<u32>;
 
-var<workgroup> red_value: array<f32, WG>;
-var<workgroup> red_index: array<u32, WG>;
 var<workgroup> digits: array<f32, DIGITS>;
 var<workgroup> shared_select: u32;
 
 fn choose(id: u32) {
   ids[0] = id;
   seen[id >> 5u] |= 1u << (id & 31u);
-}
-
-// Reduces (red_value, red_index) to slot 0: the largest value, the smaller id on ties.
-fn reduce_best(tid: u32) {
-  workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
-    if (tid < stride) {
-      let other = red_value[tid + stride];
-      let other_index = red_index[tid + stride];
-      if (other > red_value[tid] || (other == red_value[tid] && other_index < red_index[tid])) {
-        red_value[tid] = other;
-        red_index[tid] = other_index;
-      }
-    }
-    workgroupBarrier();
-  }
 }
 
 @compute @workgroup_size(WG)

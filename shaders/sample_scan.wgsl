@@ -35,8 +35,6 @@ const MAX_PARTIALS: u32 = DIGITS;
 @group(0) @binding(4) var<storage, read> state: array<u32>;
 @group(0) @binding(5) var<storage, read_write> partials: array<u32>;
 
-var<workgroup> red_value: array<f32, WG>;
-var<workgroup> red_index: array<u32, WG>;
 var<workgroup> shared_select: u32;
 
 @compute @workgroup_size(WG)
@@ -67,18 +65,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
     }
     red_value[tid] = best;
     red_index[tid] = best_index;
-    workgroupBarrier();
-    for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
-      if (tid < stride) {
-        let other = red_value[tid + stride];
-        let other_index = red_index[tid + stride];
-        if (other > red_value[tid] || (other == red_value[tid] && other_index < red_index[tid])) {
-          red_value[tid] = other;
-          red_index[tid] = other_index;
-        }
-      }
-      workgroupBarrier();
-    }
+    reduce_best(tid);
     if (tid == 0u) {
       partials[out] = bitcast<u32>(red_value[0]);
       partials[out + 1u] = red_index[0];

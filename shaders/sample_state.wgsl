@@ -1,6 +1,7 @@
 // sample_state.wgsl: what sample_scan.wgsl, sample_pick.wgsl and sample_draw.wgsl share: the
 // sampler's state words (a small storage buffer sample_pick.wgsl writes between the scans) and the
-// order-preserving keys the radix select works on. Composed after common.wgsl, before each kernel.
+// order-preserving keys the radix select works on, and the (value, id) argmax of a workgroup.
+// Composed after common.wgsl, before each kernel.
 
 const SAMPLE_MAX: u32 = 0u; // the largest processed logit, f32 bits
 const SAMPLE_ARGMAX: u32 = 1u; // its id (the first on ties)
@@ -25,4 +26,24 @@ fn order_key(v: f32) -> u32 {
 // Temperature 0 (or top-k 1) takes the argmax, as transformers' greedy search.
 fn sampling_greedy(s: Step) -> bool {
   return s.temperature <= 0.0 || s.top_k == 1u;
+}
+
+// Workgroup scratch of the sampler's kernels (each has its own WG, a power of two).
+var<workgroup> red_value: array<f32, WG>;
+var<workgroup> red_index: array<u32, WG>;
+
+// Reduces (red_value, red_index) to slot 0: the largest value, the smaller id on ties.
+fn reduce_best(tid: u32) {
+  workgroupBarrier();
+  for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
+    if (tid < stride) {
+      let other = red_value[tid + stride];
+      let other_index = red_index[tid + stride];
+      if (other > red_value[tid] || (other == red_value[tid] && other_index < red_index[tid])) {
+        red_value[tid] = other;
+        red_index[tid] = other_index;
+      }
+    }
+    workgroupBarrier();
+  }
 }
